@@ -1,0 +1,69 @@
+"""Helpers shared by tessera's dialect verifiers.
+
+IRDL checks structure (which operands, attributes and results exist, and their kinds);
+these helpers let each op state the semantic rules IRDL cannot say in one small function
+that returns an error message, reported as a located MLIR diagnostic.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from tessera.mlir import ir
+
+# Element types an accumulating engine supports: (operand type, accumulator type).
+ELEMENT_COMBOS = (("bf16", "f32"), ("i8", "i32"), ("f16", "f32"), ("f32", "f32"))
+COMBOS_TEXT = ", ".join(f"{a}·{a}→{c}" for a, c in ELEMENT_COMBOS)
+
+
+def verifier(check):
+    """Turn `check(op) -> str | None` into an ext `verify_invariants` method.
+
+    A returned message becomes `'<op name>' op <message>` at the op's location.
+    """
+
+    @functools.wraps(check)
+    def verify_invariants(op) -> bool:
+        try:
+            message = check(op)
+        except Exception as exc:  # a verifier bug must still surface as a located error
+            message = f"internal verifier error ({type(exc).__name__}: {exc})"
+        if message is None:
+            return True
+        op.location.emit_error(f"'{op.operation.name}' op {message}")
+        return False
+
+    return verify_invariants
+
+
+def dims(t: ir.Type) -> str:
+    """`64x32` for a shaped type (`?` for dynamic sizes)."""
+    shaped = ir.ShapedType(t)
+    return "x".join("?" if shaped.is_dynamic_dim(i) else str(d)
+                    for i, d in enumerate(shaped.shape)) or "scalar"
+
+
+def shape_of(t: ir.Type) -> list[int]:
+    return list(ir.ShapedType(t).shape)
+
+
+def elem(t: ir.Type) -> str:
+    return str(ir.ShapedType(t).element_type)
+
+
+def is_static(t: ir.Type) -> bool:
+    return ir.ShapedType(t).has_static_shape
+
+
+def memory_space(t: ir.Type) -> str | None:
+    """The printed memory space of a memref type, None for the default (global) space."""
+    space = ir.MemRefType(t).memory_space
+    return None if space is None else str(space)
+
+
+def int_value(attr) -> int:
+    return ir.IntegerAttr(attr).value
+
+
+def is_bool(attr) -> bool:
+    return isinstance(attr, ir.BoolAttr)

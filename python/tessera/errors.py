@@ -1,0 +1,75 @@
+"""tessera's user-facing errors and the formatting of MLIR diagnostics.
+
+A user mistake raises `TesseraError` with a message that names the place (file:line:col
+for IR) and what to do; the tools print it as `error: ...` and exit non-zero, never with
+a traceback. MLIR diagnostics are turned into the same `file:line:col: error: msg` form
+that mlir-opt prints, so editors and FileCheck patterns can read them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tessera.mlir import ir
+
+_FILE_LOC = re.compile(r'"([^"]*)":(\d+):(\d+)')
+
+
+class TesseraError(Exception):
+    """A mistake in what the user asked for (bad IR, unknown pass, unsupported op, ...)."""
+
+
+@dataclass(frozen=True)
+class Diag:
+    """One diagnostic, detached from the MLIR context that produced it."""
+
+    severity: str  # "error" | "warning" | "note" | "remark"
+    message: str
+    file: str | None = None
+    line: int = 0
+    col: int = 0
+    notes: tuple["Diag", ...] = field(default=())
+
+    def __str__(self) -> str:
+        place = f"{self.file}:{self.line}:{self.col}: " if self.file is not None else ""
+        text = f"{place}{self.severity}: {self.message}"
+        return "\n".join([text] + [str(n) for n in self.notes])
+
+
+_SEVERITY = {
+    ir.DiagnosticSeverity.ERROR: "error",
+    ir.DiagnosticSeverity.WARNING: "warning",
+    ir.DiagnosticSeverity.NOTE: "note",
+    ir.DiagnosticSeverity.REMARK: "remark",
+}
+
+
+def _place(loc) -> tuple[str | None, int, int]:
+    # Fused, name and call-site locations wrap a file location: use the first one inside.
+    m = _FILE_LOC.search(str(loc))
+    return (m.group(1), int(m.group(2)), int(m.group(3))) if m else (None, 0, 0)
+
+
+def diag_from(d) -> Diag:
+    """Convert an `ir.Diagnostic` or `ir.DiagnosticInfo` into a plain `Diag`."""
+    file, line, col = _place(d.location)
+    notes = tuple(diag_from(n) for n in d.notes)
+    return Diag(_SEVERITY.get(d.severity, "error"), str(d.message), file, line, col, notes)
+
+
+def diags_from_error(err: ir.MLIRError) -> list[Diag]:
+    """The diagnostics carried by an MLIRError (parse, verify or pass failure)."""
+    diags = [diag_from(d) for d in err.error_diagnostics]
+    return diags or [Diag("error", str(err))]
+
+
+def error_from_mlir(err: ir.MLIRError, what: str = "") -> TesseraError:
+    """A TesseraError whose text is the located diagnostics of `err`."""
+    body = "\n".join(str(d) for d in diags_from_error(err))
+    return TesseraError(f"{what}\n{body}" if what else body)
+
+
+def strip_severity(text: str) -> str:
+    """Drop a leading 'error: ' so a tool can print exactly one."""
+    return text[len("error: "):] if text.startswith("error: ") else text

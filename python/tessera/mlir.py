@@ -1,0 +1,21 @@
+"""The one place that imports the upstream MLIR Python bindings.
+
+The real bindings ship inside the torch-mlir wheel (`torch_mlir.ir`, `passmanager`,
+`rewrite`, `dialects.*`); the `mlir-python-bindings` package on PyPI is empty. Every other
+tessera module imports MLIR from here, so that moving to a standalone MLIR wheel changes
+this file only. IREE carries its own MLIR copy: never pass these objects to IREE, hand it
+text instead.
+"""
+
+from torch_mlir import ir, passmanager, rewrite
+from torch_mlir.dialects import arith, builtin, ext, func, irdl, linalg, math, memref, tensor
+from torch_mlir.dialects.ext import Operand, Pure, Region, Result
+
+PassManager = passmanager.PassManager
+MLIRError = ir.MLIRError
+
+__all__ = [
+    "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "builtin", "func", "linalg",
+    "math", "memref", "tensor", "Operand", "Result", "Region", "Pure", "PassManager",
+    "MLIRError",
+]
