@@ -80,6 +80,11 @@ def _check_epilogue(epilogue) -> str | None:
     return None
 
 
+def _no_epilogue():
+    # An empty DictAttr is falsy, which ext's builder would take for "not given".
+    return ir.DictAttr.get({})
+
+
 def has_scale(epilogue) -> bool:
     return "scale" in ir.DictAttr(epilogue)
 
@@ -164,8 +169,8 @@ class MatmulOp(Systolic.Operation, name="matmul", traits=[Pure]):
     acc: Operand[ir.RankedTensorType]
     array: ArrayAttr  # the array this matmul is mapped to
     transpose: ir.ArrayAttr  # [lhs transposed, rhs transposed] as two booleans
-    epilogue: ir.DictAttr  # {} or any of {relu, scale = <f32>}
     res: Result[ir.RankedTensorType]
+    epilogue: ir.DictAttr = ext.attribute(default_factory=_no_epilogue)  # {relu?, scale?}
     bias: Operand[ir.RankedTensorType] | None = None
 
     verify_invariants = verifier(_verify_matmul)
@@ -313,7 +318,7 @@ class MoveOutOp(Systolic.Operation, name="move_out"):
 
     src: Operand[ir.MemRefType]
     dst: Operand[ir.MemRefType]
-    epilogue: ir.DictAttr
+    epilogue: ir.DictAttr = ext.attribute(default_factory=_no_epilogue)
 
     verify_invariants = verifier(_verify_move_out)
 

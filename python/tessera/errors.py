@@ -64,10 +64,18 @@ def diags_from_error(err: ir.MLIRError) -> list[Diag]:
     return diags or [Diag("error", str(err))]
 
 
-def error_from_mlir(err: ir.MLIRError, what: str = "") -> TesseraError:
-    """A TesseraError whose text is the located diagnostics of `err`."""
-    body = "\n".join(str(d) for d in diags_from_error(err))
-    return TesseraError(f"{what}\n{body}" if what else body)
+class DiagnosticError(TesseraError):
+    """A TesseraError made of located MLIR diagnostics (kept in `.diags`)."""
+
+    def __init__(self, diags: list[Diag], what: str = ""):
+        self.diags = diags
+        body = "\n".join(str(d) for d in diags)
+        super().__init__(f"{what}\n{body}" if what else body)
+
+
+def error_from_mlir(err: ir.MLIRError, what: str = "") -> DiagnosticError:
+    """A DiagnosticError holding the located diagnostics of `err`."""
+    return DiagnosticError(diags_from_error(err), what)
 
 
 def strip_severity(text: str) -> str:

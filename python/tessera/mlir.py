@@ -7,15 +7,20 @@ this file only. IREE carries its own MLIR copy: never pass these objects to IREE
 text instead.
 """
 
+from pathlib import Path
+
 from torch_mlir import ir, passmanager, rewrite
 from torch_mlir.dialects import arith, builtin, ext, func, irdl, linalg, math, memref, tensor
 from torch_mlir.dialects.ext import Operand, Pure, Region, Result
 
 PassManager = passmanager.PassManager
+
+# The wheel's own mlir-opt-like binary: IRDL loading checks and the upstream pass list.
+TORCH_MLIR_OPT = Path(ir.__file__).parent / "_mlir_libs" / "torch-mlir-opt"
 MLIRError = ir.MLIRError
 
 __all__ = [
     "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "builtin", "func", "linalg",
     "math", "memref", "tensor", "Operand", "Result", "Region", "Pure", "PassManager",
-    "MLIRError",
+    "MLIRError", "TORCH_MLIR_OPT",
 ]

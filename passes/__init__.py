@@ -1,0 +1,1 @@
+"""tessera's passes, one per module; `tessera.passes.registry` lists them by name."""

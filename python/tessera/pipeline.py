@@ -1,0 +1,186 @@
+"""Pass pipelines that mix tessera's Python passes with upstream MLIR passes.
+
+A `Pipeline` wraps one MLIR `PassManager`. Stages are added one per line, either as
+tessera pass functions with keyword options or as pipeline text in MLIR's syntax, where
+tessera pass names may appear next to upstream ones:
+
+    builtin.module(tessera-linalg-to-systolic{rows=16 cols=16},canonicalize)
+
+Upstream passes run by their textual names; tessera passes are Python callables added to
+the same PassManager, so the whole pipeline runs in one `run()`.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from dataclasses import dataclass
+
+from tessera.errors import TesseraError, error_from_mlir
+from tessera.mlir import TORCH_MLIR_OPT, PassManager, ir
+from tessera.passes.registry import lookup, make_options, parse_options, passes, suggest
+
+
+@dataclass(frozen=True)
+class Element:
+    """One pipeline element: `name{options}` or `anchor(nested, ...)`."""
+
+    name: str
+    options: str = ""
+    nested: tuple["Element", ...] | None = None
+
+    def text(self) -> str:
+        if self.nested is not None:
+            return f"{self.name}({','.join(e.text() for e in self.nested)})"
+        return f"{self.name}{{{self.options}}}" if self.options else self.name
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas that are not inside (), {} or quotes."""
+    parts, depth, quote, start = [], 0, False, 0
+    for i, ch in enumerate(text):
+        if ch == '"':
+            quote = not quote
+        elif quote:
+            continue
+        elif ch in "({":
+            depth += 1
+        elif ch in ")}":
+            depth -= 1
+            if depth < 0:
+                raise TesseraError(f"invalid pass pipeline '{text}': unbalanced '{ch}'")
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth != 0 or quote:
+        raise TesseraError(f"invalid pass pipeline '{text}': unbalanced brackets or quotes")
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_pipeline(text: str) -> list[Element]:
+    """Parse pipeline text into elements (a `builtin.module(...)` wrapper is optional)."""
+    elements = []
+    for part in _split_top(text.strip()):
+        if part.endswith(")") and "(" in part and ("{" not in part or part.index("(") < part.index("{")):
+            name, inner = part[:part.index("(")].strip(), part[part.index("(") + 1:-1]
+            elements.append(Element(name, nested=tuple(parse_pipeline(inner))))
+        elif part.endswith("}") and "{" in part:
+            name, opts = part[:part.index("{")].strip(), part[part.index("{") + 1:-1]
+            elements.append(Element(name, opts.strip()))
+        else:
+            elements.append(Element(part))
+    if len(elements) == 1 and elements[0].name == "builtin.module" and elements[0].nested is not None:
+        return list(elements[0].nested)
+    return elements
+
+
+def _mentions_tessera(element: Element) -> bool:
+    if element.nested is None:
+        return element.name in passes()
+    return any(_mentions_tessera(e) for e in element.nested)
+
+
+@functools.cache
+def upstream_pass_names() -> tuple[str, ...]:
+    """Names of the upstream passes the bindings know (for suggestions only)."""
+    try:
+        out = subprocess.run([str(TORCH_MLIR_OPT), "--list-passes"], capture_output=True, text=True,
+                             timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    # Passes are indented by two spaces, their options by four.
+    return tuple(line[4:].split()[0] for line in out.splitlines() if line.startswith("  --"))
+
+
+def _unknown_upstream(text: str, err: Exception) -> TesseraError:
+    names = [e.name for e in parse_pipeline(text) if e.nested is None]
+    known = set(upstream_pass_names())
+    for name in names:
+        if known and name not in known:
+            hint = suggest(name, list(passes()) + sorted(known))
+            return TesseraError(f"unknown pass '{name}'{hint} "
+                                f"(tessera-opt --list-passes shows tessera's passes)")
+    return TesseraError(f"invalid pass pipeline '{text}': {err}")
+
+
+class Pipeline:
+    """One PassManager over builtin.module, filled stage by stage."""
+
+    def __init__(self, context: ir.Context | None = None, *, print_ir_after_all: bool = False,
+                 verify_each: bool = True):
+        self.context = context or ir.Context.current
+        self.pm = PassManager("builtin.module", context=self.context)
+        self.pm.enable_verifier(verify_each)
+        if print_ir_after_all:
+            self.context.enable_multithreading(False)
+            self.pm.enable_ir_printing(print_after_all=True)
+        self.stages: list[str] = []
+
+    def add(self, stage, **options) -> "Pipeline":
+        """Add a tessera pass (function or name, with keyword options) or pipeline text."""
+        if callable(stage):
+            name = next((n for n, info in passes().items() if info.run is stage), None)
+            if name is None:
+                raise TesseraError(f"{stage!r} is not a registered tessera pass")
+            return self.add_pass(name, make_options(name, **options))
+        if options:
+            if stage in passes():
+                return self.add_pass(stage, make_options(stage, **options))
+            raise TesseraError(f"keyword options are only for tessera passes, not '{stage}'")
+        return self.add_text(stage)
+
+    def add_pass(self, name: str, options) -> "Pipeline":
+        """Add tessera pass `name` with an options instance."""
+        info = lookup(name)
+
+        def run(op, pass_):
+            try:
+                info.run(op, pass_, options)
+            except TesseraError as e:
+                op.location.emit_error(f"{name}: {e}")
+                pass_.signal_pass_failure()
+
+        with self.context:
+            self.pm.add(run, name=name, argument=name, description=info.summary)
+        self.stages.append(name)
+        return self
+
+    def add_text(self, text: str) -> "Pipeline":
+        """Add pipeline text; tessera pass names in it run as tessera passes."""
+        upstream: list[str] = []
+        for element in parse_pipeline(text):
+            if element.nested is None and element.name in passes():
+                self._flush(upstream)
+                self.add_pass(element.name, parse_options(element.name, element.options))
+            elif element.nested is not None and _mentions_tessera(element):
+                raise TesseraError(
+                    f"tessera passes run on the whole module; move them out of "
+                    f"'{element.name}(...)' to the top level of the pipeline")
+            else:
+                upstream.append(element.text())
+        self._flush(upstream)
+        return self
+
+    def _flush(self, upstream: list[str]) -> None:
+        if not upstream:
+            return
+        text = ",".join(upstream)
+        try:
+            with self.context:
+                self.pm.add(text)
+        except (ValueError, ir.MLIRError) as e:
+            raise _unknown_upstream(text, e) from None
+        self.stages.extend(upstream)
+        upstream.clear()
+
+    def run(self, module) -> None:
+        """Run every stage on `module` (an `ir.Module` or its operation)."""
+        op = module.operation if hasattr(module, "operation") else module
+        try:
+            self.pm.run(op)
+        except ir.MLIRError as e:
+            raise error_from_mlir(e) from None
+
+    def __str__(self) -> str:
+        return f"builtin.module({','.join(self.stages)})"
