@@ -1,1 +1,1 @@
-"""tessera.pipelines"""
+"""Named, Python-scripted pass pipelines, one module per target."""

@@ -1,1 +1,31 @@
-"""tessera.targets"""
+"""tessera's targets, one module each, found by name.
+
+A target module has the same shape everywhere: `NAME`, `available() -> (bool, reason)`,
+and `compile(module, hw=None, **options)` returning an executable that is called on
+numpy arrays and keeps its measurements.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from tessera.errors import TesseraError
+from tessera.passes.registry import suggest
+
+# Name -> module under tessera.targets; imported only when asked for.
+TARGETS = {
+    "iree-cpu": "iree_cpu",
+}
+
+
+def get_target(name: str):
+    """The target module called `name`; an unknown name lists the known ones."""
+    if name not in TARGETS:
+        raise TesseraError(f"unknown target '{name}'{suggest(name, TARGETS)} "
+                           f"(targets: {', '.join(TARGETS)})")
+    return importlib.import_module(f"tessera.targets.{TARGETS[name]}")
+
+
+def available_targets() -> list[str]:
+    """Names of the targets that can run on this machine."""
+    return [name for name in TARGETS if get_target(name).available()[0]]

@@ -19,8 +19,19 @@ PassManager = passmanager.PassManager
 TORCH_MLIR_OPT = Path(ir.__file__).parent / "_mlir_libs" / "torch-mlir-opt"
 MLIRError = ir.MLIRError
 
+
+
+def torch_importer():
+    """torch-mlir's FX importer pieces (imported on demand: they pull in torch)."""
+    from torch_mlir.dialects import torch as torch_dialect
+    from torch_mlir.extras.fx_decomp_util import get_decomposition_table
+    from torch_mlir.extras.fx_importer import FxImporter
+
+    return FxImporter, torch_dialect, get_decomposition_table
+
+
 __all__ = [
     "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "builtin", "func", "linalg",
     "math", "memref", "tensor", "Operand", "Result", "Region", "Pure", "PassManager",
-    "MLIRError", "TORCH_MLIR_OPT",
+    "MLIRError", "TORCH_MLIR_OPT", "torch_importer",
 ]

@@ -13,6 +13,7 @@ the same PassManager, so the whole pipeline runs in one `run()`.
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 from dataclasses import dataclass
 
@@ -94,14 +95,14 @@ def upstream_pass_names() -> tuple[str, ...]:
 
 
 def _unknown_upstream(text: str, err: Exception) -> TesseraError:
-    names = [e.name for e in parse_pipeline(text) if e.nested is None]
-    known = set(upstream_pass_names())
-    for name in names:
-        if known and name not in known:
-            hint = suggest(name, list(passes()) + sorted(known))
-            return TesseraError(f"unknown pass '{name}'{hint} "
-                                f"(tessera-opt --list-passes shows tessera's passes)")
-    return TesseraError(f"invalid pass pipeline '{text}': {err}")
+    m = re.search(r"'([^']+)' does not refer to a registered pass", str(err))
+    if m is None:
+        detail = str(err).split("error: ", 1)[-1].splitlines()[0]
+        return TesseraError(f"invalid pass pipeline '{text}': {detail}")
+    name = m.group(1)
+    hint = suggest(name, list(passes()) + list(upstream_pass_names()))
+    return TesseraError(f"unknown pass '{name}'{hint} "
+                        f"(tessera-opt --list-passes shows tessera's passes)")
 
 
 class Pipeline:

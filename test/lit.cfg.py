@@ -1,0 +1,25 @@
+"""lit configuration for tessera's FileCheck tests (Dialect/, Transforms/, Targets/, tools/)."""
+
+import os
+import shutil
+import sys
+
+import lit.formats
+
+config.name = "tessera"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.test_source_root, "Output")
+config.excludes = ["python", "Inputs", "Output", "lit.cfg.py"]
+
+# Tools come from the environment lit runs in (the project's .venv/bin).
+bin_dir = os.path.dirname(sys.executable)
+config.environment["PATH"] = os.pathsep.join([bin_dir, config.environment.get("PATH", os.environ["PATH"])])
+config.environment["PYTHONWARNINGS"] = "ignore::FutureWarning"
+config.substitutions.append(("FileCheck", os.path.join(bin_dir, "filecheck")))
+config.substitutions.append(("%python", sys.executable))
+
+from tessera.mlir import TORCH_MLIR_OPT  # noqa: E402
+
+config.substitutions.append(("%torch-mlir-opt", str(TORCH_MLIR_OPT)))
