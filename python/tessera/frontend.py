@@ -29,9 +29,7 @@ def _export(model, inputs):
         raise TesseraError(f"import_torch expects a torch.nn.Module or an ExportedProgram, "
                            f"got {type(model).__name__}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # torch's own deprecations
-            return torch.export.export(model, tuple(inputs), strict=False)
+        return torch.export.export(model, tuple(inputs), strict=False)
     except Exception as e:  # torch raises many kinds; all mean "cannot capture this model"
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise TesseraError(f"torch.export could not capture {type(model).__name__}: {first}") from None
@@ -45,6 +43,12 @@ def import_torch(model, *example_inputs, context: ir.Context | None = None,
     context) with tessera's dialects loaded. Unsupported ops raise a TesseraError that
     names the op and its place in the model's source.
     """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch's own deprecation notices
+        return _import(model, example_inputs, context, func_name)
+
+
+def _import(model, example_inputs, context, func_name) -> ir.Module:
     import torch
 
     from tessera.context import make_context

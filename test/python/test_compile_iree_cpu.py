@@ -1,0 +1,83 @@
+"""End to end through tessera.compile on the iree-cpu reference target vs PyTorch eager.
+
+f32 tolerance everywhere: rtol 1e-4, atol 1e-5.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import models
+import tessera
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def eager(model, inputs):
+    with torch.no_grad():
+        return model(*inputs).numpy()
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "encoder"])
+def test_model_matches_pytorch(name):
+    model, inputs = models.example(name)
+    executable = tessera.compile(model, inputs, target="iree-cpu")
+    np.testing.assert_allclose(executable(*inputs), eager(model, inputs), rtol=RTOL, atol=ATOL)
+    t = executable.timings
+    assert t["compile_s"] == pytest.approx(t["import_s"] + t["passes_s"] + t["backend_s"])
+    assert t["run_s"] > 0
+
+
+def test_numpy_inputs_and_other_values():
+    model, inputs = models.example("mlp")
+    executable = tessera.compile(model, inputs)
+    other = torch.randn(8, 64)
+    np.testing.assert_allclose(executable(other.numpy()), eager(model, (other,)), rtol=RTOL, atol=ATOL)
+
+
+def test_compile_accepts_mlir_text():
+    text = '''
+    func.func @main(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
+      %zero = arith.constant 0.0 : f32
+      %e = tensor.empty() : tensor<2x4xf32>
+      %c = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+      %0 = linalg.matmul ins(%a, %b : tensor<2x3xf32>, tensor<3x4xf32>) outs(%c : tensor<2x4xf32>) -> tensor<2x4xf32>
+      return %0 : tensor<2x4xf32>
+    }'''
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    b = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.testing.assert_allclose(tessera.compile(text)(a, b), a @ b, rtol=RTOL, atol=ATOL)
+
+
+def test_int8_matmul_is_exact():
+    text = '''
+    func.func @main(%a: tensor<5x7xi8>, %b: tensor<7x3xi8>) -> tensor<5x3xi32> {
+      %zero = arith.constant 0 : i32
+      %e = tensor.empty() : tensor<5x3xi32>
+      %c = linalg.fill ins(%zero : i32) outs(%e : tensor<5x3xi32>) -> tensor<5x3xi32>
+      %0 = linalg.matmul ins(%a, %b : tensor<5x7xi8>, tensor<7x3xi8>) outs(%c : tensor<5x3xi32>) -> tensor<5x3xi32>
+      return %0 : tensor<5x3xi32>
+    }'''
+    rng = np.random.default_rng(0)
+    a = rng.integers(-128, 128, (5, 7), dtype=np.int8)
+    b = rng.integers(-128, 128, (7, 3), dtype=np.int8)
+    np.testing.assert_array_equal(tessera.compile(text)(a, b), a.astype(np.int32) @ b.astype(np.int32))
+
+
+def test_wrong_inputs_are_user_errors():
+    model, inputs = models.example("mlp")
+    executable = tessera.compile(model, inputs)
+    with pytest.raises(tessera.TesseraError, match=r"expected 1 inputs \(8x64xfloat32\), got 2"):
+        executable(*inputs, *inputs)
+    with pytest.raises(tessera.TesseraError, match="input 0 is 8x64xfloat64 but the compiled program expects 8x64xfloat32"):
+        executable(np.zeros((8, 64)))
+
+
+def test_unknown_target_suggests_a_name():
+    with pytest.raises(tessera.TesseraError, match="unknown target 'iree-cpus'; did you mean 'iree-cpu'"):
+        tessera.compile(*models.example("mlp"), target="iree-cpus")
+
+
+def test_invalid_mlir_text_is_located():
+    with pytest.raises(tessera.TesseraError, match=r"invalid:\n-:1:17: error: expected non-function type"):
+        tessera.compile("func.func @main( {")
