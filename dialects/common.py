@@ -8,12 +8,37 @@ that returns an error message, reported as a located MLIR diagnostic.
 from __future__ import annotations
 
 import functools
+import typing
 
-from tessera.mlir import ir
+from tessera.mlir import ext, irdl, ir
 
 # Element types an accumulating engine supports: (operand type, accumulator type).
 ELEMENT_COMBOS = (("bf16", "f32"), ("i8", "i32"), ("f16", "f32"), ("f32", "f32"))
 COMBOS_TEXT = ", ".join(f"{a}·{a}→{c}" for a, c in ELEMENT_COMBOS)
+
+
+def _conforms(op) -> bool:
+    """Whether `op` has every field its class declares, of the declared kind.
+
+    Semantic checks assume this; when it fails, IRDL's own verifier reports the problem
+    (missing operand or attribute, wrong kind) and the semantic check is skipped.
+    """
+    try:
+        for f in type(op)._fields:
+            if isinstance(f, ext.RegionDef):
+                continue
+            value = getattr(op, f.name)
+            if value is None and f.variadicity == irdl.Variadicity.optional:
+                continue
+            if isinstance(f, (ext.OperandDef, ext.ResultDef)):
+                kind = typing.get_args(f.constraint)[0] if typing.get_args(f.constraint) else f.constraint
+                if isinstance(kind, type) and not isinstance(value.type, kind):
+                    return False
+            elif isinstance(f.constraint, type) and not isinstance(value, f.constraint):
+                return False
+    except (IndexError, KeyError, ValueError, TypeError):
+        return False
+    return True
 
 
 def verifier(check):
@@ -24,6 +49,8 @@ def verifier(check):
 
     @functools.wraps(check)
     def verify_invariants(op) -> bool:
+        if not _conforms(op):
+            return True  # IRDL reports the structural error itself
         try:
             message = check(op)
         except Exception as exc:  # a verifier bug must still surface as a located error

@@ -13,7 +13,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from tessera.errors import Diag, DiagnosticError, TesseraError, diag_from, diags_from_error
+from tessera.errors import Diag, DiagnosticError, TesseraError, diag_from
 from tessera.mlir import ir
 from tessera.tools.common import tool_main
 
@@ -113,13 +113,6 @@ class ChunkResult:
     diags: list[Diag]
 
 
-def _relocate(diags: list[Diag], filename: str) -> list[Diag]:
-    # Module.parse names its buffer "-"; diagnostics should name the user's file.
-    return [dataclasses.replace(d, file=filename if d.file == "-" else d.file,
-                                notes=tuple(_relocate(list(d.notes), filename)))
-            for d in diags]
-
-
 def build_pipeline(args, pass_flags, context):
     from tessera.pipeline import Pipeline
 
@@ -134,7 +127,7 @@ def build_pipeline(args, pass_flags, context):
 
 def process_chunk(text: str, first_line: int, filename: str, args, pass_flags) -> ChunkResult:
     """Parse, verify, transform and print one chunk in a fresh context."""
-    from tessera.context import make_context
+    from tessera.context import make_context, parse_module, relocate
 
     diags: list[Diag] = []
     with make_context() as context, ir.Location.unknown():
@@ -148,15 +141,13 @@ def process_chunk(text: str, first_line: int, filename: str, args, pass_flags) -
         pipeline = build_pipeline(args, pass_flags, context)
         padded = "\n" * (first_line - 1) + text
         try:
-            module = ir.Module.parse(padded)
+            module = parse_module(padded, filename)
             pipeline.run(module)
-        except ir.MLIRError as e:
-            return ChunkResult(None, _relocate(diags + diags_from_error(e), filename))
         except DiagnosticError as e:
-            return ChunkResult(None, _relocate(diags + e.diags, filename))
+            return ChunkResult(None, relocate(diags + e.diags, filename))
         out = module.operation.get_asm(print_generic_op_form=args.mlir_print_op_generic,
                                        enable_debug_info=args.mlir_print_debuginfo)
-        return ChunkResult(out, _relocate(diags, filename))
+        return ChunkResult(out, relocate(diags, filename))
 
 
 def _print_diags(diags: list[Diag]) -> None:

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import time
 
-from tessera.errors import TesseraError, error_from_mlir
+from tessera.errors import TesseraError
 from tessera.executable import Executable
 from tessera.mlir import ir
 
 
 def _as_module(model, example_inputs, context) -> tuple[ir.Module, float]:
+    from tessera.context import parse_module
     from tessera.frontend import import_torch
 
     start = time.perf_counter()
     if isinstance(model, ir.Module):
         return model, 0.0
     if isinstance(model, str):
-        try:
-            with context:
-                return ir.Module.parse(model), time.perf_counter() - start
-        except ir.MLIRError as e:
-            raise error_from_mlir(e, "the MLIR text given to tessera.compile is invalid:") from None
+        with context:
+            return parse_module(model), time.perf_counter() - start
     module = import_torch(model, *example_inputs, context=context)
     return module, time.perf_counter() - start
 

@@ -1,7 +1,11 @@
-"""Creating the MLIR context every tessera component works in."""
+"""Creating the MLIR context every tessera component works in, and parsing into it."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
+from tessera.errors import Diag, DiagnosticError, diags_from_error
 from tessera.mlir import ir
 
 
@@ -12,3 +16,39 @@ def make_context() -> ir.Context:
     context = ir.Context()
     load_dialects(context)
     return context
+
+
+# A tessera op written in custom form ("systolic.matmul %a ..." rather than quoted).
+_CUSTOM_FORM = re.compile(r'(?<!["\w.#!])((?:systolic|tile)\.[a-z_]+)\b(?!")')
+
+
+def _custom_form_hint(text: str, filename: str) -> Diag | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        code = line.split("//", 1)[0]
+        if m := _CUSTOM_FORM.search(code):
+            return Diag("error", f"'{m.group(1)}' must be written in MLIR's generic form, "
+                                 f"e.g. \"{m.group(1)}\"(...) {{...}} : (...) -> (...); tessera's "
+                                 f"ops are defined through IRDL and have no custom syntax",
+                        filename, number, m.start(1) + 1)
+    return None
+
+
+def parse_module(text: str, filename: str = "<input>") -> ir.Module:
+    """Parse `text` in the current context; errors become a DiagnosticError whose
+    locations name `filename`."""
+    try:
+        return ir.Module.parse(text)
+    except ir.MLIRError as e:
+        diags = relocate(diags_from_error(e), filename)
+        if not e.error_diagnostics:
+            # MLIR's parser reports nothing when a dynamic op is written in custom form.
+            hint = _custom_form_hint(text, filename)
+            diags = [hint] if hint else [Diag("error", f"could not parse {filename}")]
+        raise DiagnosticError(diags) from None
+
+
+def relocate(diags: list[Diag], filename: str) -> list[Diag]:
+    """Module.parse names its buffer "-": make diagnostics name the user's file."""
+    return [dataclasses.replace(d, file=filename if d.file == "-" else d.file,
+                                notes=tuple(relocate(list(d.notes), filename)))
+            for d in diags]
