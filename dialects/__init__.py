@@ -26,7 +26,12 @@ def load_dialects(context: ir.Context | None = None) -> None:
 
 
 def irdl_text() -> str:
-    """The IRDL definition of both dialects, as one module of text."""
+    """The IRDL definition of both dialects, as one module of text.
+
+    IRDL describes operands, attributes, results and regions but not traits, so a tool
+    that loads this text sees `tile.yield` as an ordinary op: it accepts every op except
+    a `tile.launch` body, which it reports as a block with no terminator.
+    """
     with ir.Context(), ir.Location.unknown():
         module = ir.Module.create()
         with ir.InsertionPoint(module.body):

@@ -17,6 +17,11 @@ ELEMENT_COMBOS = (("bf16", "f32"), ("i8", "i32"), ("f16", "f32"), ("f32", "f32")
 COMBOS_TEXT = ", ".join(f"{a}·{a}→{c}" for a, c in ELEMENT_COMBOS)
 
 
+def _attr_is(value, kind) -> bool:
+    # `true`/`false` come back as BoolAttr, which these bindings do not derive from IntegerAttr.
+    return isinstance(value, kind) or (kind is ir.IntegerAttr and isinstance(value, ir.BoolAttr))
+
+
 def _conforms(op) -> bool:
     """Whether `op` has every field its class declares, of the declared kind.
 
@@ -34,7 +39,7 @@ def _conforms(op) -> bool:
                 kind = typing.get_args(f.constraint)[0] if typing.get_args(f.constraint) else f.constraint
                 if isinstance(kind, type) and not isinstance(value.type, kind):
                     return False
-            elif isinstance(f.constraint, type) and not isinstance(value, f.constraint):
+            elif isinstance(f.constraint, type) and not _attr_is(value, f.constraint):
                 return False
     except (IndexError, KeyError, ValueError, TypeError):
         return False

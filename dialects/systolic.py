@@ -235,7 +235,9 @@ def _verify_preload(op) -> str | None:
         return f"stationary block must be in {SPAD} or {ACC}, got {_space_name(t)}"
     rows, cols, _ = array_params(op.array)
     shape = shape_of(t)
-    if len(shape) != 2 or shape[0] > rows or shape[1] > cols:
+    if len(shape) != 2 or not is_static(t):
+        return f"stationary block must be a static 2-d block, got {dims(t)}"
+    if shape[0] > rows or shape[1] > cols:
         return f"stationary block is {dims(t)} but the array is {rows}x{cols}"
     return None
 
@@ -281,8 +283,8 @@ def _verify_compute(op) -> str | None:
     rows, cols, dataflow = array_params(op.array)
     r, cc = fold_dims(dataflow, m, n, k)
     if r > rows or cc > cols:
-        return (f"a {dataflow} compute of {m}x{k}·{k}x{n} needs a {r}x{cc} array "
-                f"but the array is {rows}x{cols}")
+        return (f"computing {m}x{k}·{k}x{n} with dataflow {dataflow} needs a {r}x{cc} "
+                f"array but the array is {rows}x{cols}")
     return None
 
 

@@ -50,7 +50,7 @@ def grid_params(attr) -> tuple[int, int, int, int]:
 def buffer_bytes(t: ir.Type) -> int:
     """Bytes a static memref occupies."""
     shaped = ir.ShapedType(t)
-    width = shaped.element_type_bitwidth
+    width = shaped.element_type.width
     count = 1
     for d in shaped.shape:
         count *= d
@@ -127,7 +127,9 @@ def _verify_dma(op) -> str | None:
     if spaces not in ((None, LOCAL), (LOCAL, None)):
         names = " and ".join(s or "global memory" for s in spaces)
         return f"must copy between global memory and {LOCAL}, got {names}"
-    if not (is_static(src) and is_static(dst)) or shape_of(src) != shape_of(dst):
+    if not (is_static(src) and is_static(dst)):
+        return f"needs static shapes, got source {dims(src)} and destination {dims(dst)}"
+    if shape_of(src) != shape_of(dst):
         return f"source is {dims(src)} but destination is {dims(dst)}"
     if elem(src) != elem(dst):
         return f"source element type is {elem(src)} but destination is {elem(dst)}"

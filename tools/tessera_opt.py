@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="accept ops of dialects that are not loaded")
     p.add_argument("--list-passes", action="store_true", help="list tessera's passes and exit")
     p.add_argument("--dump-irdl", action="store_true",
-                   help="print the IRDL of the systolic and tile dialects and exit")
+                   help="print the IRDL of the systolic and tile dialects and exit (IRDL has "
+                        "no traits: other tools reject tile.launch bodies, lacking a terminator)")
     return p
 
 
