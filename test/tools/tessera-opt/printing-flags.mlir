@@ -4,7 +4,7 @@
 
 // GENERIC: "func.func"() <{function_type = () -> (), sym_name = "f"}>
 // DEBUGINFO: "mystery.op"() : () -> () loc(
-// UNREGISTERED: [[FILE]]:11:3: error: operation being parsed with an unregistered dialect
+// UNREGISTERED: [[FILE]]:11:15: error: operation being parsed with an unregistered dialect
 // UNREGISTERED-NOT: Traceback
 func.func @f() {
   // An op of a dialect nobody loaded.
