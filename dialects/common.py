@@ -54,10 +54,17 @@ def verifier(check):
 
     @functools.wraps(check)
     def verify_invariants(op) -> bool:
-        if not _conforms(op):
+        segments = type(op)._ODS_OPERAND_SEGMENTS
+        if segments and "operandSegmentSizes" not in op.attributes:
+            # IRDL infers the split when it can, but the op's accessors need it written.
+            sizes = ", ".join("0 or 1" if s == 0 else str(s) for s in segments)
+            message = f"needs operandSegmentSizes = array<i32: {sizes}> (one entry per operand group)"
+        elif not _conforms(op):
             return True  # IRDL reports the structural error itself
+        else:
+            message = None
         try:
-            message = check(op)
+            message = message or check(op)
         except Exception as exc:  # a verifier bug must still surface as a located error
             message = f"internal verifier error ({type(exc).__name__}: {exc})"
         if message is None:

@@ -193,18 +193,22 @@ def _verify_move_in(op) -> str | None:
         return f"source must be in global memory, got {_space_name(src)}"
     if memory_space(dst) not in (SPAD, ACC):
         return f"destination must be in {SPAD} or {ACC}, got {_space_name(dst)}"
-    if msg := _check_block_copy(src, dst, "source", "destination", pad_side="destination"):
+    if msg := _check_block_copy(src, dst, "source", "destination"):
         return msg
     return _same_elem(op.src, op.dst)
 
 
-def _check_block_copy(small, big, small_name, big_name, pad_side) -> str | None:
-    if not (is_static(small) and is_static(big)):
-        return f"needs static shapes, got {small_name} {dims(small)} and {big_name} {dims(big)}"
-    s, b = shape_of(small), shape_of(big)
-    if len(s) != len(b) or any(x > y for x, y in zip(s, b)):
-        return (f"{small_name} is {dims(small)} but {big_name} is {dims(big)}: the "
-                f"{pad_side} block must be at least as large in every dim (extra is padding)")
+def _check_block_copy(global_t, local_t, global_name, local_name) -> str | None:
+    """A copy between a global block (sizes may be dynamic at matrix edges) and a static
+    local block at least as large (the rest of the local block is padding)."""
+    if not is_static(local_t):
+        return f"{local_name} must have a static shape, got {dims(local_t)}"
+    g, l = shape_of(global_t), shape_of(local_t)
+    dynamic = ir.ShapedType.get_dynamic_size()
+    if len(g) != len(l) or any(x != dynamic and x > y for x, y in zip(g, l)):
+        return (f"{global_name} is {dims(global_t)} but {local_name} is {dims(local_t)}: "
+                f"the {local_name} block must be at least as large in every dim "
+                f"(extra is padding)")
     return None
 
 
@@ -212,7 +216,8 @@ class MoveInOp(Systolic.Operation, name="move_in"):
     """Copy a block from global memory into the scratchpad or accumulator.
 
     The destination may be larger than the source; the extra elements are zero, which
-    is how blocks at the edges of a matrix are padded to the array size.
+    is how blocks at the edges of a matrix are padded to the array size. The source may
+    have dynamic sizes (edge blocks); the destination is static.
     """
 
     src: Operand[ir.MemRefType]
@@ -233,12 +238,15 @@ def _verify_preload(op) -> str | None:
     t = op.stationary.type
     if memory_space(t) not in (SPAD, ACC):
         return f"stationary block must be in {SPAD} or {ACC}, got {_space_name(t)}"
-    rows, cols, _ = array_params(op.array)
+    rows, cols, dataflow = array_params(op.array)
     shape = shape_of(t)
     if len(shape) != 2 or not is_static(t):
         return f"stationary block must be a static 2-d block, got {dims(t)}"
-    if shape[0] > rows or shape[1] > cols:
-        return f"stationary block is {dims(t)} but the array is {rows}x{cols}"
+    # With is, the lhs block (m x k) sits in the array transposed: k on rows, m on cols.
+    r, c = (shape[1], shape[0]) if dataflow == "is" else (shape[0], shape[1])
+    if r > rows or c > cols:
+        how = " (transposed, as is places it)" if dataflow == "is" else ""
+        return f"stationary block is {dims(t)}{how} but the array is {rows}x{cols}"
     return None
 
 
@@ -260,6 +268,15 @@ def fold_dims(dataflow: str, m: int, n: int, k: int) -> tuple[int, int]:
     return {"os": (m, n), "ws": (k, n), "is": (k, m)}[dataflow]
 
 
+def _is_dynamic(size: int) -> bool:
+    return size == ir.ShapedType.get_dynamic_size()
+
+
+def _agree(x: int, y: int) -> bool:
+    """Two sizes agree when equal or when either is only known at run time."""
+    return x == y or _is_dynamic(x) or _is_dynamic(y)
+
+
 def _verify_compute(op) -> str | None:
     if msg := _check_array(op.array):
         return msg
@@ -269,19 +286,22 @@ def _verify_compute(op) -> str | None:
     for name, t, space in (("lhs", a, SPAD), ("rhs", b, SPAD), ("out", c, ACC)):
         if memory_space(t) != space:
             return f"{name} must be in {space}, got {_space_name(t)}"
-        if len(shape_of(t)) != 2 or not is_static(t):
-            return f"{name} must be a static 2-d block, got {dims(t)}"
-    (m, k), (k2, n) = shape_of(a), shape_of(b)
-    if k != k2:
+        if len(shape_of(t)) != 2:
+            return f"{name} must be a 2-d block, got {dims(t)}"
+    (m, k), (k2, n), (m2, n2) = shape_of(a), shape_of(b), shape_of(c)
+    if not _agree(k, k2):
         return f"lhs is {dims(a)} but rhs is {dims(b)}"
-    if shape_of(c) != [m, n]:
-        return f"out is {dims(c)} but lhs·rhs is {m}x{n}"
+    if not (_agree(m, m2) and _agree(n, n2)):
+        return f"out is {dims(c)} but lhs·rhs is {dims(a).split('x')[0]}x{dims(b).split('x')[1]}"
     if elem(a) != elem(b):
         return f"lhs element type is {elem(a)} but rhs is {elem(b)}"
     if (elem(a), elem(c)) not in ELEMENT_COMBOS:
         return f"{elem(a)}·{elem(a)}→{elem(c)} is not supported; supported: {COMBOS_TEXT}"
     rows, cols, dataflow = array_params(op.array)
     r, cc = fold_dims(dataflow, m, n, k)
+    if _is_dynamic(r) or _is_dynamic(cc):
+        return (f"with dataflow {dataflow} the array-mapped dims of {dims(a)}·{dims(b)} "
+                f"must be static (only the streamed dim may be dynamic)")
     if r > rows or cc > cols:
         return (f"computing {m}x{k}·{k}x{n} with dataflow {dataflow} needs a {r}x{cc} "
                 f"array but the array is {rows}x{cols}")
@@ -289,8 +309,10 @@ def _verify_compute(op) -> str | None:
 
 
 class ComputeOp(Systolic.Operation, name="compute"):
-    """out (+)= lhs·rhs for one block that fits the array, with the stationary operand
-    preloaded; `accumulate = true` adds to the accumulator, `false` overwrites it."""
+    """out (+)= lhs·rhs for one fold: the two dims the dataflow maps onto the array fit
+    it (k x n for ws, m x n for os, k x m for is) and the third is streamed through (any
+    length, dynamic allowed). The stationary operand was preloaded; `accumulate = true`
+    adds to the accumulator, `false` overwrites it."""
 
     lhs: Operand[ir.MemRefType]
     rhs: Operand[ir.MemRefType]
@@ -307,20 +329,30 @@ def _verify_move_out(op) -> str | None:
         return f"source must be in {ACC}, got {_space_name(src)}"
     if not _in_space(dst, None):
         return f"destination must be in global memory, got {_space_name(dst)}"
-    if msg := _check_block_copy(dst, src, "destination", "source", pad_side="source"):
+    if msg := _check_block_copy(dst, src, "destination", "source"):
         return msg
     if msg := _check_epilogue(op.epilogue):
         return msg
+    if op.bias is not None:
+        bias = op.bias.type
+        if not _in_space(bias, None):
+            return f"bias must be in global memory, got {_space_name(bias)}"
+        if len(shape_of(bias)) != 1 or not _agree(shape_of(bias)[0], shape_of(dst)[-1]):
+            return f"bias is {dims(bias)} but the destination has {dims(dst).split('x')[-1]} columns"
+        if elem(bias) != elem(src):
+            return f"bias element type is {elem(bias)} but the accumulator is {elem(src)}"
     return _check_result_type(op.epilogue, elem(src), elem(dst), "destination")
 
 
 class MoveOutOp(Systolic.Operation, name="move_out"):
-    """Copy a block from the accumulator to global memory, applying the epilogue
-    (relu, requantize by scale); the source may be larger (padding is dropped)."""
+    """Copy a block from the accumulator to global memory, applying the epilogue: add
+    the optional `bias` (one value per column, read from global memory), then relu,
+    then requantize by scale. The source may be larger (padding is dropped)."""
 
     src: Operand[ir.MemRefType]
     dst: Operand[ir.MemRefType]
     epilogue: ir.DictAttr = ext.attribute(default_factory=_no_epilogue)
+    bias: Operand[ir.MemRefType] | None = None
 
     verify_invariants = verifier(_verify_move_out)
 

@@ -32,6 +32,8 @@ class LocalAttr(Tile.Attribute, name="local"):
 
 
 LOCAL = "#tile.local"
+# Ops whose results take a unit's local memory (its own or its engine's, e.g. a scratchpad).
+LOCAL_ALLOCS = ("tile.alloc", "memref.alloc")
 
 
 def grid_attr(rows: int, cols: int, local_bytes: int, dram_bytes_per_cycle: int) -> GridAttr:
@@ -70,7 +72,8 @@ def _verify_launch(op) -> str | None:
         kinds = ", ".join(str(a.type) for a in args) or "none"
         return f"body must take two index arguments (unit row, unit col), got {kinds}"
     used = sum(buffer_bytes(o.result.type) for o in op.body.blocks[0].operations
-               if o.operation.name == "tile.alloc")
+               if o.operation.name in LOCAL_ALLOCS
+               and memory_space(o.result.type) is not None)
     if used > local_bytes:
         return (f"unit-local buffers need {used} bytes but each unit has "
                 f"{local_bytes} bytes of local memory")
@@ -79,8 +82,9 @@ def _verify_launch(op) -> str | None:
 
 class LaunchOp(Tile.Operation, name="launch"):
     """Run the body once on every unit of `grid`; the body's two index arguments are
-    the unit's row and column. Buffers made by `tile.alloc` in the body must fit in one
-    unit's local memory together."""
+    the unit's row and column. Buffers the body allocates outside global memory
+    (`tile.alloc`, or `memref.alloc` in an engine's memory such as `#systolic.spad`)
+    must fit in one unit's local memory together."""
 
     grid: GridAttr
     body: Region

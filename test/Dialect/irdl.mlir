@@ -45,14 +45,14 @@ func.func @dma_both_directions(%g: memref<4x4xf32>, %l: memref<4x4xf32, #tile.lo
 // CHECK: "systolic.move_in"(%{{.*}}) : (memref<16x16xi8>, memref<16x16xi8, #systolic.spad>)
 // CHECK: "systolic.preload"(%{{.*}}) {array = #systolic.array<16 : i64, 16 : i64, "ws">}
 // CHECK: "systolic.compute"(%{{.*}}) {accumulate = false, array = #systolic.array<16 : i64, 16 : i64, "ws">}
-// CHECK: "systolic.move_out"(%{{.*}}) {epilogue = {}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>)
+// CHECK: "systolic.move_out"(%{{.*}}) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>)
 // CHECK: "systolic.fence"() : () -> ()
 func.func @isa_block(%a: memref<16x16xi8>, %w: memref<16x16xi8>, %sa: memref<16x16xi8, #systolic.spad>, %sb: memref<16x16xi8, #systolic.spad>, %acc: memref<16x16xi32, #systolic.acc>, %out: memref<16x16xi32>) {
   "systolic.move_in"(%a, %sa) : (memref<16x16xi8>, memref<16x16xi8, #systolic.spad>) -> ()
   "systolic.move_in"(%w, %sb) : (memref<16x16xi8>, memref<16x16xi8, #systolic.spad>) -> ()
   "systolic.preload"(%sb) {array = #systolic.array<16 : i64, 16 : i64, "ws">} : (memref<16x16xi8, #systolic.spad>) -> ()
   "systolic.compute"(%sa, %sb, %acc) {array = #systolic.array<16 : i64, 16 : i64, "ws">, accumulate = false} : (memref<16x16xi8, #systolic.spad>, memref<16x16xi8, #systolic.spad>, memref<16x16xi32, #systolic.acc>) -> ()
-  "systolic.move_out"(%acc, %out) {epilogue = {}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
+  "systolic.move_out"(%acc, %out) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
   "systolic.fence"() : () -> ()
   return
 }

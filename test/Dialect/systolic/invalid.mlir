@@ -46,7 +46,7 @@ func.func @move_in_source_is_a_tensor(%src: tensor<16x16xi8>, %dst: memref<16x16
 
 func.func @move_out_missing_epilogue(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x16xi32>) {
   // expected-error @+1 {{'systolic.move_out' op attribute "epilogue" is expected but not provided}}
-  "systolic.move_out"(%src, %dst) : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
+  "systolic.move_out"(%src, %dst) {operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
   return
 }
 
@@ -291,9 +291,9 @@ func.func @move_in_to_global(%src: memref<16x16xi8>, %dst: memref<16x16xi8>) {
 
 // -----
 
-func.func @move_in_dynamic_source(%src: memref<?x16xi8>, %dst: memref<16x16xi8, #systolic.spad>) {
-  // expected-error @+1 {{needs static shapes, got source ?x16 and destination 16x16}}
-  "systolic.move_in"(%src, %dst) : (memref<?x16xi8>, memref<16x16xi8, #systolic.spad>) -> ()
+func.func @move_in_dynamic_destination(%src: memref<16x16xi8>, %dst: memref<?x16xi8, #systolic.spad>) {
+  // expected-error @+1 {{destination must have a static shape, got ?x16}}
+  "systolic.move_in"(%src, %dst) : (memref<16x16xi8>, memref<?x16xi8, #systolic.spad>) -> ()
   return
 }
 
@@ -379,7 +379,7 @@ func.func @compute_accumulate_not_boolean(%a: memref<4x8xi8, #systolic.spad>, %b
 
 func.func @move_out_from_spad(%src: memref<16x16xi32, #systolic.spad>, %dst: memref<16x16xi32>) {
   // expected-error @+1 {{source must be in #systolic.acc, got #systolic.spad}}
-  "systolic.move_out"(%src, %dst) {epilogue = {}} : (memref<16x16xi32, #systolic.spad>, memref<16x16xi32>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.spad>, memref<16x16xi32>) -> ()
   return
 }
 
@@ -387,15 +387,15 @@ func.func @move_out_from_spad(%src: memref<16x16xi32, #systolic.spad>, %dst: mem
 
 func.func @move_out_to_acc(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x16xi32, #systolic.acc>) {
   // expected-error @+1 {{destination must be in global memory, got #systolic.acc}}
-  "systolic.move_out"(%src, %dst) {epilogue = {}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32, #systolic.acc>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32, #systolic.acc>) -> ()
   return
 }
 
 // -----
 
-func.func @move_out_dynamic_destination(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x?xi32>) {
-  // expected-error @+1 {{needs static shapes, got destination 16x? and source 16x16}}
-  "systolic.move_out"(%src, %dst) {epilogue = {}} : (memref<16x16xi32, #systolic.acc>, memref<16x?xi32>) -> ()
+func.func @move_out_dynamic_source(%src: memref<16x?xi32, #systolic.acc>, %dst: memref<16x16xi32>) {
+  // expected-error @+1 {{source must have a static shape, got 16x?}}
+  "systolic.move_out"(%src, %dst) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x?xi32, #systolic.acc>, memref<16x16xi32>) -> ()
   return
 }
 
@@ -403,7 +403,7 @@ func.func @move_out_dynamic_destination(%src: memref<16x16xi32, #systolic.acc>, 
 
 func.func @move_out_destination_larger_than_source(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x32xi32>) {
   // expected-error @+1 {{destination is 16x32 but source is 16x16: the source block must be at least as large in every dim (extra is padding)}}
-  "systolic.move_out"(%src, %dst) {epilogue = {}} : (memref<16x16xi32, #systolic.acc>, memref<16x32xi32>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x32xi32>) -> ()
   return
 }
 
@@ -411,7 +411,7 @@ func.func @move_out_destination_larger_than_source(%src: memref<16x16xi32, #syst
 
 func.func @move_out_epilogue_unknown_entry(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x16xi32>) {
   // expected-error @+1 {{epilogue has unknown entry 'bias'; known: relu, scale}}
-  "systolic.move_out"(%src, %dst) {epilogue = {bias}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {bias}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
   return
 }
 
@@ -419,7 +419,7 @@ func.func @move_out_epilogue_unknown_entry(%src: memref<16x16xi32, #systolic.acc
 
 func.func @move_out_epilogue_relu_not_unit(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x16xi32>) {
   // expected-error @+1 {{epilogue 'relu' must be a unit attribute, got "yes"}}
-  "systolic.move_out"(%src, %dst) {epilogue = {relu = "yes"}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {relu = "yes"}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
   return
 }
 
@@ -427,7 +427,7 @@ func.func @move_out_epilogue_relu_not_unit(%src: memref<16x16xi32, #systolic.acc
 
 func.func @move_out_epilogue_scale_not_float(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x16xi8>) {
   // expected-error @+1 {{epilogue 'scale' must be a float attribute, got "0.5"}}
-  "systolic.move_out"(%src, %dst) {epilogue = {scale = "0.5"}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {scale = "0.5"}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
   return
 }
 
@@ -435,7 +435,7 @@ func.func @move_out_epilogue_scale_not_float(%src: memref<16x16xi32, #systolic.a
 
 func.func @move_out_requantize_to_i32(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x16xi32>) {
   // expected-error @+1 {{requantize (epilogue scale) needs an i32 accumulator and an i8 destination, got i32 and i32}}
-  "systolic.move_out"(%src, %dst) {epilogue = {scale = 5.000000e-01 : f32}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {scale = 5.000000e-01 : f32}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
   return
 }
 
@@ -443,7 +443,7 @@ func.func @move_out_requantize_to_i32(%src: memref<16x16xi32, #systolic.acc>, %d
 
 func.func @move_out_element_types_differ(%src: memref<16x16xf32, #systolic.acc>, %dst: memref<16x16xbf16>) {
   // expected-error @+1 {{destination element type is bf16 but acc is f32}}
-  "systolic.move_out"(%src, %dst) {epilogue = {}} : (memref<16x16xf32, #systolic.acc>, memref<16x16xbf16>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xf32, #systolic.acc>, memref<16x16xbf16>) -> ()
   return
 }
 
@@ -499,16 +499,16 @@ func.func @compute_out_in_spad(%a: memref<4x8xi8, #systolic.spad>, %b: memref<8x
 
 // -----
 
-func.func @compute_lhs_dynamic(%a: memref<?x8xi8, #systolic.spad>, %b: memref<8x16xi8, #systolic.spad>, %c: memref<4x16xi32, #systolic.acc>) {
-  // expected-error @+1 {{lhs must be a static 2-d block, got ?x8}}
-  "systolic.compute"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, accumulate = false} : (memref<?x8xi8, #systolic.spad>, memref<8x16xi8, #systolic.spad>, memref<4x16xi32, #systolic.acc>) -> ()
+func.func @compute_array_dim_dynamic(%a: memref<4x?xi8, #systolic.spad>, %b: memref<?x16xi8, #systolic.spad>, %c: memref<4x16xi32, #systolic.acc>) {
+  // expected-error @+1 {{with dataflow ws the array-mapped dims of 4x?·?x16 must be static (only the streamed dim may be dynamic)}}
+  "systolic.compute"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, accumulate = false} : (memref<4x?xi8, #systolic.spad>, memref<?x16xi8, #systolic.spad>, memref<4x16xi32, #systolic.acc>) -> ()
   return
 }
 
 // -----
 
 func.func @compute_out_not_2d(%a: memref<4x8xi8, #systolic.spad>, %b: memref<8x16xi8, #systolic.spad>, %c: memref<1x4x16xi32, #systolic.acc>) {
-  // expected-error @+1 {{out must be a static 2-d block, got 1x4x16}}
+  // expected-error @+1 {{out must be a 2-d block, got 1x4x16}}
   "systolic.compute"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, accumulate = false} : (memref<4x8xi8, #systolic.spad>, memref<8x16xi8, #systolic.spad>, memref<1x4x16xi32, #systolic.acc>) -> ()
   return
 }
@@ -568,5 +568,45 @@ func.func @compute_output_stationary_does_not_fit(%a: memref<16x8xi8, #systolic.
 func.func @preload_dynamic_block(%w: memref<?x16xi8, #systolic.spad>) {
   // expected-error @+1 {{stationary block must be a static 2-d block, got ?x16}}
   "systolic.preload"(%w) {array = #systolic.array<16 : i64, 16 : i64, "ws">} : (memref<?x16xi8, #systolic.spad>) -> ()
+  return
+}
+
+// -----
+
+func.func @move_out_without_segment_sizes(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x16xi32>) {
+  // expected-error @+1 {{needs operandSegmentSizes = array<i32: 1, 1, 0 or 1>}}
+  "systolic.move_out"(%src, %dst) {epilogue = {}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>) -> ()
+  return
+}
+
+// -----
+
+func.func @move_out_bias_wrong_length(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x16xi32>, %bias: memref<8xi32>) {
+  // expected-error @+1 {{bias is 8 but the destination has 16 columns}}
+  "systolic.move_out"(%src, %dst, %bias) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi32>, memref<8xi32>) -> ()
+  return
+}
+
+// -----
+
+func.func @move_out_bias_wrong_type(%src: memref<16x16xf32, #systolic.acc>, %dst: memref<16x16xf32>, %bias: memref<16xf16>) {
+  // expected-error @+1 {{bias element type is f16 but the accumulator is f32}}
+  "systolic.move_out"(%src, %dst, %bias) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1>} : (memref<16x16xf32, #systolic.acc>, memref<16x16xf32>, memref<16xf16>) -> ()
+  return
+}
+
+// -----
+
+func.func @move_out_bias_in_accumulator(%src: memref<16x16xf32, #systolic.acc>, %dst: memref<16x16xf32>, %bias: memref<16xf32, #systolic.acc>) {
+  // expected-error @+1 {{bias must be in global memory, got #systolic.acc}}
+  "systolic.move_out"(%src, %dst, %bias) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1>} : (memref<16x16xf32, #systolic.acc>, memref<16x16xf32>, memref<16xf32, #systolic.acc>) -> ()
+  return
+}
+
+// -----
+
+func.func @is_preload_checks_the_transposed_block(%a: memref<8x32xi8, #systolic.spad>) {
+  // expected-error @+1 {{stationary block is 8x32 (transposed, as is places it) but the array is 16x16}}
+  "systolic.preload"(%a) {array = #systolic.array<16 : i64, 16 : i64, "is">} : (memref<8x32xi8, #systolic.spad>) -> ()
   return
 }

@@ -184,18 +184,18 @@ func.func @compute_input_stationary_bf16(%a: memref<4x8xbf16, #systolic.spad>, %
 // -----
 
 // CHECK-LABEL: func.func @move_out_plain
-// CHECK: "systolic.move_out"(%{{.*}}) {epilogue = {}} : (memref<16x16xf32, #systolic.acc>, memref<10x12xf32>) -> ()
+// CHECK: "systolic.move_out"(%{{.*}}) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xf32, #systolic.acc>, memref<10x12xf32>) -> ()
 func.func @move_out_plain(%src: memref<16x16xf32, #systolic.acc>, %dst: memref<10x12xf32>) {
-  "systolic.move_out"(%src, %dst) {epilogue = {}} : (memref<16x16xf32, #systolic.acc>, memref<10x12xf32>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xf32, #systolic.acc>, memref<10x12xf32>) -> ()
   return
 }
 
 // -----
 
 // CHECK-LABEL: func.func @move_out_relu_requantize
-// CHECK: "systolic.move_out"(%{{.*}}) {epilogue = {relu, scale = 2.500000e-01 : f32}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
+// CHECK: "systolic.move_out"(%{{.*}}) {epilogue = {relu, scale = 2.500000e-01 : f32}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
 func.func @move_out_relu_requantize(%src: memref<16x16xi32, #systolic.acc>, %dst: memref<16x16xi8>) {
-  "systolic.move_out"(%src, %dst) {epilogue = {relu, scale = 2.500000e-01 : f32}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
+  "systolic.move_out"(%src, %dst) {epilogue = {relu, scale = 2.500000e-01 : f32}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
   return
 }
 
@@ -226,7 +226,31 @@ func.func @isa_sequence(%a: memref<16x16xi8>, %b: memref<16x16xi8>, %out: memref
   "systolic.move_in"(%b, %sb) : (memref<16x16xi8>, memref<16x16xi8, #systolic.spad>) -> ()
   "systolic.preload"(%sb) {array = #systolic.array<16 : i64, 16 : i64, "ws">} : (memref<16x16xi8, #systolic.spad>) -> ()
   "systolic.compute"(%sa, %sb, %acc) {array = #systolic.array<16 : i64, 16 : i64, "ws">, accumulate = false} : (memref<16x16xi8, #systolic.spad>, memref<16x16xi8, #systolic.spad>, memref<16x16xi32, #systolic.acc>) -> ()
-  "systolic.move_out"(%acc, %out) {epilogue = {scale = 1.250000e-01 : f32}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
+  "systolic.move_out"(%acc, %out) {epilogue = {scale = 1.250000e-01 : f32}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
   "systolic.fence"() : () -> ()
+  return
+}
+
+// -----
+
+// Edge blocks: the global side of a move may be dynamic, and so may the streamed dim of a compute.
+// CHECK-LABEL: func.func @edge_blocks_and_bias_at_move_out
+// CHECK: "systolic.move_in"(%{{.+}}, %{{.+}}) : (memref<?x?xf32, strided<[64, 1], offset: ?>>, memref<32x16xf32, #systolic.spad>) -> ()
+// CHECK: "systolic.compute"{{.*}}(memref<?x16xf32, strided<[16, 1]>, #systolic.spad>, memref<16x16xf32, #systolic.spad>, memref<?x16xf32, strided<[16, 1]>, #systolic.acc>) -> ()
+// CHECK: "systolic.move_out"{{.*}}operandSegmentSizes = array<i32: 1, 1, 1>
+func.func @edge_blocks_and_bias_at_move_out(%g: memref<?x?xf32, strided<[64, 1], offset: ?>>, %a: memref<?x16xf32, strided<[16, 1]>, #systolic.spad>, %w: memref<16x16xf32, #systolic.spad>, %acc: memref<?x16xf32, strided<[16, 1]>, #systolic.acc>, %full: memref<32x16xf32, #systolic.acc>, %spad: memref<32x16xf32, #systolic.spad>, %out: memref<?x?xf32, strided<[64, 1], offset: ?>>, %bias: memref<?xf32, strided<[1], offset: ?>>) {
+  "systolic.move_in"(%g, %spad) : (memref<?x?xf32, strided<[64, 1], offset: ?>>, memref<32x16xf32, #systolic.spad>) -> ()
+  "systolic.preload"(%w) {array = #systolic.array<16 : i64, 16 : i64, "ws">} : (memref<16x16xf32, #systolic.spad>) -> ()
+  "systolic.compute"(%a, %w, %acc) {array = #systolic.array<16 : i64, 16 : i64, "ws">, accumulate = true} : (memref<?x16xf32, strided<[16, 1]>, #systolic.spad>, memref<16x16xf32, #systolic.spad>, memref<?x16xf32, strided<[16, 1]>, #systolic.acc>) -> ()
+  "systolic.move_out"(%full, %out, %bias) {epilogue = {relu}, operandSegmentSizes = array<i32: 1, 1, 1>} : (memref<32x16xf32, #systolic.acc>, memref<?x?xf32, strided<[64, 1], offset: ?>>, memref<?xf32, strided<[1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @is_preloads_the_lhs_block_transposed
+// CHECK: "systolic.preload"{{.*}}"is"
+func.func @is_preloads_the_lhs_block_transposed(%a: memref<32x8xi8, #systolic.spad>) {
+  "systolic.preload"(%a) {array = #systolic.array<8 : i64, 32 : i64, "is">} : (memref<32x8xi8, #systolic.spad>) -> ()
   return
 }

@@ -283,3 +283,16 @@ func.func @local_buffers_overflow_local_memory() {
   }) {grid = #tile.grid<2 : i64, 2 : i64, 1024 : i64, 16 : i64>} : () -> ()
   return
 }
+
+// -----
+
+func.func @engine_buffers_count_against_local_memory() {
+  // expected-error @+1 {{unit-local buffers need 2048 bytes but each unit has 1024 bytes of local memory}}
+  "tile.launch"() ({
+  ^bb0(%row: index, %col: index):
+    %a = memref.alloc() : memref<16x16xi32, #systolic.acc>
+    %b = memref.alloc() : memref<16x16xf32, #systolic.spad>
+    "tile.yield"() : () -> ()
+  }) {grid = #tile.grid<2 : i64, 2 : i64, 1024 : i64, 16 : i64>} : () -> ()
+  return
+}

@@ -63,7 +63,7 @@ func.func @launch_with_systolic_isa(%a: memref<16x16xi8>, %b: memref<16x16xi8>, 
     "systolic.move_in"(%b, %sb) : (memref<16x16xi8>, memref<16x16xi8, #systolic.spad>) -> ()
     "systolic.preload"(%sb) {array = #systolic.array<16 : i64, 16 : i64, "ws">} : (memref<16x16xi8, #systolic.spad>) -> ()
     "systolic.compute"(%sa, %sb, %acc) {array = #systolic.array<16 : i64, 16 : i64, "ws">, accumulate = false} : (memref<16x16xi8, #systolic.spad>, memref<16x16xi8, #systolic.spad>, memref<16x16xi32, #systolic.acc>) -> ()
-    "systolic.move_out"(%acc, %out) {epilogue = {relu, scale = 6.250000e-02 : f32}} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
+    "systolic.move_out"(%acc, %out) {epilogue = {relu, scale = 6.250000e-02 : f32}, operandSegmentSizes = array<i32: 1, 1, 0>} : (memref<16x16xi32, #systolic.acc>, memref<16x16xi8>) -> ()
     "systolic.fence"() : () -> ()
     "tile.yield"() : () -> ()
   }) {grid = #tile.grid<1 : i64, 4 : i64, 262144 : i64, 64 : i64>} : () -> ()
