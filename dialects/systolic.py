@@ -318,7 +318,9 @@ class ComputeOp(Systolic.Operation, name="compute"):
     rhs: Operand[ir.MemRefType]
     out: Operand[ir.MemRefType]
     array: ArrayAttr
-    accumulate: ir.IntegerAttr  # a boolean
+    # A boolean; the default also stands in for BoolAttr(false), which ext's builder
+    # would otherwise take for "not given" (it is falsy).
+    accumulate: ir.IntegerAttr = ext.attribute(default_factory=lambda: ir.BoolAttr.get(False))
 
     verify_invariants = verifier(_verify_compute)
 

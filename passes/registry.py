@@ -29,7 +29,7 @@ class PassInfo:
 @functools.cache
 def passes() -> dict[str, PassInfo]:
     """Every tessera pass by name."""
-    from tessera.passes import linalg_to_systolic, systolic_to_linalg
+    from tessera.passes import linalg_to_systolic, systolic_tile, systolic_to_linalg
 
     return {
         "tessera-linalg-to-systolic": PassInfo(
@@ -38,6 +38,9 @@ def passes() -> dict[str, PassInfo]:
         "tessera-systolic-to-linalg": PassInfo(
             systolic_to_linalg.systolic_to_linalg, systolic_to_linalg.SystolicToLinalgOptions,
             "Rewrite systolic.matmul back into linalg (the inverse; a fallback path)"),
+        "tessera-systolic-tile": PassInfo(
+            systolic_tile.systolic_tile, systolic_tile.SystolicTileOptions,
+            "Outline each systolic.matmul into an ISA-level kernel sized to the array's memories"),
     }
 
 

@@ -15,6 +15,7 @@ from tessera.passes.registry import suggest
 # Name -> module under tessera.targets; imported only when asked for.
 TARGETS = {
     "iree-cpu": "iree_cpu",
+    "npu-sim": "npu_sim",
 }
 
 

@@ -10,7 +10,8 @@ text instead.
 from pathlib import Path
 
 from torch_mlir import ir, passmanager, rewrite
-from torch_mlir.dialects import arith, builtin, ext, func, irdl, linalg, math, memref, tensor
+from torch_mlir.dialects import (arith, bufferization, builtin, ext, func, irdl, linalg, math,
+                                 memref, scf, tensor)
 from torch_mlir.dialects.ext import Operand, Pure, Region, Result
 
 PassManager = passmanager.PassManager
@@ -31,7 +32,7 @@ def torch_importer():
 
 
 __all__ = [
-    "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "builtin", "func", "linalg",
-    "math", "memref", "tensor", "Operand", "Result", "Region", "Pure", "PassManager",
+    "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "bufferization", "builtin", "func",
+    "linalg", "math", "memref", "scf", "tensor", "Operand", "Result", "Region", "Pure", "PassManager",
     "MLIRError", "TORCH_MLIR_OPT", "torch_importer",
 ]

@@ -1,0 +1,423 @@
+"""Pass `tessera-systolic-tile`: tensor-level `systolic.matmul` -> an ISA-level kernel.
+
+Each `systolic.matmul` becomes a call to a new private function (a *kernel*) whose body
+moves blocks between global memory and the array's scratchpad (`#systolic.spad`) and
+accumulator (`#systolic.acc`), preloads the stationary operand and computes, one fold at
+a time. The caller hands the kernel its operands as buffers (`bufferization.to_buffer`)
+and takes the result back as a tensor. The loop nest follows the array's dataflow:
+
+- ws: a KxN block of rhs stays in the array (R x C); rows of lhs stream through;
+- os: an MxN block of the result stays in the array; the reduction streams through;
+- is: a transposed MxK block of lhs stays in the array; columns of rhs stream through.
+
+The streamed dimension is cut into chunks so that every buffer fits the memories, two
+buffers per operand when `double-buffer` is set and they fit (so that moves overlap
+computes). Edge blocks are padded with zeros at move-in, never rejected. A zero-filled
+accumulator is not moved in: the first reduction step overwrites instead of adding.
+Transposed operands are transposed on the host before the call. The epilogue (bias,
+relu, requantize) is applied at move-out.
+"""
+
+from dataclasses import dataclass
+
+from tessera.errors import TesseraError
+from tessera.mlir import arith, bufferization, func, ir, linalg, memref, rewrite, scf, tensor
+
+from tessera.dialects.common import elem, shape_of
+from tessera.dialects.systolic import (ACC, SPAD, ComputeOp, MatmulOp, MoveInOp, MoveOutOp,
+                                       PreloadOp, array_params, transpose_flags)
+
+NO_MATCH = True
+_ELEM_BYTES = {"i8": 1, "bf16": 2, "f16": 2, "f32": 4, "i32": 4}
+
+
+@dataclass(frozen=True)
+class SystolicTileOptions:
+    """Memories of one array (bytes), the DRAM channel it is simulated with, and whether
+    operands get two buffers each. dram-bytes-per-cycle = 0 means unbounded."""
+
+    spad_bytes: int = 256 * 1024
+    acc_bytes: int = 64 * 1024
+    double_buffer: bool = True
+    dram_bytes_per_cycle: int = 16
+    dma_latency: int = 64
+
+    def __post_init__(self):
+        if self.spad_bytes <= 0 or self.acc_bytes <= 0:
+            raise TesseraError("tessera-systolic-tile: spad-bytes and acc-bytes must be positive")
+        if self.dram_bytes_per_cycle < 0 or self.dma_latency < 0:
+            raise TesseraError("tessera-systolic-tile: dram-bytes-per-cycle and dma-latency "
+                               "must not be negative")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one matmul is cut: the streamed chunk and how many buffers each memory holds."""
+
+    dataflow: str
+    rows: int
+    cols: int
+    batch: int | None
+    m: int
+    n: int
+    k: int
+    chunk: int
+    buffers: int  # 1 or 2, for the scratchpad operands and the accumulator blocks
+    zero_init: bool
+
+    @property
+    def streamed(self) -> int:
+        return {"ws": self.m, "os": self.k, "is": self.n}[self.dataflow]
+
+
+def _memory_need(dataflow, r, c, t, e_in, e_acc) -> tuple[int, int]:
+    """(scratchpad, accumulator) bytes of one set of buffers with a streamed chunk t."""
+    if dataflow == "ws":
+        return (t * r + r * c) * e_in, t * c * e_acc
+    if dataflow == "os":
+        return (r * t + t * c) * e_in, r * c * e_acc
+    return (c * r + r * t) * e_in, c * t * e_acc
+
+
+def _largest_chunk(dataflow, r, c, limit, e_in, e_acc, spad, acc, buffers) -> int:
+    """Largest t <= limit whose `buffers` sets of buffers fit both memories (0 if none)."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        s, a = _memory_need(dataflow, r, c, mid, e_in, e_acc)
+        if buffers * s <= spad and buffers * a <= acc:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _is_zero_fill(value) -> bool:
+    owner = value.owner
+    if not isinstance(owner, ir.OpView) or not isinstance(owner, linalg.FillOp):
+        return False
+    const = owner.inputs[0].owner
+    if not isinstance(const, arith.ConstantOp):
+        return False
+    attr = const.value
+    return (isinstance(attr, ir.FloatAttr) and attr.value == 0.0) or \
+        (isinstance(attr, ir.IntegerAttr) and attr.value == 0)
+
+
+def plan_matmul(op, options: SystolicTileOptions) -> Plan:
+    """Choose chunk and buffering for `op`; a matmul that cannot fit is a TesseraError."""
+    rows, cols, dataflow = array_params(op.array)
+    t_lhs, t_rhs = transpose_flags(op.transpose)
+    *batch, m, k = shape_of(op.lhs.type)
+    if t_lhs:
+        m, k = k, m
+    n = shape_of(op.acc.type)[-1]
+    e_in, e_acc = _ELEM_BYTES[elem(op.lhs.type)], _ELEM_BYTES[elem(op.acc.type)]
+    limit = {"ws": m, "os": k, "is": n}[dataflow]
+    want = min(limit, rows if dataflow != "is" else cols)
+    for buffers in ((2, 1) if options.double_buffer else (1,)):
+        chunk = _largest_chunk(dataflow, rows, cols, limit, e_in, e_acc,
+                               options.spad_bytes, options.acc_bytes, buffers)
+        if chunk >= want or (buffers == 1 and chunk > 0):
+            return Plan(dataflow, rows, cols, batch[0] if batch else None, m, n, k, chunk,
+                        buffers, _is_zero_fill(op.acc))
+    spad_need, acc_need = _memory_need(dataflow, rows, cols, 1, e_in, e_acc)
+    raise TesseraError(
+        f"a {rows}x{cols} {dataflow} array cannot hold one fold of this matmul: it needs "
+        f"{spad_need} bytes of scratchpad (spad-bytes is {options.spad_bytes}) and "
+        f"{acc_need} bytes of accumulator (acc-bytes is {options.acc_bytes})")
+
+
+# --- building the kernel ---------------------------------------------------------------
+
+
+def _c(value: int):
+    return arith.constant(ir.IndexType.get(), value)
+
+
+def _min(a, b):
+    return arith.minsi(a, b)
+
+
+def _sub(a, b):
+    return arith.subi(a, b)
+
+
+def _value(v):
+    return _c(v) if isinstance(v, int) else v
+
+
+def _remaining(block: int, total: int, start):
+    """min(block, total - start) as an index value (the size of an edge block)."""
+    if isinstance(start, int):
+        return _c(min(block, total - start))
+    return _min(_c(block), _sub(_c(total), start))
+
+
+def _view(source, offsets, sizes):
+    """A subview with unit strides; integer sizes are static, values dynamic. Leading
+    unit dims beyond the sizes given (the batch index) are dropped."""
+    t = ir.MemRefType(source.type)
+    strides, offset = t.get_strides_and_offset()
+    rank, kept = len(t.shape), len(sizes)
+    full_offsets = list(offsets)
+    full_sizes = [1] * (rank - kept) + list(sizes)
+    dynamic = ir.ShapedType.get_dynamic_size()
+    dynamic_offset = ir.ShapedType.get_dynamic_stride_or_offset()
+    if all(isinstance(o, int) for o in full_offsets) and offset != dynamic_offset:
+        new_offset = offset + sum(o * s for o, s in zip(full_offsets, strides))
+    else:
+        new_offset = dynamic_offset
+    result = ir.MemRefType.get(
+        [s if isinstance(s, int) else dynamic for s in sizes], t.element_type,
+        layout=ir.StridedLayoutAttr.get(new_offset, strides[rank - kept:]),
+        memory_space=t.memory_space)
+    return memref.subview(source, full_offsets, full_sizes, [1] * rank, result_type=result)
+
+
+class _Buffers:
+    """One or two buffers of the same type; `pick(i)` alternates by iteration parity."""
+
+    def __init__(self, shape, element, space, count):
+        t = ir.MemRefType.get(shape, element, memory_space=ir.Attribute.parse(space))
+        self.all = [memref.AllocOp(t, [], []).result for _ in range(count)]
+
+    def pick(self, iteration):
+        if len(self.all) == 1:
+            return self.all[0]
+        if isinstance(iteration, int):
+            return self.all[iteration % 2]
+        odd = arith.cmpi(arith.CmpIPredicate.ne, arith.remui(iteration, _c(2)), _c(0))
+        return arith.select(odd, self.all[1], self.all[0])
+
+
+def _for(lb: int, ub: int, step: int):
+    loop = scf.ForOp(_c(lb), _c(ub), _c(step))
+    return loop
+
+
+class KernelBuilder:
+    """Emits the loop nest of one kernel, dataflow by dataflow."""
+
+    def __init__(self, plan: Plan, op, args: dict, array, epilogue):
+        self.p = plan
+        self.args = args  # role -> kernel block argument
+        self.array = array
+        self.epilogue = epilogue
+        self.in_elem = ir.ShapedType(op.lhs.type).element_type
+        self.acc_elem = ir.ShapedType(op.acc.type).element_type
+        self.batch_index = []
+
+    # Offsets into a global operand: the batch index (if any) then the two given.
+    def _global(self, role, row, col, rows, cols):
+        return _view(self.args[role], self.batch_index + [row, col], [rows, cols])
+
+    def _move_out(self, acc_buffer, m0, n0, tm, tn):
+        dst = self._global("out", m0, n0, tm, tn)
+        bias = _view(self.args["bias"], [n0], [tn]) if "bias" in self.args else None
+        MoveOutOp(acc_buffer, dst, epilogue=self.epilogue, bias=bias)
+
+    def _init_acc(self, acc_buffer, m0, n0, tm, tn):
+        if not self.p.zero_init:
+            MoveInOp(self._global("acc", m0, n0, tm, tn), acc_buffer)
+
+    def _reduction(self, step, body):
+        """Run body(k0, k_iteration, accumulate) over the reduction: the first step peeled
+        (it overwrites a zero-initialised accumulator), the rest in a loop."""
+        body(0, 0, not self.p.zero_init)
+        if self.p.k > step:
+            loop = _for(step, self.p.k, step)
+            with ir.InsertionPoint(loop.body):
+                k0 = loop.induction_variable
+                body(k0, arith.divui(k0, _c(step)), True)
+                scf.YieldOp([])
+
+    def build(self):
+        p = self.p
+        if p.batch is None:
+            return self._nest()
+        loop = _for(0, p.batch, 1)
+        with ir.InsertionPoint(loop.body):
+            self.batch_index = [loop.induction_variable]
+            self._nest()
+            scf.YieldOp([])
+
+    def _nest(self):
+        return {"ws": self._ws, "os": self._os, "is": self._is}[self.p.dataflow]()
+
+    def _ws(self):
+        p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
+        a = _Buffers([t, r], self.in_elem, SPAD, p.buffers)
+        b = _Buffers([r, c], self.in_elem, SPAD, p.buffers)
+        acc = _Buffers([t, c], self.acc_elem, ACC, p.buffers)
+        n_loop = _for(0, p.n, c)
+        with ir.InsertionPoint(n_loop.body):
+            n0 = n_loop.induction_variable
+            tn = _remaining(c, p.n, n0)
+            m_loop = _for(0, p.m, t)
+            with ir.InsertionPoint(m_loop.body):
+                m0 = m_loop.induction_variable
+                tm = _remaining(t, p.m, m0)
+                acc_buffer = acc.pick(arith.divui(m0, _c(t)))
+                acc_view = _view(acc_buffer, [0, 0], [tm, c])
+                self._init_acc(acc_buffer, m0, n0, tm, tn)
+
+                def step(k0, i, accumulate):
+                    tk = _remaining(r, p.k, k0)
+                    a_buffer, b_buffer = a.pick(i), b.pick(i)
+                    MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
+                    MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+                    PreloadOp(b_buffer, self.array)
+                    ComputeOp(_view(a_buffer, [0, 0], [tm, r]), b_buffer, acc_view, self.array,
+                              accumulate=ir.BoolAttr.get(accumulate))
+
+                self._reduction(r, step)
+                self._move_out(acc_buffer, m0, n0, tm, tn)
+                scf.YieldOp([])
+            scf.YieldOp([])
+
+    def _os(self):
+        p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
+        a = _Buffers([r, t], self.in_elem, SPAD, p.buffers)
+        b = _Buffers([t, c], self.in_elem, SPAD, p.buffers)
+        acc = _Buffers([r, c], self.acc_elem, ACC, p.buffers)
+        m_loop = _for(0, p.m, r)
+        with ir.InsertionPoint(m_loop.body):
+            m0 = m_loop.induction_variable
+            tm = _remaining(r, p.m, m0)
+            n_loop = _for(0, p.n, c)
+            with ir.InsertionPoint(n_loop.body):
+                n0 = n_loop.induction_variable
+                tn = _remaining(c, p.n, n0)
+                acc_buffer = acc.pick(arith.divui(n0, _c(c)))
+                self._init_acc(acc_buffer, m0, n0, tm, tn)
+                PreloadOp(acc_buffer, self.array)
+
+                def step(k0, i, accumulate):
+                    tk = _remaining(t, p.k, k0)
+                    a_buffer, b_buffer = a.pick(i), b.pick(i)
+                    MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
+                    MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+                    ComputeOp(_view(a_buffer, [0, 0], [r, tk]), _view(b_buffer, [0, 0], [tk, c]),
+                              acc_buffer, self.array, accumulate=ir.BoolAttr.get(accumulate))
+
+                self._reduction(t, step)
+                self._move_out(acc_buffer, m0, n0, tm, tn)
+                scf.YieldOp([])
+            scf.YieldOp([])
+
+    def _is(self):
+        p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
+        a = _Buffers([c, r], self.in_elem, SPAD, p.buffers)
+        b = _Buffers([r, t], self.in_elem, SPAD, p.buffers)
+        acc = _Buffers([c, t], self.acc_elem, ACC, p.buffers)
+        m_loop = _for(0, p.m, c)
+        with ir.InsertionPoint(m_loop.body):
+            m0 = m_loop.induction_variable
+            tm = _remaining(c, p.m, m0)
+            n_loop = _for(0, p.n, t)
+            with ir.InsertionPoint(n_loop.body):
+                n0 = n_loop.induction_variable
+                tn = _remaining(t, p.n, n0)
+                acc_buffer = acc.pick(arith.divui(n0, _c(t)))
+                acc_view = _view(acc_buffer, [0, 0], [c, tn])
+                self._init_acc(acc_buffer, m0, n0, tm, tn)
+
+                def step(k0, i, accumulate):
+                    tk = _remaining(r, p.k, k0)
+                    a_buffer, b_buffer = a.pick(i), b.pick(i)
+                    MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
+                    MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+                    PreloadOp(a_buffer, self.array)
+                    ComputeOp(a_buffer, _view(b_buffer, [0, 0], [r, tn]), acc_view, self.array,
+                              accumulate=ir.BoolAttr.get(accumulate))
+
+                self._reduction(r, step)
+                self._move_out(acc_buffer, m0, n0, tm, tn)
+                scf.YieldOp([])
+            scf.YieldOp([])
+
+
+def _memref_of(t) -> ir.MemRefType:
+    shaped = ir.ShapedType(t)
+    return ir.MemRefType.get(shaped.shape, shaped.element_type)
+
+
+def _transposed(value):
+    """A linalg.transpose of the last two dims of a tensor (done on the host)."""
+    shape = shape_of(value.type)
+    perm = list(range(len(shape) - 2)) + [len(shape) - 1, len(shape) - 2]
+    init = tensor.empty([shape[i] for i in perm], ir.ShapedType(value.type).element_type)
+    return linalg.transpose(value, outs=[init], permutation=perm)
+
+
+def _i64_dict(**values) -> ir.DictAttr:
+    i64 = ir.IntegerType.get_signless(64)
+    return ir.DictAttr.get({k: ir.IntegerAttr.get(i64, v) for k, v in values.items()})
+
+
+class Outliner:
+    """State of one pass run: the module body kernels go to, and a counter for names."""
+
+    def __init__(self, module_body, options: SystolicTileOptions):
+        self.body = module_body
+        self.options = options
+        self.count = 0
+        self.failed = False
+
+    def rewrite(self, op, rewriter):
+        """systolic.matmul -> buffers + call of a new kernel."""
+        try:
+            plan = plan_matmul(op, self.options)
+        except TesseraError as e:
+            op.location.emit_error(f"tessera-systolic-tile: {e}")
+            self.failed = True
+            return NO_MATCH
+        t_lhs, t_rhs = transpose_flags(op.transpose)
+        with rewriter.ip, op.location:
+            lhs = _transposed(op.lhs) if t_lhs else op.lhs
+            rhs = _transposed(op.rhs) if t_rhs else op.rhs
+            operands = {"lhs": lhs, "rhs": rhs}
+            if not plan.zero_init:
+                operands["acc"] = op.acc
+            if op.bias is not None:
+                operands["bias"] = op.bias
+            buffers = [bufferization.ToBufferOp(_memref_of(v.type), v, read_only=True).result
+                       for v in operands.values()]
+            out = memref.AllocOp(_memref_of(op.res.type), [], []).result
+            kernel = self._kernel(op, plan, list(operands) + ["out"],
+                                  [b.type for b in buffers] + [out.type])
+            func.CallOp(kernel, buffers + [out])
+            result = bufferization.ToTensorOp(op.res.type, out, restrict=True, writable=True)
+        rewriter.replace_op(op, [result.result])
+
+    def _kernel(self, op, plan: Plan, roles, types):
+        name = f"systolic_kernel_{self.count}"
+        self.count += 1
+        o = self.options
+        with ir.InsertionPoint(self.body), op.location:
+            kernel = func.FuncOp(name, ir.FunctionType.get(types, []), visibility="private")
+            kernel.attributes["systolic.kernel"] = ir.UnitAttr.get()
+            kernel.attributes["systolic.arguments"] = ir.ArrayAttr.get(
+                [ir.StringAttr.get(r) for r in roles])
+            kernel.attributes["systolic.memory"] = _i64_dict(
+                spad_bytes=o.spad_bytes, acc_bytes=o.acc_bytes,
+                dram_bytes_per_cycle=o.dram_bytes_per_cycle, dma_latency=o.dma_latency)
+            kernel.attributes["systolic.gemm"] = _i64_dict(
+                batch=plan.batch or 1, m=plan.m, n=plan.n, k=plan.k)
+            block = kernel.add_entry_block()
+            with ir.InsertionPoint(block):
+                args = dict(zip(roles, block.arguments))
+                KernelBuilder(plan, op, args, op.array, op.epilogue).build()
+                func.ReturnOp([])
+        return kernel
+
+
+def systolic_tile(op, pass_, options: SystolicTileOptions) -> None:
+    """Pass body: outline every systolic.matmul into an ISA-level kernel."""
+    outliner = Outliner(op.regions[0].blocks[0], options)
+    patterns = rewrite.RewritePatternSet()
+    patterns.add(MatmulOp, outliner.rewrite)
+    rewrite.walk_and_apply_patterns(op, patterns.freeze())
+    if outliner.failed:
+        pass_.signal_pass_failure()

@@ -1,0 +1,169 @@
+"""Host code: a tensor-level module lowered to LLVM and run by MLIR's ExecutionEngine.
+
+Targets whose accelerator is simulated or reached through calls (npu-sim; later
+cpu-amx) keep the rest of the model here: the module is bufferized, lowered to loops and
+LLVM, and JIT-compiled. Functions the module only declares are served by Python
+callbacks that receive their memref arguments as numpy arrays (views, no copies).
+
+The entry point is a generated wrapper `tessera_entry(inputs..., outputs...)` that calls
+the model's function and writes its results into caller-provided buffers, so that the
+caller (this module) owns every array.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+
+import numpy as np
+
+from tessera.errors import TesseraError, error_from_mlir
+from tessera.executable import TensorSpec, numpy_dtype
+from tessera.mlir import PassManager, bufferization, func, ir
+
+ENTRY = "tessera_entry"
+
+HOST_PIPELINE = ",".join([
+    "func.func(convert-elementwise-to-linalg)",
+    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
+    "buffer-deallocation-pipeline",
+    "convert-bufferization-to-memref",
+    "convert-linalg-to-loops",
+    "lower-affine",
+    "convert-scf-to-cf",
+    "expand-strided-metadata",
+    "finalize-memref-to-llvm",
+    "convert-math-to-llvm",
+    "convert-math-to-libm",
+    "convert-arith-to-llvm",
+    "convert-cf-to-llvm",
+    "convert-func-to-llvm",
+    "convert-index-to-llvm",
+    "reconcile-unrealized-casts",
+])
+
+
+def add_entry(module: ir.Module, func_name: str) -> list[TensorSpec]:
+    """Add `tessera_entry(inputs..., out buffers...)` calling `func_name`; return the
+    output specs."""
+    target = next((op for op in module.body.operations
+                   if isinstance(op, func.FuncOp) and op.sym_name.value == func_name), None)
+    if target is None:
+        raise TesseraError(f"the module has no function '{func_name}'")
+    inputs = list(target.type.inputs)
+    outputs = [ir.RankedTensorType(t) for t in target.type.results]
+    out_buffers = [ir.MemRefType.get(t.shape, t.element_type) for t in outputs]
+    with ir.InsertionPoint(module.body), ir.Location.unknown():
+        entry = func.FuncOp(ENTRY, ir.FunctionType.get(inputs + out_buffers, []))
+        entry.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
+        block = entry.add_entry_block()
+        with ir.InsertionPoint(block):
+            args = list(block.arguments)
+            call = func.CallOp(target, args[:len(inputs)])
+            for result, buffer in zip(call.results, args[len(inputs):]):
+                bufferization.MaterializeInDestinationOp(None, result, buffer, restrict=True,
+                                                         writable=True)
+            func.ReturnOp([])
+    return [TensorSpec(tuple(t.shape), numpy_dtype(str(t.element_type))) for t in outputs]
+
+
+def copy_module(module: ir.Module) -> ir.Module:
+    """An independent copy of `module` in the same context (through bytecode, which
+    keeps large weight resources cheap to copy)."""
+    data = io.BytesIO()
+    module.operation.write_bytecode(data)
+    return ir.Module.parse(data.getvalue(), module.context)
+
+
+def declare_externals(module: ir.Module, names: set[str]) -> None:
+    """Turn the functions called `names` into declarations served by callbacks."""
+    for op in list(module.body.operations):
+        if isinstance(op, func.FuncOp) and op.sym_name.value in names:
+            with ir.InsertionPoint(op), op.location:
+                decl = func.FuncOp(op.sym_name.value, op.type, visibility="private")
+                decl.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
+            op.erase()
+
+
+def lower_to_llvm(module: ir.Module) -> None:
+    """Bufferize and lower the host module to the LLVM dialect, in place."""
+    try:
+        PassManager.parse(f"builtin.module({HOST_PIPELINE})", module.context).run(module.operation)
+    except ir.MLIRError as e:
+        raise error_from_mlir(e, "lowering the host code to LLVM failed:") from None
+
+
+class _Descriptor(ctypes.Structure):
+    """The head of a ranked memref descriptor; sizes and strides follow it."""
+
+    _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+                ("offset", ctypes.c_longlong)]
+
+
+def array_at(address: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A numpy view of the memref whose descriptor is at `address` (identity layout)."""
+    head = _Descriptor.from_address(address)
+    count = int(np.prod(shape)) if shape else 1
+    start = head.aligned + head.offset * dtype.itemsize
+    raw = (ctypes.c_byte * (count * dtype.itemsize)).from_address(start)
+    return np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)
+
+
+def _descriptor(array: np.ndarray):
+    rank = array.ndim
+
+    class Descriptor(ctypes.Structure):
+        _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+                    ("offset", ctypes.c_longlong), ("shape", ctypes.c_longlong * max(rank, 1)),
+                    ("strides", ctypes.c_longlong * max(rank, 1))]
+
+    d = Descriptor()
+    d.allocated = d.aligned = array.ctypes.data
+    d.offset = 0
+    for i in range(rank):
+        d.shape[i] = array.shape[i]
+        d.strides[i] = array.strides[i] // array.itemsize
+    return d
+
+
+class HostProgram:
+    """A JIT-compiled host module; `run(arrays)` returns the outputs as numpy arrays."""
+
+    def __init__(self, module: ir.Module, outputs: list[TensorSpec], externals: dict):
+        """`externals`: name -> (callable(list of arrays), [(shape, dtype) per argument])."""
+        from torch_mlir.execution_engine import ExecutionEngine
+
+        self.outputs = outputs
+        self._callbacks = []  # ctypes callbacks must outlive the engine
+        self._error = None  # an exception raised inside a callback, re-raised after the call
+        try:
+            self.engine = ExecutionEngine(module, opt_level=2)
+        except Exception as e:  # the engine reports LLVM failures as RuntimeError
+            raise TesseraError(f"JIT compilation of the host code failed: {e}") from None
+        for name, (callback, arguments) in externals.items():
+            self._register(name, callback, arguments)
+
+    def _register(self, name, callback, arguments):
+        prototype = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * len(arguments))
+
+        def trampoline(*addresses):
+            if self._error is not None:
+                return
+            try:
+                callback([array_at(a, shape, dtype)
+                          for a, (shape, dtype) in zip(addresses, arguments)])
+            except BaseException as e:  # ctypes would print and drop it: keep it for run()
+                self._error = e
+
+        c_callback = prototype(trampoline)
+        self._callbacks.append(c_callback)
+        self.engine.register_runtime(name, c_callback)
+
+    def run(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+        outputs = [np.empty(spec.shape, spec.dtype) for spec in self.outputs]
+        descriptors = [_descriptor(a) for a in list(arrays) + outputs]
+        self.engine.invoke(ENTRY, *[ctypes.pointer(ctypes.pointer(d)) for d in descriptors])
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        return tuple(outputs)

@@ -1,0 +1,150 @@
+"""What a simulated run reports: cycles, stalls, utilization, memory traffic per kernel,
+which ops ran on the host, a Chrome trace (opens in Perfetto) and a utilization plot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from tessera.hardware import NpuConfig
+from tessera.targets.npu_sim.program import Program
+from tessera.targets.npu_sim.timing import Timing
+
+
+@dataclass
+class KernelReport:
+    """One matmul on the array."""
+
+    name: str
+    gemm: dict  # batch, m, n, k
+    program: Program
+    timing: Timing
+
+    @property
+    def cycles(self) -> int:
+        return self.timing.cycles
+
+    def row(self) -> dict:
+        p, t = self.program, self.timing
+        g = self.gemm
+        shape = f"{g['m']}x{g['n']}x{g['k']}" + (f" x{g['batch']}" if g["batch"] > 1 else "")
+        return {
+            "kernel": self.name, "gemm (MxNxK)": shape, "cycles": t.cycles,
+            "stall": t.stall_cycles(p.units),
+            "util %": 100 * t.utilization(p.rows, p.cols, p.units),
+            "map eff %": 100 * t.mapping_efficiency(p.rows, p.cols),
+            "folds": t.folds, "spad r/w": f"{t.spad_reads}/{t.spad_writes}",
+            "acc r/w": f"{t.acc_reads}/{t.acc_writes}",
+            "dram B": " ".join(f"{k}={v}" for k, v in sorted(t.dram_bytes.items())),
+        }
+
+
+@dataclass
+class Report:
+    """The whole model: its kernels in call order and the ops left on the host."""
+
+    hw: NpuConfig
+    kernels: list[KernelReport]
+    host_ops: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_cycles(self) -> int:
+        return sum(k.cycles for k in self.kernels)
+
+    @property
+    def stall_cycles(self) -> int:
+        return sum(k.timing.stall_cycles(k.program.units) for k in self.kernels)
+
+    @property
+    def utilization(self) -> float:
+        """Useful MACs over what all arrays could do during the kernels' cycles."""
+        capacity = sum(k.program.rows * k.program.cols * k.program.units * (k.cycles + 1)
+                       for k in self.kernels)
+        return sum(k.timing.macs for k in self.kernels) / capacity if capacity else 0.0
+
+    @property
+    def dram_bytes(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for k in self.kernels:
+            for role, n in k.timing.dram_bytes.items():
+                total[role] = total.get(role, 0) + n
+        return total
+
+    def table(self) -> str:
+        """A text table: one row per kernel, then totals and the host ops."""
+        hw = self.hw
+        lines = [f"npu-sim {hw.name}: {hw.grid_rows}x{hw.grid_cols} unit(s) of "
+                 f"{hw.rows}x{hw.cols} {hw.dataflow}, spad {hw.spad_bytes} B, acc "
+                 f"{hw.acc_bytes} B, DRAM {hw.dram_bytes_per_cycle or 'unbounded'} B/cycle, "
+                 f"latency {hw.dma_latency}"]
+        rows = [k.row() for k in self.kernels]
+        if rows:
+            keys = list(rows[0])
+            cells = [[_fmt(r[k]) for k in keys] for r in rows]
+            widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+            lines.append("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
+            lines += ["  ".join(c.ljust(w) for c, w in zip(cell, widths)) for cell in cells]
+        lines.append(f"total: {self.total_cycles} cycles, {self.stall_cycles} stall cycles, "
+                     f"PE utilization {100 * self.utilization:.1f}%, DRAM bytes "
+                     + ", ".join(f"{k}={v}" for k, v in sorted(self.dram_bytes.items())))
+        on_array = ", ".join(f"{k.gemm['m']}x{k.gemm['n']}x{k.gemm['k']}" for k in self.kernels)
+        lines.append(f"on the array: {len(self.kernels)} matmul(s) [{on_array}]")
+        host = ", ".join(f"{name} x{n}" for name, n in sorted(self.host_ops.items()))
+        lines.append(f"on the host: {host or 'nothing'}")
+        return "\n".join(lines)
+
+    def trace(self) -> dict:
+        """Chrome trace-event JSON: one process per unit, one track per engine; kernels
+        one after another. Times are cycles (shown as microseconds by the viewers)."""
+        events, offset = [], 0
+        for k in self.kernels:
+            for e in k.timing.events:
+                events.append({"name": e.name, "cat": k.name, "ph": "X", "ts": offset + e.start,
+                               "dur": max(e.end - e.start, 0), "pid": e.unit, "tid": e.engine,
+                               "args": {"kernel": k.name}})
+            offset += k.cycles + 1
+        units = max((k.program.units for k in self.kernels), default=1)
+        meta = [{"name": "process_name", "ph": "M", "pid": u, "args": {"name": f"unit {u}"}}
+                for u in range(units)]
+        return {"traceEvents": meta + events, "displayTimeUnit": "ns",
+                "otherData": {"time unit": "cycle", "hw": self.hw.name}}
+
+    def write_trace(self, path: str) -> None:
+        with open(path, "w") as f:
+            json.dump(self.trace(), f)
+
+    def plot(self, path: str, bins: int = 200) -> None:
+        """PNG of array utilization over time (busy fraction per time bin, per unit)."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+
+        total = max(self.total_cycles + len(self.kernels), 1)
+        edges = np.linspace(0, total, bins + 1)
+        fig, ax = plt.subplots(figsize=(10, 3.5))
+        units = max((k.program.units for k in self.kernels), default=1)
+        for unit in range(units):
+            busy = np.zeros(bins)
+            offset = 0
+            for k in self.kernels:
+                for e in k.timing.events:
+                    if e.engine == "array" and e.unit == unit and e.name == "compute":
+                        s, t = offset + e.start, offset + e.end
+                        busy += np.clip(np.minimum(t, edges[1:]) - np.maximum(s, edges[:-1]), 0, None)
+                offset += k.cycles + 1
+            ax.plot((edges[:-1] + edges[1:]) / 2, 100 * busy / np.diff(edges), label=f"unit {unit}")
+        ax.set_xlabel("cycle")
+        ax.set_ylabel("array computing (%)")
+        ax.set_ylim(0, 105)
+        ax.set_title(f"npu-sim {self.hw.name}: {self.total_cycles} cycles, "
+                     f"PE utilization {100 * self.utilization:.1f}%")
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+
+
+def _fmt(x) -> str:
+    return f"{x:.1f}" if isinstance(x, float) else str(x)
