@@ -9,7 +9,7 @@
 // UNKNOWN-PASS-NOT: Traceback
 
 // RUN: not tessera-opt %s --tessera-linalg-to-sistolic 2>&1 | FileCheck %s --check-prefix=UNKNOWN-TESSERA-PASS
-// UNKNOWN-TESSERA-PASS: error: unknown pass 'tessera-linalg-to-sistolic'; did you mean 'tessera-linalg-to-systolic'?
+// UNKNOWN-TESSERA-PASS: error: unknown pass 'tessera-linalg-to-sistolic'; did you mean 'tessera-linalg-to-systolic'
 
 // RUN: not tessera-opt %s --tessera-linalg-to-systolic="rws=8" 2>&1 | FileCheck %s --check-prefix=UNKNOWN-OPTION
 // UNKNOWN-OPTION: error: unknown option 'rws' for pass 'tessera-linalg-to-systolic'; did you mean 'rows'? (options: rows, cols, dataflow)
