@@ -348,7 +348,7 @@ def _transposed(value):
     shape = shape_of(value.type)
     perm = list(range(len(shape) - 2)) + [len(shape) - 1, len(shape) - 2]
     init = tensor.empty([shape[i] for i in perm], ir.ShapedType(value.type).element_type)
-    return linalg.transpose(value, outs=[init], permutation=perm)
+    return linalg.transpose(value, outs=[init], permutation=perm).results[0]
 
 
 def _i64_dict(**values) -> ir.DictAttr:
