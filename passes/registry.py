@@ -29,7 +29,8 @@ class PassInfo:
 @functools.cache
 def passes() -> dict[str, PassInfo]:
     """Every tessera pass by name."""
-    from tessera.passes import linalg_to_systolic, systolic_tile, systolic_to_linalg
+    from tessera.passes import (linalg_to_systolic, memref_copy_to_linalg, systolic_tile,
+                                systolic_to_linalg)
 
     return {
         "tessera-linalg-to-systolic": PassInfo(
@@ -41,6 +42,10 @@ def passes() -> dict[str, PassInfo]:
         "tessera-systolic-tile": PassInfo(
             systolic_tile.systolic_tile, systolic_tile.SystolicTileOptions,
             "Outline each systolic.matmul into an ISA-level kernel sized to the array's memories"),
+        "tessera-memref-copy-to-linalg": PassInfo(
+            memref_copy_to_linalg.memref_copy_to_linalg,
+            memref_copy_to_linalg.MemrefCopyToLinalgOptions,
+            "Rewrite memref.copy as linalg.copy (host code then needs no runtime library)"),
     }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tessera.errors import TesseraError
+from tessera.context import relocate
+from tessera.errors import DiagnosticError, TesseraError
 from tessera.executable import Executable
 from tessera.mlir import ir
 
@@ -42,7 +43,11 @@ def compile(model, example_inputs=(), target: str = "iree-cpu", hw=None, *,
     context = model.context if isinstance(model, ir.Module) else make_context()
     module, import_s = _as_module(model, example_inputs, context)
     with context, ir.Location.unknown():
-        executable = backend.compile(module, hw, func_name=func_name)
+        try:
+            executable = backend.compile(module, hw, func_name=func_name)
+        except DiagnosticError as e:
+            # MLIR text was parsed as "-"; name it as parse_module does.
+            raise DiagnosticError(relocate(e.diags, "<input>")) from None
     executable.timings["import_s"] = import_s
     executable.timings["compile_s"] = import_s + executable.timings.get("passes_s", 0.0) + \
         executable.timings.get("backend_s", 0.0)

@@ -17,9 +17,9 @@ import io
 
 import numpy as np
 
-from tessera.errors import TesseraError, error_from_mlir
+from tessera.errors import TesseraError
 from tessera.executable import TensorSpec, numpy_dtype
-from tessera.mlir import PassManager, bufferization, func, ir
+from tessera.mlir import bufferization, func, ir
 
 ENTRY = "tessera_entry"
 
@@ -28,6 +28,7 @@ HOST_PIPELINE = ",".join([
     "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
     "buffer-deallocation-pipeline",
     "convert-bufferization-to-memref",
+    "tessera-memref-copy-to-linalg",
     "convert-linalg-to-loops",
     "lower-affine",
     "convert-scf-to-cf",
@@ -87,10 +88,13 @@ def declare_externals(module: ir.Module, names: set[str]) -> None:
 
 def lower_to_llvm(module: ir.Module) -> None:
     """Bufferize and lower the host module to the LLVM dialect, in place."""
+    from tessera.errors import DiagnosticError
+    from tessera.pipeline import Pipeline
+
     try:
-        PassManager.parse(f"builtin.module({HOST_PIPELINE})", module.context).run(module.operation)
-    except ir.MLIRError as e:
-        raise error_from_mlir(e, "lowering the host code to LLVM failed:") from None
+        Pipeline(module.context).add(HOST_PIPELINE).run(module)
+    except DiagnosticError as e:
+        raise DiagnosticError(e.diags, "lowering the host code to LLVM failed:") from None
 
 
 class _Descriptor(ctypes.Structure):

@@ -1,0 +1,147 @@
+"""The npu-sim target: outputs against PyTorch / numpy and cycles against the standard
+systolic-array model, on ideal and bounded memories."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import models
+import tessera
+from tessera.hardware import NpuConfig, npu_preset
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def gemm(m, n, k, dt="f32", acc="f32"):
+    zero = "0" if acc.startswith("i") else "0.0"
+    return f'''
+func.func @main(%a: tensor<{m}x{k}x{dt}>, %b: tensor<{k}x{n}x{dt}>) -> tensor<{m}x{n}x{acc}> {{
+  %zero = arith.constant {zero} : {acc}
+  %e = tensor.empty() : tensor<{m}x{n}x{acc}>
+  %c = linalg.fill ins(%zero : {acc}) outs(%e : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
+  %0 = linalg.matmul ins(%a, %b : tensor<{m}x{k}x{dt}>, tensor<{k}x{n}x{dt}>) outs(%c : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
+  return %0 : tensor<{m}x{n}x{acc}>
+}}'''
+
+
+def standard_model(dataflow, rows, cols, m, n, k):
+    """SCALE-Sim's compute cycles for one GEMM on ideal memory (see the issue text)."""
+    sr, sc, t = {"os": (m, n, k), "ws": (k, n, m), "is": (k, m, n)}[dataflow]
+    folds = math.ceil(sr / rows) * math.ceil(sc / cols)
+    per_fold = rows + cols + t - 2 if dataflow == "os" else 2 * rows + cols + t - 2
+    return folds * per_fold - 1
+
+
+@pytest.mark.parametrize("rows,cols", [(16, 16), (32, 32), (8, 32)])
+@pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
+@pytest.mark.parametrize("m,n,k", [(16, 16, 64), (100, 60, 70), (33, 17, 300)])
+def test_ideal_memory_cycles_equal_the_standard_model(rows, cols, dataflow, m, n, k):
+    program = tessera.compile(gemm(m, n, k), target="npu-sim",
+                              hw=NpuConfig(rows, cols, dataflow).ideal())
+    assert program.report.total_cycles == standard_model(dataflow, rows, cols, m, n, k)
+    assert program.report.stall_cycles == 0 or dataflow != "os"  # os preloads take no time
+
+
+@pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
+def test_int8_matmul_is_bit_exact(dataflow):
+    rng = np.random.default_rng(1)
+    a = rng.integers(-128, 128, (37, 53), dtype=np.int8)
+    b = rng.integers(-128, 128, (53, 21), dtype=np.int8)
+    hw = NpuConfig(16, 16, dataflow, spad_bytes=2048, acc_bytes=2048)  # forces many blocks
+    got = tessera.compile(gemm(37, 21, 53, "i8", "i32"), target="npu-sim", hw=hw)(a, b)
+    np.testing.assert_array_equal(got, a.astype(np.int32) @ b.astype(np.int32))
+
+
+def test_bf16_matmul_matches_pytorch():
+    import ml_dtypes
+
+    torch.manual_seed(0)
+    a, b = torch.randn(24, 40, dtype=torch.bfloat16), torch.randn(40, 20, dtype=torch.bfloat16)
+    expected = (a.float() @ b.float()).numpy()
+    as_np = lambda t: t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)  # noqa: E731
+    got = tessera.compile(gemm(24, 20, 40, "bf16", "f32"), target="npu-sim")(as_np(a), as_np(b))
+    # bf16 products are exact in f32; only the order of the f32 sums differs.
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_requantizing_epilogue_matches_numpy():
+    text = '''
+    func.func @main(%a: tensor<20x48xi8>, %b: tensor<48x24xi8>, %bias: tensor<24xi32>) -> tensor<20x24xi8> {
+      %zero = arith.constant 0 : i32
+      %e = tensor.empty() : tensor<20x24xi32>
+      %c = linalg.fill ins(%zero : i32) outs(%e : tensor<20x24xi32>) -> tensor<20x24xi32>
+      %0 = "systolic.matmul"(%a, %b, %c, %bias) {array = #systolic.array<16 : i64, 16 : i64, "ws">,
+          transpose = [false, false], epilogue = {relu, scale = 0.0078125 : f32},
+          operandSegmentSizes = array<i32: 1, 1, 1, 1>}
+          : (tensor<20x48xi8>, tensor<48x24xi8>, tensor<20x24xi32>, tensor<24xi32>) -> tensor<20x24xi8>
+      return %0 : tensor<20x24xi8>
+    }'''
+    rng = np.random.default_rng(2)
+    a = rng.integers(-128, 128, (20, 48), dtype=np.int8)
+    b = rng.integers(-128, 128, (48, 24), dtype=np.int8)
+    bias = rng.integers(-5000, 5000, 24, dtype=np.int32)
+    acc = a.astype(np.int32) @ b.astype(np.int32) + bias
+    scaled = np.maximum(acc, 0).astype(np.float32) * np.float32(0.0078125)
+    expected = np.clip(np.rint(scaled), -128, 127).astype(np.int8)
+    got = tessera.compile(text, target="npu-sim")(a, b, bias)
+    np.testing.assert_array_equal(got, expected)
+    assert (expected == 127).any() and (expected == 0).any()  # saturation and relu happen
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "encoder"])
+@pytest.mark.parametrize("preset", ["gemmini-16x16", "tpu-128x128"])
+def test_models_match_pytorch(name, preset):
+    model, inputs = models.example(name)
+    program = tessera.compile(model, inputs, target="npu-sim", hw=preset)
+    with torch.no_grad():
+        expected = model(*inputs).numpy()
+    np.testing.assert_allclose(program(*inputs), expected, rtol=RTOL, atol=ATOL)
+    assert program.report.total_cycles > 0 and program.report.kernels
+
+
+def test_bounded_memory_costs_cycles_and_double_buffering_hides_some():
+    text = gemm(128, 128, 128)
+    ideal = tessera.compile(text, target="npu-sim", hw="gemmini-16x16:ideal").report
+    double = tessera.compile(text, target="npu-sim", hw="gemmini-16x16").report
+    single = tessera.compile(text, target="npu-sim",
+                             hw=NpuConfig(double_buffer=False)).report
+    assert ideal.total_cycles < double.total_cycles < single.total_cycles
+    assert double.dram_bytes["lhs"] >= 128 * 128 * 4 and double.dram_bytes["out"] == 128 * 128 * 4
+
+
+def test_report_names_what_ran_where_and_writes_a_trace(tmp_path):
+    model, inputs = models.example("cnn")
+    report = tessera.compile(model, inputs, target="npu-sim").report
+    table = report.table()
+    assert "on the array: 1 matmul(s)" in table
+    assert "linalg.conv_2d_nchw_fchw" in report.host_ops
+    path = tmp_path / "trace.json"
+    report.write_trace(str(path))
+    trace = json.loads(path.read_text())
+    engines = {e["tid"] for e in trace["traceEvents"] if e["ph"] == "X"}
+    assert engines == {"array", "dma-in", "dma-out"}
+
+
+def test_unknown_preset_suggests_a_name():
+    with pytest.raises(tessera.TesseraError, match="unknown npu preset 'gemini-16x16'; did you mean 'gemmini-16x16'"):
+        npu_preset("gemini-16x16")
+
+
+@pytest.mark.parametrize("fields,message", [
+    ({"rows": 0}, "npu rows must be a positive integer, got 0"),
+    ({"spad_bytes": 100}, "npu spad_bytes is 100 but one 16x16 array tile needs at least 256 bytes"),
+    ({"dataflow": "rs"}, "npu dataflow must be one of ws, os, is, got 'rs'"),
+    ({"dram_bytes_per_cycle": -1}, "npu dram_bytes_per_cycle must be a non-negative integer"),
+])
+def test_impossible_hardware_names_the_field(fields, message):
+    with pytest.raises(tessera.TesseraError, match=message):
+        NpuConfig(**fields)
+
+
+def test_matmul_that_cannot_fit_is_a_located_error():
+    hw = NpuConfig(16, 16, "ws", spad_bytes=300, acc_bytes=4096)
+    with pytest.raises(tessera.TesseraError, match=r"<input>:\d+:\d+: error: tessera-systolic-tile: a 16x16 ws array cannot hold one fold"):
+        tessera.compile(gemm(16, 16, 16), target="npu-sim", hw=hw)
