@@ -19,7 +19,8 @@ class Tile(ext.Dialect, name="tile"):
 
 class GridAttr(Tile.Attribute, name="grid"):
     """`#tile.grid<rows, cols, local_bytes, dram_bytes_per_cycle>` (all i64): the unit
-    grid's shape, each unit's local memory, and the global-memory bandwidth they share."""
+    grid's shape, each unit's local memory, and the global-memory bandwidth they share
+    (0 = unbounded)."""
 
     rows: ir.IntegerAttr
     cols: ir.IntegerAttr
@@ -61,10 +62,11 @@ def buffer_bytes(t: ir.Type) -> int:
 
 def _verify_launch(op) -> str | None:
     rows, cols, local_bytes, bandwidth = grid_params(op.grid)
-    for name, value in (("rows", rows), ("cols", cols), ("local_bytes", local_bytes),
-                        ("dram_bytes_per_cycle", bandwidth)):
+    for name, value in (("rows", rows), ("cols", cols), ("local_bytes", local_bytes)):
         if value <= 0:
             return f"grid {name} must be positive, got {value}"
+    if bandwidth < 0:
+        return f"grid dram_bytes_per_cycle must not be negative, got {bandwidth}"
     if len(op.body.blocks) != 1:
         return f"body must have one block, got {len(op.body.blocks)}"
     args = op.body.blocks[0].arguments

@@ -30,7 +30,7 @@ class PassInfo:
 def passes() -> dict[str, PassInfo]:
     """Every tessera pass by name."""
     from tessera.passes import (linalg_to_systolic, memref_copy_to_linalg, systolic_tile,
-                                systolic_to_linalg)
+                                systolic_to_linalg, tile_distribute)
 
     return {
         "tessera-linalg-to-systolic": PassInfo(
@@ -42,6 +42,9 @@ def passes() -> dict[str, PassInfo]:
         "tessera-systolic-tile": PassInfo(
             systolic_tile.systolic_tile, systolic_tile.SystolicTileOptions,
             "Outline each systolic.matmul into an ISA-level kernel sized to the array's memories"),
+        "tessera-tile-distribute": PassInfo(
+            tile_distribute.tile_distribute, tile_distribute.TileDistributeOptions,
+            "Spread each systolic kernel over a tile grid, one parallel loop dealt to the units"),
         "tessera-memref-copy-to-linalg": PassInfo(
             memref_copy_to_linalg.memref_copy_to_linalg,
             memref_copy_to_linalg.MemrefCopyToLinalgOptions,

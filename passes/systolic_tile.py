@@ -191,8 +191,13 @@ class _Buffers:
         return arith.select(odd, self.all[1], self.all[0])
 
 
-def _for(lb: int, ub: int, step: int):
+PARALLEL = "systolic.parallel"  # marks loops whose iterations write disjoint outputs
+
+
+def _for(lb: int, ub: int, step: int, parallel: bool = False):
     loop = scf.ForOp(_c(lb), _c(ub), _c(step))
+    if parallel:
+        loop.attributes[PARALLEL] = ir.UnitAttr.get()
     return loop
 
 
@@ -236,7 +241,7 @@ class KernelBuilder:
         p = self.p
         if p.batch is None:
             return self._nest()
-        loop = _for(0, p.batch, 1)
+        loop = _for(0, p.batch, 1, parallel=True)
         with ir.InsertionPoint(loop.body):
             self.batch_index = [loop.induction_variable]
             self._nest()
@@ -250,11 +255,11 @@ class KernelBuilder:
         a = _Buffers([t, r], self.in_elem, SPAD, p.buffers)
         b = _Buffers([r, c], self.in_elem, SPAD, p.buffers)
         acc = _Buffers([t, c], self.acc_elem, ACC, p.buffers)
-        n_loop = _for(0, p.n, c)
+        n_loop = _for(0, p.n, c, parallel=True)
         with ir.InsertionPoint(n_loop.body):
             n0 = n_loop.induction_variable
             tn = _remaining(c, p.n, n0)
-            m_loop = _for(0, p.m, t)
+            m_loop = _for(0, p.m, t, parallel=True)
             with ir.InsertionPoint(m_loop.body):
                 m0 = m_loop.induction_variable
                 tm = _remaining(t, p.m, m0)
@@ -281,11 +286,11 @@ class KernelBuilder:
         a = _Buffers([r, t], self.in_elem, SPAD, p.buffers)
         b = _Buffers([t, c], self.in_elem, SPAD, p.buffers)
         acc = _Buffers([r, c], self.acc_elem, ACC, p.buffers)
-        m_loop = _for(0, p.m, r)
+        m_loop = _for(0, p.m, r, parallel=True)
         with ir.InsertionPoint(m_loop.body):
             m0 = m_loop.induction_variable
             tm = _remaining(r, p.m, m0)
-            n_loop = _for(0, p.n, c)
+            n_loop = _for(0, p.n, c, parallel=True)
             with ir.InsertionPoint(n_loop.body):
                 n0 = n_loop.induction_variable
                 tn = _remaining(c, p.n, n0)
@@ -311,11 +316,11 @@ class KernelBuilder:
         a = _Buffers([c, r], self.in_elem, SPAD, p.buffers)
         b = _Buffers([r, t], self.in_elem, SPAD, p.buffers)
         acc = _Buffers([c, t], self.acc_elem, ACC, p.buffers)
-        m_loop = _for(0, p.m, c)
+        m_loop = _for(0, p.m, c, parallel=True)
         with ir.InsertionPoint(m_loop.body):
             m0 = m_loop.induction_variable
             tm = _remaining(c, p.m, m0)
-            n_loop = _for(0, p.n, t)
+            n_loop = _for(0, p.n, t, parallel=True)
             with ir.InsertionPoint(n_loop.body):
                 n0 = n_loop.induction_variable
                 tn = _remaining(t, p.n, n0)

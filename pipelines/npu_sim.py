@@ -6,6 +6,7 @@ from tessera.hardware import NpuConfig
 from tessera.mlir import ir
 from tessera.passes.linalg_to_systolic import linalg_to_systolic
 from tessera.passes.systolic_tile import systolic_tile
+from tessera.passes.tile_distribute import tile_distribute
 from tessera.pipeline import Pipeline
 
 
@@ -16,5 +17,7 @@ def pipeline(context: ir.Context, hw: NpuConfig) -> Pipeline:
     pm.add(systolic_tile, spad_bytes=hw.spad_bytes, acc_bytes=hw.acc_bytes,
            double_buffer=hw.double_buffer, dram_bytes_per_cycle=hw.dram_bytes_per_cycle,
            dma_latency=hw.dma_latency)
+    if hw.units > 1:
+        pm.add(tile_distribute, rows=hw.grid_rows, cols=hw.grid_cols)
     pm.add("canonicalize,cse")
     return pm

@@ -12,14 +12,20 @@ from pathlib import Path
 from torch_mlir import ir, passmanager, rewrite
 from torch_mlir.dialects import (arith, bufferization, builtin, ext, func, irdl, linalg, math,
                                  memref, scf, tensor)
+from torch_mlir.dialects._ods_common import _cext as _bindings
 from torch_mlir.dialects.ext import Operand, Pure, Region, Result
 
 PassManager = passmanager.PassManager
+MLIRError = ir.MLIRError
+
+# Where the bindings look for a dialect's Python module when they meet one of its ops:
+# tessera's dialects live in tessera.dialects (without this, every op of theirs costs a
+# failed import).
+if "tessera.dialects" not in _bindings.globals.dialect_search_modules:
+    _bindings.globals.append_dialect_search_prefix("tessera.dialects")
 
 # The wheel's own mlir-opt-like binary: IRDL loading checks and the upstream pass list.
 TORCH_MLIR_OPT = Path(ir.__file__).parent / "_mlir_libs" / "torch-mlir-opt"
-MLIRError = ir.MLIRError
-
 
 
 def torch_importer():

@@ -28,9 +28,9 @@ def run(program: Program, arguments: list[np.ndarray]) -> None:
     for instr in program.instrs:
         kind = type(instr)
         if kind is Compute:
-            lhs = memory[instr.lhs.buffer][instr.lhs.index()]
-            rhs = memory[instr.rhs.buffer][instr.rhs.index()]
-            out = memory[instr.out.buffer][instr.out.index()]
+            lhs = memory[instr.lhs.buffer][instr.lhs.index]
+            rhs = memory[instr.rhs.buffer][instr.rhs.index]
+            out = memory[instr.out.buffer][instr.out.index]
             acc = _accumulator_dtype(lhs.dtype)
             product = np.matmul(lhs.astype(acc), rhs.astype(acc))
             if instr.accumulate:
@@ -38,16 +38,16 @@ def run(program: Program, arguments: list[np.ndarray]) -> None:
             else:
                 out[...] = product
         elif kind is MoveIn:
-            src = memory[instr.src.buffer][instr.src.index()]
-            dst = memory[instr.dst.buffer][instr.dst.index()]
+            src = memory[instr.src.buffer][instr.src.index]
+            dst = memory[instr.dst.buffer][instr.dst.index]
             dst[...] = 0
             dst[tuple(slice(0, s) for s in src.shape)] = src
         elif kind is MoveOut:
-            dst = memory[instr.dst.buffer][instr.dst.index()]
-            src = memory[instr.src.buffer][instr.src.index()]
+            dst = memory[instr.dst.buffer][instr.dst.index]
+            src = memory[instr.src.buffer][instr.src.index]
             value = src[tuple(slice(0, s) for s in dst.shape)]
             if instr.bias is not None:
-                value = value + memory[instr.bias.buffer][instr.bias.index()]
+                value = value + memory[instr.bias.buffer][instr.bias.index]
             if instr.relu:
                 value = np.maximum(value, value.dtype.type(0))
             if instr.scale is not None:

@@ -13,6 +13,7 @@ once per op, so loops with thousands of iterations cost little.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,27 +44,21 @@ class Buffer:
     role: str | None = None  # for arguments: lhs, rhs, acc, bias, out
 
 
-@dataclass(frozen=True)
 class View:
-    """A box of a buffer: per-dim offsets and sizes, some dims dropped (rank reduction)."""
+    """A box of a buffer: per-dim offsets and sizes, some dims dropped (rank reduction).
 
-    buffer: int
-    offsets: tuple[int, ...]
-    sizes: tuple[int, ...]
-    keep: tuple[int, ...]
+    Shape, element count and numpy index are computed once: the simulator reads them for
+    every instruction.
+    """
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(self.sizes[d] for d in self.keep)
+    __slots__ = ("buffer", "offsets", "sizes", "keep", "shape", "elements", "index")
 
-    @property
-    def elements(self) -> int:
-        return int(np.prod(self.shape)) if self.shape else 1
-
-    def index(self):
-        """numpy index selecting this view from its buffer."""
-        return tuple(slice(o, o + s) if d in self.keep else o
-                     for d, (o, s) in enumerate(zip(self.offsets, self.sizes)))
+    def __init__(self, buffer: int, offsets: tuple, sizes: tuple, keep: tuple):
+        self.buffer, self.offsets, self.sizes, self.keep = buffer, offsets, sizes, keep
+        self.shape = tuple(sizes[d] for d in keep)
+        self.elements = math.prod(self.shape)
+        self.index = tuple(slice(o, o + s) if d in keep else o
+                           for d, (o, s) in enumerate(zip(offsets, sizes)))
 
 
 @dataclass(frozen=True)

@@ -75,103 +75,142 @@ def _streamed(dataflow: str, instr: Compute) -> int:
     return {"ws": m, "os": k, "is": n}[dataflow]
 
 
-def simulate(program: Program) -> Timing:
-    """Time `program` (see the module docstring for the model)."""
-    p = program
-    bandwidth = p.memory.get("dram_bytes_per_cycle", 0)
-    latency = p.memory.get("dma_latency", 0)
-    itemsize = [b.dtype.itemsize for b in p.buffers]
-    role = [b.role for b in p.buffers]
-    timing = Timing()
-    free = defaultdict(int)  # (unit, engine) -> cycle the engine can start again
-    written = defaultdict(int)  # buffer -> cycle its last write lands
-    read = defaultdict(int)  # buffer -> cycle its last reader finishes
-    valid = {}  # buffer -> extent of real data last moved in (the rest is padding)
-    channel = 0  # the shared DRAM channel is free from this cycle
-    preload_cycles = 0 if p.dataflow == "os" else p.rows
-    finish = 0
+_ENGINE = {Compute: "array", Preload: "array", MoveIn: "dma-in", MoveOut: "dma-out"}
 
-    def transfer(start: int, nbytes: int) -> tuple[int, int]:
-        nonlocal channel
-        if not bandwidth:
-            return start, start + latency
-        begin = max(start, channel)
-        channel = begin + math.ceil(nbytes / bandwidth)
-        return channel, channel + latency
 
-    def record(name, unit, engine, start, end):
-        timing.events.append(Event(name, unit, engine, start, end))
+class _Machine:
+    """Engine, buffer and DRAM-channel state while instructions are timed."""
 
-    for instr in p.instrs:
-        kind = type(instr)
+    def __init__(self, program: Program):
+        p = self.p = program
+        self.bandwidth = p.memory.get("dram_bytes_per_cycle", 0)
+        self.latency = p.memory.get("dma_latency", 0)
+        self.itemsize = [b.dtype.itemsize for b in p.buffers]
+        self.role = [b.role for b in p.buffers]
+        self.preload_cycles = 0 if p.dataflow == "os" else p.rows
+        self.free = defaultdict(int)  # (unit, engine) -> cycle the engine can start again
+        self.written = defaultdict(int)  # buffer -> cycle its last write lands
+        self.read = defaultdict(int)  # buffer -> cycle its last reader finishes
+        self.valid = {}  # buffer -> extent of real data last moved in (the rest is padding)
+        self.channel = 0  # the shared DRAM channel is free from this cycle
+        self.finish = 0
+        self.timing = Timing()
+
+    def ready(self, instr) -> int:
+        """Earliest cycle `instr` could start (the DRAM channel aside)."""
+        kind, unit = type(instr), instr.unit
+        if kind is Fence:
+            return max(self.free[unit, e] for e in ENGINES)
+        start = self.free[unit, _ENGINE[kind]]
         if kind is Compute:
-            unit, engine = instr.unit, "array"
-            a, b, o = instr.lhs.buffer, instr.rhs.buffer, instr.out.buffer
-            start = max(free[unit, engine], written[a], written[b], written[o], read[o])
-            t = _streamed(p.dataflow, instr)
-            end = start + p.rows + p.cols + t - 2
-            free[unit, engine] = end
-            read[a] = max(read[a], end)
-            read[b] = max(read[b], end)
-            written[o] = end
-            timing.array_busy[unit] += end - start
-            timing.folds += 1
-            used_r, used_c = _mapped(p.dataflow, instr, valid)
-            timing.mapped_cells += used_r * used_c
-            timing.macs += used_r * used_c * t
-            timing.spad_reads += instr.lhs.elements + instr.rhs.elements
-            timing.acc_writes += instr.out.elements
-            timing.acc_reads += instr.out.elements if instr.accumulate else 0
-            record("compute", unit, engine, start, end)
-        elif kind is Preload:
-            unit, engine, s = instr.unit, "array", instr.src.buffer
-            start = max(free[unit, engine], written[s])
-            end = start + preload_cycles
-            free[unit, engine] = end
-            read[s] = max(read[s], end)
-            timing.array_busy[unit] += end - start
-            if p.buffers[s].space == "spad":
-                timing.spad_reads += instr.src.elements
-            else:
-                timing.acc_reads += instr.src.elements
-            record("preload", unit, engine, start, end)
-        elif kind is MoveIn:
-            unit, engine = instr.unit, "dma-in"
-            s, d = instr.src.buffer, instr.dst.buffer
-            start = max(free[unit, engine], read[d], written[d])
-            nbytes = instr.src.elements * itemsize[s]
-            free[unit, engine], end = transfer(start, nbytes)
-            written[d] = end
-            valid[d] = instr.src.shape
-            timing.dram_bytes[role[s]] += nbytes
-            if p.buffers[d].space == "spad":
-                timing.spad_writes += instr.dst.elements
-            else:
-                timing.acc_writes += instr.dst.elements
-            record(f"move-in {role[s]}", unit, engine, start, end)
-        elif kind is MoveOut:
-            unit, engine = instr.unit, "dma-out"
-            s, d = instr.src.buffer, instr.dst.buffer
-            start = max(free[unit, engine], written[s])
-            nbytes = instr.dst.elements * itemsize[d]
-            if instr.bias is not None:
-                bias_bytes = instr.bias.elements * itemsize[instr.bias.buffer]
-                timing.dram_bytes["bias"] += bias_bytes
-                nbytes += bias_bytes
-            free[unit, engine], end = transfer(start, nbytes)
-            read[s] = max(read[s], end)
-            timing.dram_bytes[role[d]] += instr.dst.elements * itemsize[d]
-            timing.acc_reads += instr.dst.elements
-            record("move-out", unit, engine, start, end)
-        elif kind is Fence:
-            unit = instr.unit
-            now = max([free[unit, e] for e in ENGINES] + list(written.values()) + list(read.values()))
+            o = instr.out.buffer
+            return max(start, self.written[instr.lhs.buffer], self.written[instr.rhs.buffer],
+                       self.written[o], self.read[o])
+        if kind is Preload:
+            return max(start, self.written[instr.src.buffer])
+        if kind is MoveIn:
+            d = instr.dst.buffer
+            return max(start, self.read[d], self.written[d])
+        return max(start, self.written[instr.src.buffer])  # MoveOut
+
+    def _transfer(self, start: int, nbytes: int) -> tuple[int, int]:
+        """(engine free again, data arrived) for a transfer that may start at `start`."""
+        if not self.bandwidth:
+            return start, start + self.latency
+        begin = max(start, self.channel)
+        self.channel = begin + math.ceil(nbytes / self.bandwidth)
+        return self.channel, self.channel + self.latency
+
+    def run(self, instr) -> None:
+        """Time `instr` and update the state."""
+        p, t, kind, unit = self.p, self.timing, type(instr), instr.unit
+        start = self.ready(instr)
+        if kind is Fence:
             for e in ENGINES:
-                free[unit, e] = now
-            continue
-        finish = max(finish, end)
-    timing.cycles = max(finish - 1, 0)
-    return timing
+                self.free[unit, e] = start
+            return
+        engine = _ENGINE[kind]
+        if kind is Compute:
+            a, b, o = instr.lhs.buffer, instr.rhs.buffer, instr.out.buffer
+            streamed = _streamed(p.dataflow, instr)
+            end = start + p.rows + p.cols + streamed - 2
+            self.free[unit, engine] = end
+            self.read[a] = max(self.read[a], end)
+            self.read[b] = max(self.read[b], end)
+            self.written[o] = end
+            t.array_busy[unit] += end - start
+            t.folds += 1
+            used_r, used_c = _mapped(p.dataflow, instr, self.valid)
+            t.mapped_cells += used_r * used_c
+            t.macs += used_r * used_c * streamed
+            t.spad_reads += instr.lhs.elements + instr.rhs.elements
+            t.acc_writes += instr.out.elements
+            t.acc_reads += instr.out.elements if instr.accumulate else 0
+            name = "compute"
+        elif kind is Preload:
+            s = instr.src.buffer
+            end = start + self.preload_cycles
+            self.free[unit, engine] = end
+            self.read[s] = max(self.read[s], end)
+            t.array_busy[unit] += end - start
+            if p.buffers[s].space == "spad":
+                t.spad_reads += instr.src.elements
+            else:
+                t.acc_reads += instr.src.elements
+            name = "preload"
+        elif kind is MoveIn:
+            s, d = instr.src.buffer, instr.dst.buffer
+            nbytes = instr.src.elements * self.itemsize[s]
+            self.free[unit, engine], end = self._transfer(start, nbytes)
+            self.written[d] = end
+            self.valid[d] = instr.src.shape
+            t.dram_bytes[self.role[s]] += nbytes
+            if p.buffers[d].space == "spad":
+                t.spad_writes += instr.dst.elements
+            else:
+                t.acc_writes += instr.dst.elements
+            name = f"move-in {self.role[s]}"
+        else:  # MoveOut
+            s, d = instr.src.buffer, instr.dst.buffer
+            out_bytes = instr.dst.elements * self.itemsize[d]
+            nbytes = out_bytes
+            if instr.bias is not None:
+                bias_bytes = instr.bias.elements * self.itemsize[instr.bias.buffer]
+                t.dram_bytes["bias"] += bias_bytes
+                nbytes += bias_bytes
+            self.free[unit, engine], end = self._transfer(start, nbytes)
+            self.read[s] = max(self.read[s], end)
+            t.dram_bytes[self.role[d]] += out_bytes
+            t.acc_reads += instr.dst.elements
+            name = "move-out"
+        t.events.append(Event(name, unit, engine, start, end))
+        self.finish = max(self.finish, end)
+
+
+def simulate(program: Program) -> Timing:
+    """Time `program` (see the module docstring for the model).
+
+    Units issue their own instructions in program order; across units, the instruction
+    that can start earliest goes next, so the shared DRAM channel is granted in time
+    order (first come, first served).
+    """
+    machine = _Machine(program)
+    queues = defaultdict(list)
+    for instr in program.instrs:
+        queues[instr.unit].append(instr)
+    if len(queues) == 1:
+        for instr in program.instrs:
+            machine.run(instr)
+    else:
+        position = {unit: 0 for unit in queues}
+        while position:
+            unit = min(position, key=lambda u: machine.ready(queues[u][position[u]]))
+            machine.run(queues[unit][position[unit]])
+            position[unit] += 1
+            if position[unit] == len(queues[unit]):
+                del position[unit]
+    machine.timing.cycles = max(machine.finish - 1, 0)
+    return machine.timing
 
 
 def _mapped(dataflow: str, instr: Compute, valid: dict) -> tuple[int, int]:

@@ -145,3 +145,26 @@ def test_matmul_that_cannot_fit_is_a_located_error():
     hw = NpuConfig(16, 16, "ws", spad_bytes=300, acc_bytes=4096)
     with pytest.raises(tessera.TesseraError, match=r"<input>:\d+:\d+: error: tessera-systolic-tile: a 16x16 ws array cannot hold one fold"):
         tessera.compile(gemm(16, 16, 16), target="npu-sim", hw=hw)
+
+
+def test_grid_splits_work_and_shares_dram():
+    text = gemm(128, 128, 128)
+    a, b = np.random.default_rng(3).random((2, 128, 128), dtype=np.float32)
+    one = tessera.compile(text, target="npu-sim", hw=NpuConfig(16, 16, "ws").ideal())
+    four = tessera.compile(text, target="npu-sim",
+                           hw=NpuConfig(16, 16, "ws", grid_rows=2, grid_cols=2).ideal())
+    np.testing.assert_allclose(four(a, b), a @ b, rtol=RTOL, atol=1e-4)
+    # 8 column blocks dealt to 4 units: each unit does a quarter of the folds.
+    assert four.report.total_cycles + 1 == (one.report.total_cycles + 1) // 4
+    # With one 16 B/cycle DRAM channel for all four units, four units are far from 4x.
+    bounded_one = tessera.compile(text, target="npu-sim", hw=NpuConfig(16, 16, "ws")).report
+    bounded_four = tessera.compile(text, target="npu-sim", hw="grid-2x2-16x16").report
+    assert bounded_four.total_cycles > bounded_one.total_cycles / 2
+
+
+def test_mlp_on_a_grid_matches_pytorch():
+    model, inputs = models.example("mlp")
+    program = tessera.compile(model, inputs, target="npu-sim", hw="grid-2x2-16x16")
+    with torch.no_grad():
+        np.testing.assert_allclose(program(*inputs), model(*inputs).numpy(), rtol=RTOL, atol=ATOL)
+    assert program.report.kernels[0].program.units == 4

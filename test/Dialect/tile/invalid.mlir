@@ -88,12 +88,12 @@ func.func @grid_without_local_memory() {
 
 // -----
 
-func.func @grid_without_bandwidth() {
-  // expected-error @+1 {{grid dram_bytes_per_cycle must be positive, got 0}}
+func.func @grid_with_negative_bandwidth() {
+  // expected-error @+1 {{grid dram_bytes_per_cycle must not be negative, got -1}}
   "tile.launch"() ({
   ^bb0(%row: index, %col: index):
     "tile.yield"() : () -> ()
-  }) {grid = #tile.grid<2 : i64, 2 : i64, 1024 : i64, 0 : i64>} : () -> ()
+  }) {grid = #tile.grid<2 : i64, 2 : i64, 1024 : i64, -1 : i64>} : () -> ()
   return
 }
 

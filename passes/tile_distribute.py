@@ -1,0 +1,104 @@
+"""Pass `tessera-tile-distribute`: spread each systolic kernel over a grid of units.
+
+The body of every `systolic.kernel` function moves into a `tile.launch` over
+`#tile.grid<rows, cols, local_bytes, dram_bytes_per_cycle>`, so each unit gets its own
+scratchpad and accumulator buffers (local memory = the kernel's spad + acc bytes), and
+one loop marked `systolic.parallel` by `tessera-systolic-tile` is dealt out round-robin:
+unit u runs iterations u, u + U, u + 2U, ... of it (U units). The loop chosen is the
+outermost parallel one with at least U iterations (else the one with the most). All
+units share the DRAM channel, which is what the simulator's contention model charges.
+"""
+
+from dataclasses import dataclass
+
+from tessera.errors import TesseraError
+from tessera.hardware import UNBOUNDED
+from tessera.mlir import arith, func, ir, scf
+
+from tessera.dialects.tile import LaunchOp, YieldOp, grid_attr
+from tessera.passes.systolic_tile import PARALLEL
+
+
+@dataclass(frozen=True)
+class TileDistributeOptions:
+    """The unit grid: rows x cols."""
+
+    rows: int = 1
+    cols: int = 1
+
+    def __post_init__(self):
+        if self.rows <= 0 or self.cols <= 0:
+            raise TesseraError(f"tessera-tile-distribute: grid must be positive, got "
+                               f"{self.rows}x{self.cols}")
+
+
+def _constant(value) -> int | None:
+    owner = value.owner
+    if isinstance(owner, ir.OpView) and isinstance(owner, arith.ConstantOp):
+        return ir.IntegerAttr(owner.value).value
+    return None
+
+
+def _trip_count(loop) -> int:
+    lb, ub, step = (_constant(v) for v in (loop.lowerBound, loop.upperBound, loop.step))
+    if None in (lb, ub, step):
+        return 0
+    return max(0, -(-(ub - lb) // step))
+
+
+def _parallel_loops(block) -> list:
+    """The chain of nested parallel loops starting at `block`'s first one."""
+    chain = []
+    while True:
+        loop = next((op for op in block.operations
+                     if isinstance(op, scf.ForOp) and PARALLEL in op.attributes), None)
+        if loop is None:
+            return chain
+        chain.append(loop)
+        block = loop.body
+
+
+def _choose(loops, units: int):
+    for loop in loops:
+        if _trip_count(loop) >= units:
+            return loop
+    return max(loops, key=_trip_count, default=None)
+
+
+def distribute(kernel: func.FuncOp, rows: int, cols: int) -> None:
+    """Wrap `kernel`'s body in a tile.launch and deal one parallel loop out to the units."""
+    units = rows * cols
+    block = kernel.regions[0].blocks[0]
+    if not _parallel_loops(block):
+        return  # nothing to share out: the kernel stays on one unit
+    body_ops = list(block.operations)[:-1]  # all but the return
+    memory = ir.DictAttr(kernel.attributes["systolic.memory"])
+    local = min(ir.IntegerAttr(memory["spad_bytes"]).value + ir.IntegerAttr(memory["acc_bytes"]).value,
+                UNBOUNDED)
+    bandwidth = ir.IntegerAttr(memory["dram_bytes_per_cycle"]).value
+    index = ir.IndexType.get()
+    with ir.InsertionPoint(block.operations[0]), kernel.location:
+        launch = LaunchOp(grid_attr(rows, cols, local, bandwidth))
+    body = launch.body.blocks.append(index, index)
+    with ir.InsertionPoint(body), kernel.location:
+        row, col = body.arguments
+        unit = arith.addi(arith.muli(row, arith.constant(index, cols)), col)
+        end = YieldOp()
+    for op in body_ops:
+        op.operation.move_before(end.operation)
+    loop = _choose(_parallel_loops(body), units)
+    with ir.InsertionPoint(loop), kernel.location:
+        step = loop.step
+        first = arith.addi(loop.lowerBound, arith.muli(unit, step))
+        stride = arith.muli(step, arith.constant(index, units))
+    loop.operation.operands[0] = first
+    loop.operation.operands[2] = stride
+
+
+def tile_distribute(op, pass_, options: TileDistributeOptions) -> None:
+    """Pass body: distribute every kernel that is not distributed yet."""
+    for f in op.regions[0].blocks[0].operations:
+        if isinstance(f, func.FuncOp) and "systolic.kernel" in f.attributes:
+            already = any(isinstance(o, LaunchOp) for o in f.regions[0].blocks[0].operations)
+            if not already:
+                distribute(f, options.rows, options.cols)
