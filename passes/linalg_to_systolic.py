@@ -15,8 +15,8 @@ from tessera.mlir import ir, linalg, rewrite
 
 from tessera.dialects.common import ELEMENT_COMBOS, elem, is_static
 from tessera.dialects.systolic import MatmulOp, array_attr
+from tessera.passes.common import NO_MATCH
 
-NO_MATCH = True  # MLIR Python patterns: a truthy return means "did not apply"
 
 # Casts that make a contraction unsigned; arrays here compute signed integers.
 UNSIGNED_CASTS = ("arith.extui", "arith.uitofp")
@@ -55,7 +55,7 @@ def _operand_layout(op):
         return None
     batch = list(dims.batch)
     m, n, k = dims.m[0], dims.n[0], dims.k[0]
-    lhs, rhs, out = (_dim_positions(a) for a in ir.ArrayAttr(op.attributes["indexing_maps"]))
+    lhs, rhs, out = (_dim_positions(a) for a in linalg.get_indexing_maps(op))
     if out != batch + [m, n]:
         return None
     if lhs not in (batch + [m, k], batch + [k, m]) or rhs not in (batch + [k, n], batch + [n, k]):

@@ -29,8 +29,8 @@ class PassInfo:
 @functools.cache
 def passes() -> dict[str, PassInfo]:
     """Every tessera pass by name."""
-    from tessera.passes import (linalg_to_systolic, memref_copy_to_linalg, systolic_tile,
-                                systolic_to_linalg, tile_distribute)
+    from tessera.passes import (conv_to_matmul, linalg_to_systolic, memref_copy_to_linalg,
+                                systolic_tile, systolic_to_linalg, tile_distribute)
 
     return {
         "tessera-linalg-to-systolic": PassInfo(
@@ -39,6 +39,9 @@ def passes() -> dict[str, PassInfo]:
         "tessera-systolic-to-linalg": PassInfo(
             systolic_to_linalg.systolic_to_linalg, systolic_to_linalg.SystolicToLinalgOptions,
             "Rewrite systolic.matmul back into linalg (the inverse; a fallback path)"),
+        "tessera-conv-to-matmul": PassInfo(
+            conv_to_matmul.conv_to_matmul_pass, conv_to_matmul.ConvToMatmulOptions,
+            "Rewrite 2-d convolutions (nchw/fchw, nhwc/hwcf) as im2col + linalg.matmul"),
         "tessera-systolic-tile": PassInfo(
             systolic_tile.systolic_tile, systolic_tile.SystolicTileOptions,
             "Outline each systolic.matmul into an ISA-level kernel sized to the array's memories"),

@@ -24,10 +24,10 @@ from tessera.errors import TesseraError
 from tessera.mlir import arith, bufferization, func, ir, linalg, memref, rewrite, scf, tensor
 
 from tessera.dialects.common import elem, shape_of
+from tessera.passes.common import NO_MATCH, is_zero_fill
 from tessera.dialects.systolic import (ACC, SPAD, ComputeOp, MatmulOp, MoveInOp, MoveOutOp,
                                        PreloadOp, array_params, transpose_flags)
 
-NO_MATCH = True
 _ELEM_BYTES = {"i8": 1, "bf16": 2, "f16": 2, "f32": 4, "i32": 4}
 
 
@@ -92,18 +92,6 @@ def _largest_chunk(dataflow, r, c, limit, e_in, e_acc, spad, acc, buffers) -> in
     return lo
 
 
-def _is_zero_fill(value) -> bool:
-    owner = value.owner
-    if not isinstance(owner, ir.OpView) or not isinstance(owner, linalg.FillOp):
-        return False
-    const = owner.inputs[0].owner
-    if not isinstance(const, arith.ConstantOp):
-        return False
-    attr = const.value
-    return (isinstance(attr, ir.FloatAttr) and attr.value == 0.0) or \
-        (isinstance(attr, ir.IntegerAttr) and attr.value == 0)
-
-
 def plan_matmul(op, options: SystolicTileOptions) -> Plan:
     """Choose chunk and buffering for `op`; a matmul that cannot fit is a TesseraError."""
     rows, cols, dataflow = array_params(op.array)
@@ -120,7 +108,7 @@ def plan_matmul(op, options: SystolicTileOptions) -> Plan:
                                options.spad_bytes, options.acc_bytes, buffers)
         if chunk >= want or (buffers == 1 and chunk > 0):
             return Plan(dataflow, rows, cols, batch[0] if batch else None, m, n, k, chunk,
-                        buffers, _is_zero_fill(op.acc))
+                        buffers, is_zero_fill(op.acc))
     spad_need, acc_need = _memory_need(dataflow, rows, cols, 1, e_in, e_acc)
     raise TesseraError(
         f"a {rows}x{cols} {dataflow} array cannot hold one fold of this matmul: it needs "

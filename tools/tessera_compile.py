@@ -75,6 +75,7 @@ def main(argv: list[str]) -> int:
 
     args = _parser().parse_args(argv)
     model, inputs = load_source(args.source)
+    name = args.source.partition(":")[0]
     if args.emit == "linalg":
         if isinstance(model, str):
             raise TesseraError("--emit linalg needs a PyTorch model, not an .mlir file")
@@ -84,7 +85,7 @@ def main(argv: list[str]) -> int:
         else:
             Path(args.output).write_text(text)
         return 0
-    executable = tessera.compile(model, inputs, target=args.target)
+    executable = tessera.compile(model, inputs, target=args.target, source_name=name)
     t = executable.timings
     print(f"target {args.target}: compile {t['compile_s']:.2f} s (import {t['import_s']:.2f}, "
           f"passes {t['passes_s']:.3f}, backend {t['backend_s']:.2f})")

@@ -87,10 +87,11 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     config = hardware(args)
     model, inputs = load_source(args.source)
-    program = tessera.compile(model, inputs, target="npu-sim", hw=config)
+    name = args.source.partition(":")[0]
+    program = tessera.compile(model, inputs, target="npu-sim", hw=config, source_name=name)
     if isinstance(model, str):
         inputs = _random_inputs(program.signature)
-        expected = _as_tuple(tessera.compile(model, target="iree-cpu")(*inputs))
+        expected = _as_tuple(tessera.compile(model, target="iree-cpu", source_name=name)(*inputs))
         reference = "iree-cpu"
     else:
         import torch

@@ -10,7 +10,7 @@ from tessera.executable import Executable
 from tessera.mlir import ir
 
 
-def _as_module(model, example_inputs, context) -> tuple[ir.Module, float]:
+def _as_module(model, example_inputs, context, source_name) -> tuple[ir.Module, float]:
     from tessera.context import parse_module
     from tessera.frontend import import_torch
 
@@ -19,13 +19,13 @@ def _as_module(model, example_inputs, context) -> tuple[ir.Module, float]:
         return model, 0.0
     if isinstance(model, str):
         with context:
-            return parse_module(model), time.perf_counter() - start
+            return parse_module(model, source_name), time.perf_counter() - start
     module = import_torch(model, *example_inputs, context=context)
     return module, time.perf_counter() - start
 
 
 def compile(model, example_inputs=(), target: str = "iree-cpu", hw=None, *,
-            func_name: str = "main") -> Executable:
+            func_name: str = "main", source_name: str = "<input>") -> Executable:
     """Compile `model` for `target` and return a callable on numpy arrays / torch tensors.
 
     `model` is a `torch.nn.Module` (imported with `example_inputs`), an `ir.Module` in
@@ -41,13 +41,13 @@ def compile(model, example_inputs=(), target: str = "iree-cpu", hw=None, *,
     if not ok:
         raise TesseraError(f"target {target} is not available here: {why}")
     context = model.context if isinstance(model, ir.Module) else make_context()
-    module, import_s = _as_module(model, example_inputs, context)
+    module, import_s = _as_module(model, example_inputs, context, source_name)
     with context, ir.Location.unknown():
         try:
             executable = backend.compile(module, hw, func_name=func_name)
         except DiagnosticError as e:
             # MLIR text was parsed as "-"; name it as parse_module does.
-            raise DiagnosticError(relocate(e.diags, "<input>")) from None
+            raise DiagnosticError(relocate(e.diags, source_name)) from None
     executable.timings["import_s"] = import_s
     executable.timings["compile_s"] = import_s + executable.timings.get("passes_s", 0.0) + \
         executable.timings.get("backend_s", 0.0)

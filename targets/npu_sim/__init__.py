@@ -29,7 +29,7 @@ NAME = "npu-sim"
 # Bookkeeping ops that are not work the host does.
 _NOT_WORK = {"func.func", "func.return", "func.call", "arith.constant", "tensor.empty",
              "bufferization.to_buffer", "bufferization.to_tensor", "memref.alloc",
-             "linalg.yield"}
+             "linalg.yield", "tensor.yield"}
 
 
 def available() -> tuple[bool, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from tessera.hardware import NpuConfig
+from tessera.hardware import UNBOUNDED, NpuConfig
 from tessera.targets.npu_sim.program import Program
 from tessera.targets.npu_sim.timing import Timing
 
@@ -74,9 +74,10 @@ class Report:
         """A text table: one row per kernel, then totals and the host ops."""
         hw = self.hw
         lines = [f"npu-sim {hw.name}: {hw.grid_rows}x{hw.grid_cols} unit(s) of "
-                 f"{hw.rows}x{hw.cols} {hw.dataflow}, spad {hw.spad_bytes} B, acc "
-                 f"{hw.acc_bytes} B, DRAM {hw.dram_bytes_per_cycle or 'unbounded'} B/cycle, "
-                 f"latency {hw.dma_latency}"]
+                 f"{hw.rows}x{hw.cols} {hw.dataflow}, spad {_bytes(hw.spad_bytes)}, acc "
+                 f"{_bytes(hw.acc_bytes)}, DRAM "
+                 f"{f'{hw.dram_bytes_per_cycle} B/cycle' if hw.dram_bytes_per_cycle else 'unbounded'}"
+                 f", latency {hw.dma_latency}"]
         rows = [k.row() for k in self.kernels]
         if rows:
             keys = list(rows[0])
@@ -144,6 +145,10 @@ class Report:
         fig.tight_layout()
         fig.savefig(path, dpi=100)
         plt.close(fig)
+
+
+def _bytes(n: int) -> str:
+    return "unbounded" if n >= UNBOUNDED else f"{n} B"
 
 
 def _fmt(x) -> str:
