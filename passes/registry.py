@@ -30,7 +30,8 @@ class PassInfo:
 def passes() -> dict[str, PassInfo]:
     """Every tessera pass by name."""
     from tessera.passes import (conv_to_matmul, linalg_to_systolic, memref_copy_to_linalg,
-                                systolic_tile, systolic_to_linalg, tile_distribute)
+                                systolic_fuse_epilogue, systolic_tile, systolic_to_linalg,
+                                tile_distribute)
 
     return {
         "tessera-linalg-to-systolic": PassInfo(
@@ -42,6 +43,10 @@ def passes() -> dict[str, PassInfo]:
         "tessera-conv-to-matmul": PassInfo(
             conv_to_matmul.conv_to_matmul_pass, conv_to_matmul.ConvToMatmulOptions,
             "Rewrite 2-d convolutions (nchw/fchw, nhwc/hwcf) as im2col + linalg.matmul"),
+        "tessera-systolic-fuse-epilogue": PassInfo(
+            systolic_fuse_epilogue.systolic_fuse_epilogue,
+            systolic_fuse_epilogue.SystolicFuseEpilogueOptions,
+            "Fold a following bias add and ReLU into systolic.matmul's epilogue"),
         "tessera-systolic-tile": PassInfo(
             systolic_tile.systolic_tile, systolic_tile.SystolicTileOptions,
             "Outline each systolic.matmul into an ISA-level kernel sized to the array's memories"),

@@ -198,3 +198,13 @@ def test_nhwc_convolution_runs_on_the_array_as_im2col():
     program = tessera.compile(text, target="npu-sim")
     np.testing.assert_allclose(program(x, k), expected, rtol=RTOL, atol=1e-5)
     assert [kr.gemm["m"] for kr in program.report.kernels] == [2 * oh * ow]
+
+
+def test_linear_bias_and_relu_run_at_move_out():
+    model, inputs = models.example("mlp")
+    program = tessera.compile(model, inputs, target="npu-sim")
+    # Only the weight transposes stay on the host; bias and ReLU are fused epilogues.
+    assert program.report.host_ops == {"linalg.transpose": 2}
+    assert program.report.dram_bytes["bias"] > 0
+    with torch.no_grad():
+        np.testing.assert_allclose(program(*inputs), model(*inputs).numpy(), rtol=RTOL, atol=ATOL)
