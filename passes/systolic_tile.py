@@ -238,97 +238,100 @@ class KernelBuilder:
     def _nest(self):
         return {"ws": self._ws, "os": self._os, "is": self._is}[self.p.dataflow]()
 
+    def _blocks(self, order: str, m_step: int, n_step: int, body):
+        """Two parallel loops over output blocks, m and n in `order` ("mn" or "nm");
+        body(m0, n0, tm, tn, iteration of the inner loop) fills one block."""
+        p = self.p
+        extent = {"m": (p.m, m_step), "n": (p.n, n_step)}
+        outer = _for(0, extent[order[0]][0], extent[order[0]][1], parallel=True)
+        with ir.InsertionPoint(outer.body):
+            inner = _for(0, extent[order[1]][0], extent[order[1]][1], parallel=True)
+            with ir.InsertionPoint(inner.body):
+                index = {order[0]: outer.induction_variable, order[1]: inner.induction_variable}
+                m0, n0 = index["m"], index["n"]
+                tm, tn = _remaining(m_step, p.m, m0), _remaining(n_step, p.n, n0)
+                iteration = arith.divui(inner.induction_variable, _c(extent[order[1]][1]))
+                body(m0, n0, tm, tn, iteration)
+                scf.YieldOp([])
+            scf.YieldOp([])
+
     def _ws(self):
+        """Rhs blocks (k x n) stationary; lhs rows streamed in chunks of t."""
         p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
         a = _Buffers([t, r], self.in_elem, SPAD, p.buffers)
         b = _Buffers([r, c], self.in_elem, SPAD, p.buffers)
         acc = _Buffers([t, c], self.acc_elem, ACC, p.buffers)
-        n_loop = _for(0, p.n, c, parallel=True)
-        with ir.InsertionPoint(n_loop.body):
-            n0 = n_loop.induction_variable
-            tn = _remaining(c, p.n, n0)
-            m_loop = _for(0, p.m, t, parallel=True)
-            with ir.InsertionPoint(m_loop.body):
-                m0 = m_loop.induction_variable
-                tm = _remaining(t, p.m, m0)
-                acc_buffer = acc.pick(arith.divui(m0, _c(t)))
-                acc_view = _view(acc_buffer, [0, 0], [tm, c])
-                self._init_acc(acc_buffer, m0, n0, tm, tn)
 
-                def step(k0, i, accumulate):
-                    tk = _remaining(r, p.k, k0)
-                    a_buffer, b_buffer = a.pick(i), b.pick(i)
-                    MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
-                    MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
-                    PreloadOp(b_buffer, self.array)
-                    ComputeOp(_view(a_buffer, [0, 0], [tm, r]), b_buffer, acc_view, self.array,
-                              accumulate=ir.BoolAttr.get(accumulate))
+        def block(m0, n0, tm, tn, iteration):
+            acc_buffer = acc.pick(iteration)
+            acc_view = _view(acc_buffer, [0, 0], [tm, c])
+            self._init_acc(acc_buffer, m0, n0, tm, tn)
 
-                self._reduction(r, step)
-                self._move_out(acc_buffer, m0, n0, tm, tn)
-                scf.YieldOp([])
-            scf.YieldOp([])
+            def step(k0, i, accumulate):
+                tk = _remaining(r, p.k, k0)
+                a_buffer, b_buffer = a.pick(i), b.pick(i)
+                MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
+                MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+                PreloadOp(b_buffer, self.array)
+                ComputeOp(_view(a_buffer, [0, 0], [tm, r]), b_buffer, acc_view, self.array,
+                          accumulate=ir.BoolAttr.get(accumulate))
+
+            self._reduction(r, step)
+            self._move_out(acc_buffer, m0, n0, tm, tn)
+
+        self._blocks("nm", t, c, block)
 
     def _os(self):
+        """Output blocks (m x n) stationary; the reduction streamed in chunks of t."""
         p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
         a = _Buffers([r, t], self.in_elem, SPAD, p.buffers)
         b = _Buffers([t, c], self.in_elem, SPAD, p.buffers)
         acc = _Buffers([r, c], self.acc_elem, ACC, p.buffers)
-        m_loop = _for(0, p.m, r, parallel=True)
-        with ir.InsertionPoint(m_loop.body):
-            m0 = m_loop.induction_variable
-            tm = _remaining(r, p.m, m0)
-            n_loop = _for(0, p.n, c, parallel=True)
-            with ir.InsertionPoint(n_loop.body):
-                n0 = n_loop.induction_variable
-                tn = _remaining(c, p.n, n0)
-                acc_buffer = acc.pick(arith.divui(n0, _c(c)))
-                self._init_acc(acc_buffer, m0, n0, tm, tn)
-                PreloadOp(acc_buffer, self.array)
 
-                def step(k0, i, accumulate):
-                    tk = _remaining(t, p.k, k0)
-                    a_buffer, b_buffer = a.pick(i), b.pick(i)
-                    MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
-                    MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
-                    ComputeOp(_view(a_buffer, [0, 0], [r, tk]), _view(b_buffer, [0, 0], [tk, c]),
-                              acc_buffer, self.array, accumulate=ir.BoolAttr.get(accumulate))
+        def block(m0, n0, tm, tn, iteration):
+            acc_buffer = acc.pick(iteration)
+            self._init_acc(acc_buffer, m0, n0, tm, tn)
+            PreloadOp(acc_buffer, self.array)
 
-                self._reduction(t, step)
-                self._move_out(acc_buffer, m0, n0, tm, tn)
-                scf.YieldOp([])
-            scf.YieldOp([])
+            def step(k0, i, accumulate):
+                tk = _remaining(t, p.k, k0)
+                a_buffer, b_buffer = a.pick(i), b.pick(i)
+                MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
+                MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+                ComputeOp(_view(a_buffer, [0, 0], [r, tk]), _view(b_buffer, [0, 0], [tk, c]),
+                          acc_buffer, self.array, accumulate=ir.BoolAttr.get(accumulate))
+
+            self._reduction(t, step)
+            self._move_out(acc_buffer, m0, n0, tm, tn)
+
+        self._blocks("mn", r, c, block)
 
     def _is(self):
+        """Lhs blocks (m x k, placed transposed) stationary; rhs columns streamed in
+        chunks of t."""
         p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
         a = _Buffers([c, r], self.in_elem, SPAD, p.buffers)
         b = _Buffers([r, t], self.in_elem, SPAD, p.buffers)
         acc = _Buffers([c, t], self.acc_elem, ACC, p.buffers)
-        m_loop = _for(0, p.m, c, parallel=True)
-        with ir.InsertionPoint(m_loop.body):
-            m0 = m_loop.induction_variable
-            tm = _remaining(c, p.m, m0)
-            n_loop = _for(0, p.n, t, parallel=True)
-            with ir.InsertionPoint(n_loop.body):
-                n0 = n_loop.induction_variable
-                tn = _remaining(t, p.n, n0)
-                acc_buffer = acc.pick(arith.divui(n0, _c(t)))
-                acc_view = _view(acc_buffer, [0, 0], [c, tn])
-                self._init_acc(acc_buffer, m0, n0, tm, tn)
 
-                def step(k0, i, accumulate):
-                    tk = _remaining(r, p.k, k0)
-                    a_buffer, b_buffer = a.pick(i), b.pick(i)
-                    MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
-                    MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
-                    PreloadOp(a_buffer, self.array)
-                    ComputeOp(a_buffer, _view(b_buffer, [0, 0], [r, tn]), acc_view, self.array,
-                              accumulate=ir.BoolAttr.get(accumulate))
+        def block(m0, n0, tm, tn, iteration):
+            acc_buffer = acc.pick(iteration)
+            acc_view = _view(acc_buffer, [0, 0], [c, tn])
+            self._init_acc(acc_buffer, m0, n0, tm, tn)
 
-                self._reduction(r, step)
-                self._move_out(acc_buffer, m0, n0, tm, tn)
-                scf.YieldOp([])
-            scf.YieldOp([])
+            def step(k0, i, accumulate):
+                tk = _remaining(r, p.k, k0)
+                a_buffer, b_buffer = a.pick(i), b.pick(i)
+                MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
+                MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+                PreloadOp(a_buffer, self.array)
+                ComputeOp(a_buffer, _view(b_buffer, [0, 0], [r, tn]), acc_view, self.array,
+                          accumulate=ir.BoolAttr.get(accumulate))
+
+            self._reduction(r, step)
+            self._move_out(acc_buffer, m0, n0, tm, tn)
+
+        self._blocks("mn", c, t, block)
 
 
 def _memref_of(t) -> ir.MemRefType:
