@@ -1,6 +1,6 @@
 """Small helpers shared by tessera's rewrite patterns."""
 
-from tessera.mlir import arith, ir, linalg
+from tessera.mlir import arith, bufferization, func, ir, linalg, memref, tensor
 
 NO_MATCH = True  # MLIR Python patterns: a truthy return means "did not apply"
 
@@ -16,3 +16,43 @@ def is_zero_fill(value) -> bool:
     attr = const.value
     return (isinstance(attr, ir.FloatAttr) and attr.value == 0.0) or \
         (isinstance(attr, ir.IntegerAttr) and attr.value == 0)
+
+
+def memref_of(t) -> ir.MemRefType:
+    """The identity-layout memref type with the shape and element type of `t`."""
+    shaped = ir.ShapedType(t)
+    return ir.MemRefType.get(shaped.shape, shaped.element_type)
+
+
+def transposed(value):
+    """A linalg.transpose of the last two dims of a tensor."""
+    shape = list(ir.ShapedType(value.type).shape)
+    perm = list(range(len(shape) - 2)) + [len(shape) - 1, len(shape) - 2]
+    init = tensor.empty([shape[i] for i in perm], ir.ShapedType(value.type).element_type)
+    return linalg.transpose(value, outs=[init], permutation=perm).results[0]
+
+
+def call_kernel(op, rewriter, zero_init: bool, make_kernel) -> None:
+    """Replace tensor-level `systolic.matmul` `op` by a call of a kernel on buffers.
+
+    Transposed operands are transposed first; the kernel takes (lhs, rhs, [acc], [bias],
+    out) as identity-layout memrefs; `make_kernel(roles, types)` builds it (a FuncOp).
+    A zero-filled accumulator is not passed (`zero_init`): the kernel starts from zero.
+    """
+    from tessera.dialects.systolic import transpose_flags
+
+    t_lhs, t_rhs = transpose_flags(op.transpose)
+    with rewriter.ip, op.location:
+        operands = {"lhs": transposed(op.lhs) if t_lhs else op.lhs,
+                    "rhs": transposed(op.rhs) if t_rhs else op.rhs}
+        if not zero_init:
+            operands["acc"] = op.acc
+        if op.bias is not None:
+            operands["bias"] = op.bias
+        buffers = [bufferization.ToBufferOp(memref_of(v.type), v, read_only=True).result
+                   for v in operands.values()]
+        out = memref.AllocOp(memref_of(op.res.type), [], []).result
+        kernel = make_kernel(list(operands) + ["out"], [b.type for b in buffers] + [out.type])
+        func.CallOp(kernel, buffers + [out])
+        result = bufferization.ToTensorOp(op.res.type, out, restrict=True, writable=True)
+    rewriter.replace_op(op, [result.result])

@@ -21,10 +21,10 @@ relu, requantize) is applied at move-out.
 from dataclasses import dataclass
 
 from tessera.errors import TesseraError
-from tessera.mlir import arith, bufferization, func, ir, linalg, memref, rewrite, scf, tensor
+from tessera.mlir import arith, func, ir, memref, rewrite, scf
 
 from tessera.dialects.common import elem, shape_of
-from tessera.passes.common import NO_MATCH, is_zero_fill
+from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill
 from tessera.dialects.systolic import (ACC, SPAD, ComputeOp, MatmulOp, MoveInOp, MoveOutOp,
                                        PreloadOp, array_params, transpose_flags)
 
@@ -334,19 +334,6 @@ class KernelBuilder:
         self._blocks("mn", c, t, block)
 
 
-def _memref_of(t) -> ir.MemRefType:
-    shaped = ir.ShapedType(t)
-    return ir.MemRefType.get(shaped.shape, shaped.element_type)
-
-
-def _transposed(value):
-    """A linalg.transpose of the last two dims of a tensor (done on the host)."""
-    shape = shape_of(value.type)
-    perm = list(range(len(shape) - 2)) + [len(shape) - 1, len(shape) - 2]
-    init = tensor.empty([shape[i] for i in perm], ir.ShapedType(value.type).element_type)
-    return linalg.transpose(value, outs=[init], permutation=perm).results[0]
-
-
 def _i64_dict(**values) -> ir.DictAttr:
     i64 = ir.IntegerType.get_signless(64)
     return ir.DictAttr.get({k: ir.IntegerAttr.get(i64, v) for k, v in values.items()})
@@ -369,23 +356,8 @@ class Outliner:
             op.location.emit_error(f"tessera-systolic-tile: {e}")
             self.failed = True
             return NO_MATCH
-        t_lhs, t_rhs = transpose_flags(op.transpose)
-        with rewriter.ip, op.location:
-            lhs = _transposed(op.lhs) if t_lhs else op.lhs
-            rhs = _transposed(op.rhs) if t_rhs else op.rhs
-            operands = {"lhs": lhs, "rhs": rhs}
-            if not plan.zero_init:
-                operands["acc"] = op.acc
-            if op.bias is not None:
-                operands["bias"] = op.bias
-            buffers = [bufferization.ToBufferOp(_memref_of(v.type), v, read_only=True).result
-                       for v in operands.values()]
-            out = memref.AllocOp(_memref_of(op.res.type), [], []).result
-            kernel = self._kernel(op, plan, list(operands) + ["out"],
-                                  [b.type for b in buffers] + [out.type])
-            func.CallOp(kernel, buffers + [out])
-            result = bufferization.ToTensorOp(op.res.type, out, restrict=True, writable=True)
-        rewriter.replace_op(op, [result.result])
+        call_kernel(op, rewriter, plan.zero_init,
+                    lambda roles, types: self._kernel(op, plan, roles, types))
 
     def _kernel(self, op, plan: Plan, roles, types):
         name = f"systolic_kernel_{self.count}"

@@ -53,8 +53,8 @@ def add_entry(module: ir.Module, func_name: str) -> list[TensorSpec]:
         raise TesseraError(f"the module has no function '{func_name}'")
     inputs = list(target.type.inputs)
     outputs = [ir.RankedTensorType(t) for t in target.type.results]
-    out_buffers = [ir.MemRefType.get(t.shape, t.element_type) for t in outputs]
     with ir.InsertionPoint(module.body), ir.Location.unknown():
+        out_buffers = [ir.MemRefType.get(t.shape, t.element_type) for t in outputs]
         entry = func.FuncOp(ENTRY, ir.FunctionType.get(inputs + out_buffers, []))
         entry.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
         block = entry.add_entry_block()
