@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tessera.mlir import arith, ir, linalg, math, rewrite, tensor
 
-from tessera.dialects.common import elem, shape_of
+from tessera.dialects.common import shape_of
 from tessera.dialects.systolic import MatmulOp, has_scale, transpose_flags
 
 

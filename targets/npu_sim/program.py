@@ -23,7 +23,6 @@ from tessera.executable import numpy_dtype
 from tessera.mlir import arith, func, ir, memref, scf
 
 from tessera.dialects import systolic, tile
-from tessera.dialects.common import int_value
 from tessera.dialects.systolic import array_params
 
 _CMP = {0: lambda a, b: a == b, 1: lambda a, b: a != b, 2: lambda a, b: a < b,
@@ -116,16 +115,6 @@ class Program:
 
 def _whole(buffer: int, shape) -> View:
     return View(buffer, (0,) * len(shape), tuple(shape), tuple(range(len(shape))))
-
-
-def _mixed(static, dynamic_values, env, slots) -> list[int]:
-    """Static entries of a subview list, with the dynamic ones read from the env."""
-    sentinel = ir.ShapedType.get_dynamic_stride_or_offset()
-    dyn_size = ir.ShapedType.get_dynamic_size()
-    out, it = [], iter(dynamic_values)
-    for s in static:
-        out.append(env[slots[next(it)]] if s in (sentinel, dyn_size) else s)
-    return out
 
 
 class Loader:
