@@ -31,7 +31,7 @@ def passes() -> dict[str, PassInfo]:
     """Every tessera pass by name."""
     from tessera.passes import (conv_to_matmul, linalg_to_systolic, memref_copy_to_linalg,
                                 systolic_fuse_epilogue, systolic_tile, systolic_to_linalg,
-                                tile_distribute)
+                                systolic_to_vector, tile_distribute)
 
     return {
         "tessera-linalg-to-systolic": PassInfo(
@@ -50,6 +50,9 @@ def passes() -> dict[str, PassInfo]:
         "tessera-systolic-tile": PassInfo(
             systolic_tile.systolic_tile, systolic_tile.SystolicTileOptions,
             "Outline each systolic.matmul into an ISA-level kernel sized to the array's memories"),
+        "tessera-systolic-to-vector": PassInfo(
+            systolic_to_vector.systolic_to_vector, systolic_to_vector.SystolicToVectorOptions,
+            "Outline f32/int8 systolic.matmul into broadcast-FMA vector microkernels (RVV)"),
         "tessera-tile-distribute": PassInfo(
             tile_distribute.tile_distribute, tile_distribute.TileDistributeOptions,
             "Spread each systolic kernel over a tile grid, one parallel loop dealt to the units"),

@@ -16,6 +16,7 @@ from tessera.passes.registry import suggest
 TARGETS = {
     "iree-cpu": "iree_cpu",
     "npu-sim": "npu_sim",
+    "riscv": "riscv",
 }
 
 

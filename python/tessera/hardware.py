@@ -155,3 +155,38 @@ def npu_preset(spec) -> NpuConfig:
         raise TesseraError(f"unknown preset variant ':{variant}' (only ':ideal')")
     config = replace(NPU_PRESETS[name], name=name)
     return config.ideal() if variant == "ideal" else config
+
+
+@dataclass(frozen=True)
+class RiscvConfig:
+    """A RISC-V hart with the vector extension (RVV 1.0) of `vlen` bits per register;
+    `vector = False` lowers matmuls to scalar loops (the baseline)."""
+
+    vlen: int = 256
+    vector: bool = True
+    name: str = "custom"
+
+    def __post_init__(self):
+        if not isinstance(self.vlen, int) or self.vlen < 64 or self.vlen & (self.vlen - 1):
+            raise TesseraError(f"riscv vlen must be a power of two >= 64, got {self.vlen!r}")
+
+
+RISCV_PRESETS = {
+    "rvv-128": RiscvConfig(128),
+    "rvv-256": RiscvConfig(256),
+    "rvv-512": RiscvConfig(512),
+    "scalar": RiscvConfig(256, vector=False),
+}
+
+
+def riscv_preset(spec) -> RiscvConfig:
+    """A RiscvConfig from a preset name or a RiscvConfig (default rvv-256)."""
+    if isinstance(spec, RiscvConfig):
+        return spec
+    spec = spec or "rvv-256"
+    if spec not in RISCV_PRESETS:
+        from tessera.passes.registry import suggest
+
+        raise TesseraError(f"unknown riscv preset '{spec}'{suggest(spec, RISCV_PRESETS)}; "
+                           f"known presets: {', '.join(RISCV_PRESETS)}")
+    return replace(RISCV_PRESETS[spec], name=spec)

@@ -33,6 +33,7 @@ HOST_PIPELINE = ",".join([
     "lower-affine",
     "convert-scf-to-cf",
     "expand-strided-metadata",
+    "convert-vector-to-llvm",
     "finalize-memref-to-llvm",
     "convert-math-to-llvm",
     "convert-math-to-libm",
@@ -44,13 +45,17 @@ HOST_PIPELINE = ",".join([
 ])
 
 
+MODEL = "tessera_model"  # the model's function, renamed so it cannot clash with C's main
+
+
 def add_entry(module: ir.Module, func_name: str) -> list[TensorSpec]:
-    """Add `tessera_entry(inputs..., out buffers...)` calling `func_name`; return the
-    output specs."""
+    """Add `tessera_entry(inputs..., out buffers...)` calling `func_name` (renamed
+    `tessera_model`); return the output specs."""
     target = next((op for op in module.body.operations
                    if isinstance(op, func.FuncOp) and op.sym_name.value == func_name), None)
     if target is None:
         raise TesseraError(f"the module has no function '{func_name}'")
+    target.attributes["sym_name"] = ir.StringAttr.get(MODEL, module.context)
     inputs = list(target.type.inputs)
     outputs = [ir.RankedTensorType(t) for t in target.type.results]
     with ir.InsertionPoint(module.body), ir.Location.unknown():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from torch_mlir import ir, passmanager, rewrite
 from torch_mlir.dialects import (arith, bufferization, builtin, ext, func, irdl, linalg, math,
-                                 memref, scf, tensor)
+                                 memref, scf, tensor, vector)
 from torch_mlir.dialects._ods_common import _cext as _bindings
 from torch_mlir.dialects.ext import Operand, Pure, Region, Result
 
@@ -28,6 +28,34 @@ if "tessera.dialects" not in _bindings.globals.dialect_search_modules:
 TORCH_MLIR_OPT = Path(ir.__file__).parent / "_mlir_libs" / "torch-mlir-opt"
 
 
+def translate_to_llvm_ir(module) -> str:
+    """LLVM IR text of a module in the LLVM dialect (MLIR's C API; the bindings have no
+    Python entry for it)."""
+    import ctypes
+
+    library = ctypes.CDLL(str(Path(ir.__file__).parent / "_mlir_libs" /
+                              "libTorchMLIRAggregateCAPI.so"))
+
+    class MlirOperation(ctypes.Structure):
+        _fields_ = [("ptr", ctypes.c_void_p)]
+
+    library.mlirTranslateModuleToLLVMIRToString.argtypes = [MlirOperation]
+    library.mlirTranslateModuleToLLVMIRToString.restype = ctypes.c_void_p
+    capsule = module.operation._CAPIPtr
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    pointer = get_pointer(capsule, get_name(capsule))
+    text = library.mlirTranslateModuleToLLVMIRToString(MlirOperation(pointer))
+    if not text:
+        raise RuntimeError("translation to LLVM IR failed")
+    try:
+        return ctypes.string_at(text).decode()
+    finally:
+        ctypes.CDLL(None).free(ctypes.c_void_p(text))
+
+
 def torch_importer():
     """torch-mlir's FX importer pieces (imported on demand: they pull in torch)."""
     from torch_mlir.dialects import torch as torch_dialect
@@ -39,6 +67,6 @@ def torch_importer():
 
 __all__ = [
     "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "bufferization", "builtin", "func",
-    "linalg", "math", "memref", "scf", "tensor", "Operand", "Result", "Region", "Pure", "PassManager",
-    "MLIRError", "TORCH_MLIR_OPT", "torch_importer",
+    "linalg", "math", "memref", "scf", "tensor", "vector", "Operand", "Result", "Region", "Pure", "PassManager",
+    "MLIRError", "TORCH_MLIR_OPT", "torch_importer", "translate_to_llvm_ir",
 ]

@@ -1,0 +1,23 @@
+"""The tessera pipeline for the riscv target: matmuls (with their bias and ReLU) become
+broadcast-FMA vector microkernels sized to the vector length; the rest of the model, and
+matmuls the microkernel does not handle, stay linalg and become scalar loops."""
+
+from tessera.hardware import RiscvConfig
+from tessera.mlir import ir
+from tessera.passes.linalg_to_systolic import linalg_to_systolic
+from tessera.passes.systolic_fuse_epilogue import systolic_fuse_epilogue
+from tessera.passes.systolic_to_linalg import systolic_to_linalg
+from tessera.passes.systolic_to_vector import systolic_to_vector
+from tessera.pipeline import Pipeline
+
+
+def pipeline(context: ir.Context, hw: RiscvConfig) -> Pipeline:
+    """linalg -> systolic.matmul -> vector kernels (or back to linalg when scalar)."""
+    pm = Pipeline(context)
+    if hw.vector:
+        pm.add(linalg_to_systolic)
+        pm.add(systolic_fuse_epilogue)
+        pm.add(systolic_to_vector, vlen=hw.vlen)
+        pm.add(systolic_to_linalg)
+    pm.add("canonicalize,cse")
+    return pm
