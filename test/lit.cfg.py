@@ -23,3 +23,7 @@ config.substitutions.append(("%python", sys.executable))
 from tessera.mlir import TORCH_MLIR_OPT  # noqa: E402
 
 config.substitutions.append(("%torch-mlir-opt", str(TORCH_MLIR_OPT)))
+
+# Hardware and tool gates, by detection: REQUIRES: qemu (RISC-V programs can run).
+if shutil.which("qemu-riscv64") and shutil.which("riscv64-linux-gnu-gcc"):
+    config.available_features.add("qemu")

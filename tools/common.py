@@ -39,3 +39,43 @@ def tool_main(body):
         return code
 
     return main
+
+
+def random_inputs(signature):
+    """Seeded random arrays for a compiled program's inputs (ints in the int8 range)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    arrays = []
+    for spec in signature:
+        if spec.dtype.kind in "iu":
+            arrays.append(rng.integers(-128, 128, spec.shape).astype(spec.dtype))
+        else:
+            arrays.append(rng.standard_normal(spec.shape).astype(spec.dtype))
+    return arrays
+
+
+def check_outputs(program, model, inputs, source_name):
+    """(inputs used, max abs error, reference name): PyTorch eager for a model; for MLIR
+    text, iree-cpu on seeded random inputs."""
+    import numpy as np
+
+    import tessera
+
+    def as_tuple(x):
+        return x if isinstance(x, tuple) else (x,)
+
+    if isinstance(model, str):
+        inputs = random_inputs(program.signature)
+        expected = as_tuple(tessera.compile(model, target="iree-cpu", source_name=source_name)(*inputs))
+        reference = "iree-cpu"
+    else:
+        import torch
+
+        with torch.no_grad():
+            expected = tuple(t.numpy() for t in as_tuple(model(*inputs)))
+        reference = "PyTorch eager"
+    got = as_tuple(program(*inputs))
+    error = max(float(np.abs(g.astype(np.float64) - e.astype(np.float64)).max())
+                for g, e in zip(got, expected))
+    return inputs, error, reference

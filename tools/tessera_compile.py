@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from tessera.errors import TesseraError
-from tessera.tools.common import tool_main
+from tessera.tools.common import check_outputs, tool_main
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,8 +69,6 @@ def load_source(source: str):
 
 @tool_main
 def main(argv: list[str]) -> int:
-    import numpy as np
-
     import tessera
 
     args = _parser().parse_args(argv)
@@ -89,12 +87,6 @@ def main(argv: list[str]) -> int:
     t = executable.timings
     print(f"target {args.target}: compile {t['compile_s']:.2f} s (import {t['import_s']:.2f}, "
           f"passes {t['passes_s']:.3f}, backend {t['backend_s']:.2f})")
-    if inputs:
-        import torch
-
-        result = executable(*inputs)
-        with torch.no_grad():
-            expected = model(*inputs).numpy()
-        print(f"run {t['run_s'] * 1e3:.3f} ms, max abs error vs PyTorch "
-              f"{float(np.abs(result - expected).max()):.2e}")
+    _, error, reference = check_outputs(executable, model, inputs, name)
+    print(f"run {t['run_s'] * 1e3:.3f} ms, max abs error vs {reference} {error:.2e}")
     return 0

@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-import numpy as np
-
 from tessera.errors import TesseraError
-from tessera.tools.common import tool_main
+from tessera.tools.common import check_outputs, tool_main
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,21 +61,6 @@ def hardware(args):
     return config.ideal() if args.ideal else config
 
 
-def _random_inputs(signature):
-    rng = np.random.default_rng(0)
-    arrays = []
-    for spec in signature:
-        if spec.dtype.kind in "iu":
-            arrays.append(rng.integers(-128, 128, spec.shape).astype(spec.dtype))
-        else:
-            arrays.append(rng.standard_normal(spec.shape).astype(spec.dtype))
-    return arrays
-
-
-def _as_tuple(x):
-    return x if isinstance(x, tuple) else (x,)
-
-
 @tool_main
 def main(argv: list[str]) -> int:
     import tessera
@@ -88,19 +71,7 @@ def main(argv: list[str]) -> int:
     model, inputs = load_source(args.source)
     name = args.source.partition(":")[0]
     program = tessera.compile(model, inputs, target="npu-sim", hw=config, source_name=name)
-    if isinstance(model, str):
-        inputs = _random_inputs(program.signature)
-        expected = _as_tuple(tessera.compile(model, target="iree-cpu", source_name=name)(*inputs))
-        reference = "iree-cpu"
-    else:
-        import torch
-
-        with torch.no_grad():
-            expected = tuple(t.numpy() for t in _as_tuple(model(*inputs)))
-        reference = "PyTorch eager"
-    got = _as_tuple(program(*inputs))
-    error = max(float(np.abs(g.astype(np.float64) - e.astype(np.float64)).max())
-                for g, e in zip(got, expected))
+    inputs, error, reference = check_outputs(program, model, inputs, name)
     t = program.timings
     print(f"outputs: max abs error vs {reference} {error:.2e}; compile {t['compile_s']:.2f} s, "
           f"simulated run {t['run_s'] * 1e3:.1f} ms")

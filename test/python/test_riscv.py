@@ -1,0 +1,105 @@
+"""The riscv target: compile-only everywhere; runs under QEMU where it is installed
+(detected, never forced), checked against PyTorch and numpy."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import models
+import tessera
+from tessera.hardware import RiscvConfig, riscv_preset
+from tessera.targets.riscv import can_run, toolchain
+
+RUNS, WHY = can_run()
+needs_qemu = pytest.mark.skipif(not RUNS, reason=f"cannot run RISC-V programs here: {WHY}")
+
+
+def gemm(m, n, k, dt="f32", acc="f32"):
+    zero = "0" if acc.startswith("i") else "0.0"
+    return f'''
+func.func @main(%a: tensor<{m}x{k}x{dt}>, %b: tensor<{k}x{n}x{dt}>) -> tensor<{m}x{n}x{acc}> {{
+  %zero = arith.constant {zero} : {acc}
+  %e = tensor.empty() : tensor<{m}x{n}x{acc}>
+  %c = linalg.fill ins(%zero : {acc}) outs(%e : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
+  %0 = linalg.matmul ins(%a, %b : tensor<{m}x{k}x{dt}>, tensor<{k}x{n}x{dt}>) outs(%c : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
+  return %0 : tensor<{m}x{n}x{acc}>
+}}'''
+
+
+def test_compile_produces_a_riscv_object_and_a_harness():
+    program = tessera.compile(gemm(8, 8, 8), target="riscv").report
+    root = program.path
+    assert (root / "model.o").read_bytes()[:4] == b"\x7fELF"
+    # e_machine 243 is RISC-V.
+    assert int.from_bytes((root / "model.o").read_bytes()[18:20], "little") == 243
+    harness = (root / "harness.c").read_text()
+    assert "_mlir_ciface_tessera_entry(&m0, &m1, &m2)" in harness
+    assert "vector_kernel_0" in (root / "model.ll").read_text()
+
+
+def test_llvm_ir_float_literals_become_llvm22_syntax():
+    text = ("@w = constant [2 x float] [float f0x3F800000, float 4.941690e-02]\n"
+            "  store float -inf, ptr %p\n  %h = fadd half %x, f0x3C00")
+    legacy = toolchain.legacy_llvm_ir(text)
+    assert "float 0x3FF0000000000000" in legacy and "f0x" not in legacy
+    assert "float 0x3FA94D2C00000000" in legacy  # nearest float to 0.0494169, as a double
+    assert "store float 0xFFF0000000000000" in legacy and "half %x, 0xH3C00" in legacy
+
+
+def test_unknown_preset_suggests_a_name():
+    with pytest.raises(tessera.TesseraError, match="unknown riscv preset 'rvv-265'; did you mean 'rvv-256'"):
+        riscv_preset("rvv-265")
+
+
+def test_vector_length_must_be_a_power_of_two():
+    with pytest.raises(tessera.TesseraError, match="riscv vlen must be a power of two >= 64, got 96"):
+        RiscvConfig(vlen=96)
+
+
+@needs_qemu
+@pytest.mark.parametrize("name", ["mlp", "cnn", "encoder"])
+def test_models_match_pytorch_under_qemu(name):
+    model, inputs = models.example(name)
+    program = tessera.compile(model, inputs, target="riscv", hw="rvv-256")
+    with torch.no_grad():
+        np.testing.assert_allclose(program(*inputs), model(*inputs).numpy(), rtol=1e-4, atol=1e-5)
+
+
+@needs_qemu
+@pytest.mark.parametrize("vlen", [128, 256, 512])
+def test_f32_gemm_with_edges_at_every_vector_length(vlen):
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((21, 37)).astype(np.float32)
+    b = rng.standard_normal((37, 45)).astype(np.float32)
+    program = tessera.compile(gemm(21, 45, 37), target="riscv", hw=RiscvConfig(vlen))
+    np.testing.assert_allclose(program(a, b), a @ b, rtol=1e-4, atol=1e-4)
+
+
+@needs_qemu
+def test_int8_gemm_is_exact():
+    rng = np.random.default_rng(6)
+    a = rng.integers(-128, 128, (13, 40), dtype=np.int8)
+    b = rng.integers(-128, 128, (40, 27), dtype=np.int8)
+    program = tessera.compile(gemm(13, 27, 40, "i8", "i32"), target="riscv")
+    np.testing.assert_array_equal(program(a, b), a.astype(np.int32) @ b.astype(np.int32))
+
+
+@needs_qemu
+def test_vector_kernels_execute_far_fewer_instructions_than_scalar_loops():
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((2, 64, 64)).astype(np.float32)
+    vector = tessera.compile(gemm(64, 64, 64), target="riscv", hw="rvv-256").report
+    scalar = tessera.compile(gemm(64, 64, 64), target="riscv", hw="scalar").report
+    v, _ = vector.count_instructions([a, b])
+    s, _ = scalar.count_instructions([a, b])
+    assert 0 < v < s / 4
+
+
+def test_without_qemu_the_target_is_compile_only(monkeypatch):
+    monkeypatch.setattr(toolchain, "missing_tools", lambda: ["qemu-riscv64"])
+    program = tessera.compile(gemm(4, 4, 4), target="riscv")
+    assert Path(program.report.path, "model.o").exists()
+    with pytest.raises(tessera.TesseraError, match="cannot run here: qemu-riscv64 not found"):
+        program(np.zeros((4, 4), np.float32), np.zeros((4, 4), np.float32))
