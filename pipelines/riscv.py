@@ -1,9 +1,11 @@
-"""The tessera pipeline for the riscv target: matmuls (with their bias and ReLU) become
+"""The tessera pipeline for the riscv target: convolutions become im2col matmuls, and
+matmuls (with their bias and ReLU) become
 broadcast-FMA vector microkernels sized to the vector length; the rest of the model, and
 matmuls the microkernel does not handle, stay linalg and become scalar loops."""
 
 from tessera.hardware import RiscvConfig
 from tessera.mlir import ir
+from tessera.passes.conv_to_matmul import conv_to_matmul_pass
 from tessera.passes.linalg_to_systolic import linalg_to_systolic
 from tessera.passes.systolic_fuse_epilogue import systolic_fuse_epilogue
 from tessera.passes.systolic_to_linalg import systolic_to_linalg
@@ -15,6 +17,7 @@ def pipeline(context: ir.Context, hw: RiscvConfig) -> Pipeline:
     """linalg -> systolic.matmul -> vector kernels (or back to linalg when scalar)."""
     pm = Pipeline(context)
     if hw.vector:
+        pm.add(conv_to_matmul_pass)
         pm.add(linalg_to_systolic)
         pm.add(systolic_fuse_epilogue)
         pm.add(systolic_to_vector, vlen=hw.vlen)
