@@ -20,7 +20,8 @@ def pipeline(context: ir.Context, hw: RiscvConfig) -> Pipeline:
         pm.add(conv_to_matmul_pass)
         pm.add(linalg_to_systolic)
         pm.add(systolic_fuse_epilogue)
-        pm.add(systolic_to_vector, vlen=hw.vlen)
+        # 8 rows x 2 vectors = 16 accumulators + 2 rhs vectors, of RVV's 32 registers.
+        pm.add(systolic_to_vector, vlen=hw.vlen, rows=8)
         pm.add(systolic_to_linalg)
     pm.add("canonicalize,cse")
     return pm
