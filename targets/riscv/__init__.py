@@ -95,7 +95,7 @@ def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executabl
     directory = tempfile.TemporaryDirectory(prefix="tessera-riscv-")
     root = Path(directory.name)
     (root / "model.ll").write_text(llvm_ir)
-    (root / "model.o").write_bytes(toolchain.emit_object(llvm_ir, config.vlen))
+    (root / "model.o").write_bytes(toolchain.emit_object(llvm_ir, config.vlen, config.vector))
     (root / "harness.c").write_text(toolchain.harness_source(signature, outputs))
     program = RiscvProgram(directory, config.vlen, outputs)
     backend_s = time.perf_counter() - start

@@ -96,8 +96,9 @@ def legacy_llvm_ir(text: str) -> str:
                      for line in text.split("\n"))
 
 
-def emit_object(llvm_ir: str, vlen: int) -> bytes:
-    """RISC-V object code for an LLVM IR module."""
+def emit_object(llvm_ir: str, vlen: int, vectorize: bool = True) -> bytes:
+    """RISC-V object code for an LLVM IR module, after LLVM's -O3 pipeline (its loop and
+    SLP vectorizers on when `vectorize`, so elementwise loops use RVV too)."""
     import llvmlite.binding as llvm
 
     llvm.initialize_all_targets()
@@ -113,6 +114,11 @@ def emit_object(llvm_ir: str, vlen: int) -> bytes:
         cpu="generic-rv64", features=features, opt=3, reloc="static", abiname="lp64d")
     module.data_layout = str(machine.target_data)
     module.verify()
+    tuning = llvm.PipelineTuningOptions(speed_level=3)
+    tuning.loop_vectorization = vectorize
+    tuning.slp_vectorization = vectorize
+    builder = llvm.create_pass_builder(machine, tuning)
+    builder.getModulePassManager().run(module, builder)
     return machine.emit_object(module)
 
 
