@@ -23,7 +23,11 @@ import numpy as np
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
-import tessera  # noqa: E402
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "examples"))
+
+from models import matmul_mlir  # noqa: E402
+
 from tessera.context import make_context, parse_module  # noqa: E402
 from tessera.hardware import NpuConfig  # noqa: E402
 from tessera.pipelines.npu_sim import pipeline  # noqa: E402
@@ -31,7 +35,6 @@ from tessera.targets.npu_sim import functional  # noqa: E402
 from tessera.targets.npu_sim.program import kernels, load_kernel  # noqa: E402
 from tessera.targets.npu_sim.timing import simulate  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
 VENV = HERE / ".scalesim-venv"
 LAYERS = [(16, 16, 64), (64, 32, 128), (128, 128, 128), (100, 60, 70), (256, 512, 128),
           (33, 17, 300), (512, 512, 512)]
@@ -47,22 +50,11 @@ def scalesim_python() -> str:
     return str(python)
 
 
-def gemm_text(m, n, k):
-    return f'''
-func.func @main(%a: tensor<{m}x{k}xf32>, %b: tensor<{k}x{n}xf32>) -> tensor<{m}x{n}xf32> {{
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<{m}x{n}xf32>
-  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  %0 = linalg.matmul ins(%a, %b : tensor<{m}x{k}xf32>, tensor<{k}x{n}xf32>) outs(%c : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  return %0 : tensor<{m}x{n}xf32>
-}}'''
-
-
 def tessera_layer(hw, m, n, k, runs):
     """(cycles, median simulator seconds, compile seconds, max error vs numpy)."""
     start = time.perf_counter()
     with make_context():
-        module = parse_module(gemm_text(m, n, k))
+        module = parse_module(matmul_mlir(m, n, k))
         pipeline(module.context, hw).run(module)
         kernel = kernels(module)[0]
         compile_s = time.perf_counter() - start

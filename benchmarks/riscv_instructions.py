@@ -24,6 +24,10 @@ import numpy as np
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+
+from models import matmul_mlir  # noqa: E402
+
 import tessera  # noqa: E402
 import tessera.executable  # noqa: E402
 from tessera.hardware import RiscvConfig  # noqa: E402
@@ -58,18 +62,6 @@ int main(int argc, char **argv) {{
   return 0;
 }}
 """
-
-
-def gemm_text(m, n, k, dt, acc):
-    zero = "0" if acc.startswith("i") else "0.0"
-    return f'''
-func.func @main(%a: tensor<{m}x{k}x{dt}>, %b: tensor<{k}x{n}x{dt}>) -> tensor<{m}x{n}x{acc}> {{
-  %zero = arith.constant {zero} : {acc}
-  %e = tensor.empty() : tensor<{m}x{n}x{acc}>
-  %c = linalg.fill ins(%zero : {acc}) outs(%e : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
-  %0 = linalg.matmul ins(%a, %b : tensor<{m}x{k}x{dt}>, tensor<{k}x{n}x{dt}>) outs(%c : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
-  return %0 : tensor<{m}x{n}x{acc}>
-}}'''
 
 
 def tessera_count(text, hw, a, b, expected):
@@ -119,7 +111,7 @@ def main() -> int:
                 a = rng.integers(-128, 128, (size, size), dtype=np.int8)
                 b = rng.integers(-128, 128, (size, size), dtype=np.int8)
                 expected = a.astype(np.int32) @ b.astype(np.int32)
-            text = gemm_text(size, size, size, dt, acc)
+            text = matmul_mlir(size, size, size, dt, acc)
             rvv = tessera_count(text, RiscvConfig(args.vlen), a, b, expected)
             scalar = tessera_count(text, RiscvConfig(args.vlen, vector=False), a, b, expected)
             clang = clang_count(dt, size, args.vlen, a, b, expected, Path(tmp))

@@ -48,3 +48,17 @@ def example(name: str):
     if name == "encoder":
         return encoder_layer().eval(), (torch.randn(2, 8, 32),)
     raise KeyError(f"unknown example model '{name}'; known: mlp, cnn, encoder")
+
+
+def matmul_mlir(m: int, n: int, k: int, dtype: str = "f32", acc: str = "f32") -> str:
+    """MLIR text of `main(a: MxK, b: KxN) -> MxN`, one linalg.matmul from zero (for
+    trying targets on a single GEMM: f32/f32, i8/i32, bf16/f32, f16/f32)."""
+    zero = "0" if acc.startswith("i") else "0.0"
+    return f'''
+func.func @main(%a: tensor<{m}x{k}x{dtype}>, %b: tensor<{k}x{n}x{dtype}>) -> tensor<{m}x{n}x{acc}> {{
+  %zero = arith.constant {zero} : {acc}
+  %e = tensor.empty() : tensor<{m}x{n}x{acc}>
+  %c = linalg.fill ins(%zero : {acc}) outs(%e : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
+  %0 = linalg.matmul ins(%a, %b : tensor<{m}x{k}x{dtype}>, tensor<{k}x{n}x{dtype}>) outs(%c : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
+  return %0 : tensor<{m}x{n}x{acc}>
+}}'''

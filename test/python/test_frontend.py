@@ -6,7 +6,6 @@ import torch
 import models
 import tessera
 from tessera.context import make_context
-from tessera.mlir import ir
 
 
 def test_mlp_imports_as_linalg_in_the_given_context():

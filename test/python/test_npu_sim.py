@@ -9,22 +9,11 @@ import pytest
 import torch
 
 import models
+from models import matmul_mlir as gemm
 import tessera
 from tessera.hardware import NpuConfig, npu_preset
 
 RTOL, ATOL = 1e-4, 1e-5
-
-
-def gemm(m, n, k, dt="f32", acc="f32"):
-    zero = "0" if acc.startswith("i") else "0.0"
-    return f'''
-func.func @main(%a: tensor<{m}x{k}x{dt}>, %b: tensor<{k}x{n}x{dt}>) -> tensor<{m}x{n}x{acc}> {{
-  %zero = arith.constant {zero} : {acc}
-  %e = tensor.empty() : tensor<{m}x{n}x{acc}>
-  %c = linalg.fill ins(%zero : {acc}) outs(%e : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
-  %0 = linalg.matmul ins(%a, %b : tensor<{m}x{k}x{dt}>, tensor<{k}x{n}x{dt}>) outs(%c : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
-  return %0 : tensor<{m}x{n}x{acc}>
-}}'''
 
 
 def standard_model(dataflow, rows, cols, m, n, k):

@@ -8,24 +8,13 @@ import pytest
 import torch
 
 import models
+from models import matmul_mlir as gemm
 import tessera
 from tessera.hardware import RiscvConfig, riscv_preset
 from tessera.targets.riscv import can_run, toolchain
 
 RUNS, WHY = can_run()
 needs_qemu = pytest.mark.skipif(not RUNS, reason=f"cannot run RISC-V programs here: {WHY}")
-
-
-def gemm(m, n, k, dt="f32", acc="f32"):
-    zero = "0" if acc.startswith("i") else "0.0"
-    return f'''
-func.func @main(%a: tensor<{m}x{k}x{dt}>, %b: tensor<{k}x{n}x{dt}>) -> tensor<{m}x{n}x{acc}> {{
-  %zero = arith.constant {zero} : {acc}
-  %e = tensor.empty() : tensor<{m}x{n}x{acc}>
-  %c = linalg.fill ins(%zero : {acc}) outs(%e : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
-  %0 = linalg.matmul ins(%a, %b : tensor<{m}x{k}x{dt}>, tensor<{k}x{n}x{dt}>) outs(%c : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
-  return %0 : tensor<{m}x{n}x{acc}>
-}}'''
 
 
 def test_compile_produces_a_riscv_object_and_a_harness():
