@@ -56,3 +56,17 @@ def call_kernel(op, rewriter, zero_init: bool, make_kernel) -> None:
         func.CallOp(kernel, buffers + [out])
         result = bufferization.ToTensorOp(op.res.type, out, restrict=True, writable=True)
     rewriter.replace_op(op, [result.result])
+
+
+def new_kernel(module_body, name: str, types, location, attributes: dict, build) -> func.FuncOp:
+    """A private function `name(types...)` appended to the module, with `attributes`;
+    `build(arguments)` emits its body (the return is added here)."""
+    with ir.InsertionPoint(module_body), location:
+        kernel = func.FuncOp(name, ir.FunctionType.get(types, []), visibility="private")
+        for key, value in attributes.items():
+            kernel.attributes[key] = value
+        block = kernel.add_entry_block()
+        with ir.InsertionPoint(block):
+            build(list(block.arguments))
+            func.ReturnOp([])
+    return kernel

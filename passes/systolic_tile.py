@@ -21,10 +21,10 @@ relu, requantize) is applied at move-out.
 from dataclasses import dataclass
 
 from tessera.errors import TesseraError
-from tessera.mlir import arith, func, ir, memref, rewrite, scf
+from tessera.mlir import arith, ir, memref, rewrite, scf
 
 from tessera.dialects.common import elem, shape_of
-from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill
+from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill, new_kernel
 from tessera.dialects.systolic import (ACC, SPAD, ComputeOp, MatmulOp, MoveInOp, MoveOutOp,
                                        PreloadOp, array_params, transpose_flags)
 
@@ -363,22 +363,20 @@ class Outliner:
         name = f"systolic_kernel_{self.count}"
         self.count += 1
         o = self.options
-        with ir.InsertionPoint(self.body), op.location:
-            kernel = func.FuncOp(name, ir.FunctionType.get(types, []), visibility="private")
-            kernel.attributes["systolic.kernel"] = ir.UnitAttr.get()
-            kernel.attributes["systolic.arguments"] = ir.ArrayAttr.get(
-                [ir.StringAttr.get(r) for r in roles])
-            kernel.attributes["systolic.memory"] = _i64_dict(
-                spad_bytes=o.spad_bytes, acc_bytes=o.acc_bytes,
-                dram_bytes_per_cycle=o.dram_bytes_per_cycle, dma_latency=o.dma_latency)
-            kernel.attributes["systolic.gemm"] = _i64_dict(
-                batch=plan.batch or 1, m=plan.m, n=plan.n, k=plan.k)
-            block = kernel.add_entry_block()
-            with ir.InsertionPoint(block):
-                args = dict(zip(roles, block.arguments))
-                KernelBuilder(plan, op, args, op.array, op.epilogue).build()
-                func.ReturnOp([])
-        return kernel
+        with op.context:
+            attributes = {
+                "systolic.kernel": ir.UnitAttr.get(),
+                "systolic.arguments": ir.ArrayAttr.get([ir.StringAttr.get(r) for r in roles]),
+                "systolic.memory": _i64_dict(
+                    spad_bytes=o.spad_bytes, acc_bytes=o.acc_bytes,
+                    dram_bytes_per_cycle=o.dram_bytes_per_cycle, dma_latency=o.dma_latency),
+                "systolic.gemm": _i64_dict(batch=plan.batch or 1, m=plan.m, n=plan.n, k=plan.k),
+            }
+
+        def build(arguments):
+            KernelBuilder(plan, op, dict(zip(roles, arguments)), op.array, op.epilogue).build()
+
+        return new_kernel(self.body, name, types, op.location, attributes, build)
 
 
 def systolic_tile(op, pass_, options: SystolicTileOptions) -> None:

@@ -15,11 +15,11 @@ and requantizing epilogues are left to `tessera-systolic-to-linalg`.
 from dataclasses import dataclass
 
 from tessera.errors import TesseraError
-from tessera.mlir import arith, func, ir, memref, rewrite, scf, vector
+from tessera.mlir import arith, ir, memref, rewrite, scf, vector
 
 from tessera.dialects.common import elem, shape_of
 from tessera.dialects.systolic import MatmulOp, has_scale
-from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill
+from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill, new_kernel
 
 SUPPORTED = {("f32", "f32"), ("i8", "i32")}
 
@@ -158,15 +158,14 @@ class VectorOutliner:
         name = f"vector_kernel_{self.count}"
         self.count += 1
         acc_type = ir.ShapedType(op.acc.type).element_type
-        with ir.InsertionPoint(self.body), op.location:
-            kernel = func.FuncOp(name, ir.FunctionType.get(types, []), visibility="private")
-            kernel.attributes["vector.kernel"] = ir.UnitAttr.get()
-            block = kernel.add_entry_block()
-            with ir.InsertionPoint(block):
-                _Kernel(dict(zip(roles, block.arguments)), m, n, k, lanes, self.options.rows,
-                        acc_type, isinstance(acc_type, ir.IntegerType), relu).build()
-                func.ReturnOp([])
-        return kernel
+
+        def build(arguments):
+            _Kernel(dict(zip(roles, arguments)), m, n, k, lanes, self.options.rows, acc_type,
+                    isinstance(acc_type, ir.IntegerType), relu).build()
+
+        with op.context:
+            attributes = {"vector.kernel": ir.UnitAttr.get()}
+        return new_kernel(self.body, name, types, op.location, attributes, build)
 
 
 def systolic_to_vector(op, pass_, options: SystolicToVectorOptions) -> None:
