@@ -214,6 +214,14 @@ class KernelBuilder:
         if not self.p.zero_init:
             MoveInOp(self._global("acc", m0, n0, tm, tn), acc_buffer)
 
+    def _move_in_operands(self, a, b, iteration, m0, n0, k0, tm, tn, tk):
+        """Move the lhs block (tm x tk at m0, k0) and rhs block (tk x tn at k0, n0) into
+        this step's scratchpad buffers (padded); returns the two buffers."""
+        a_buffer, b_buffer = a.pick(iteration), b.pick(iteration)
+        MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
+        MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+        return a_buffer, b_buffer
+
     def _reduction(self, step, body):
         """Run body(k0, k_iteration, accumulate) over the reduction: the first step peeled
         (it overwrites a zero-initialised accumulator), the rest in a loop."""
@@ -269,9 +277,7 @@ class KernelBuilder:
 
             def step(k0, i, accumulate):
                 tk = _remaining(r, p.k, k0)
-                a_buffer, b_buffer = a.pick(i), b.pick(i)
-                MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
-                MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+                a_buffer, b_buffer = self._move_in_operands(a, b, i, m0, n0, k0, tm, tn, tk)
                 PreloadOp(b_buffer, self.array)
                 ComputeOp(_view(a_buffer, [0, 0], [tm, r]), b_buffer, acc_view, self.array,
                           accumulate=ir.BoolAttr.get(accumulate))
@@ -295,9 +301,7 @@ class KernelBuilder:
 
             def step(k0, i, accumulate):
                 tk = _remaining(t, p.k, k0)
-                a_buffer, b_buffer = a.pick(i), b.pick(i)
-                MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
-                MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+                a_buffer, b_buffer = self._move_in_operands(a, b, i, m0, n0, k0, tm, tn, tk)
                 ComputeOp(_view(a_buffer, [0, 0], [r, tk]), _view(b_buffer, [0, 0], [tk, c]),
                           acc_buffer, self.array, accumulate=ir.BoolAttr.get(accumulate))
 
@@ -321,9 +325,7 @@ class KernelBuilder:
 
             def step(k0, i, accumulate):
                 tk = _remaining(r, p.k, k0)
-                a_buffer, b_buffer = a.pick(i), b.pick(i)
-                MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
-                MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
+                a_buffer, b_buffer = self._move_in_operands(a, b, i, m0, n0, k0, tm, tn, tk)
                 PreloadOp(a_buffer, self.array)
                 ComputeOp(a_buffer, _view(b_buffer, [0, 0], [r, tn]), acc_view, self.array,
                           accumulate=ir.BoolAttr.get(accumulate))
