@@ -102,6 +102,17 @@ def lower_to_llvm(module: ir.Module) -> None:
         raise DiagnosticError(e.diags, "lowering the host code to LLVM failed:") from None
 
 
+def lowered_copy(module: ir.Module, func_name: str, externals=()) -> tuple[ir.Module, list]:
+    """A copy of `module` with `externals` declared, the entry wrapper added and
+    everything lowered to LLVM; returns it with the entry's output specs. `module` is
+    left as it was."""
+    lowered = copy_module(module)
+    declare_externals(lowered, set(externals))
+    outputs = add_entry(lowered, func_name)
+    lower_to_llvm(lowered)
+    return lowered, outputs
+
+
 class _Descriptor(ctypes.Structure):
     """The head of a ranked memref descriptor; sizes and strides follow it."""
 

@@ -16,7 +16,7 @@ from collections import Counter
 
 from tessera.executable import Executable, entry_signature
 from tessera.hardware import npu_preset
-from tessera.host import HostProgram, add_entry, copy_module, declare_externals, lower_to_llvm
+from tessera.host import HostProgram, lowered_copy
 from tessera.mlir import func, ir
 
 from tessera.targets.npu_sim import functional
@@ -75,10 +75,7 @@ def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executabl
                      for i in program.arguments]
         externals[program.name] = (functools.partial(functional.run, program), arguments)
     report = Report(config, kernel_reports, host_ops(module))
-    host_module = copy_module(module)
-    declare_externals(host_module, set(externals))
-    outputs = add_entry(host_module, func_name)
-    lower_to_llvm(host_module)
+    host_module, outputs = lowered_copy(module, func_name, externals)
     program = HostProgram(host_module, outputs, externals)
     backend_s = time.perf_counter() - start
     return Executable(NAME, program.run, signature, {"passes_s": passes_s, "backend_s": backend_s},

@@ -18,7 +18,7 @@ from pathlib import Path
 from tessera.errors import TesseraError
 from tessera.executable import Executable, entry_signature
 from tessera.hardware import riscv_preset
-from tessera.host import add_entry, copy_module, lower_to_llvm
+from tessera.host import lowered_copy
 from tessera.mlir import ir, translate_to_llvm_ir
 
 from tessera.targets.riscv import toolchain
@@ -85,9 +85,7 @@ def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executabl
     passes_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    lowered = copy_module(module)
-    outputs = add_entry(lowered, func_name)
-    lower_to_llvm(lowered)
+    lowered, outputs = lowered_copy(module, func_name)
     try:
         llvm_ir = translate_to_llvm_ir(lowered)
     except RuntimeError as e:
