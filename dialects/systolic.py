@@ -68,11 +68,11 @@ def _check_array(attr) -> str | None:
 
 
 def _check_epilogue(epilogue) -> str | None:
-    for named in ir.DictAttr(epilogue):
+    d = ir.DictAttr(epilogue)
+    for named in d:
         if named.name not in EPILOGUE_KEYS:
             return (f"epilogue has unknown entry '{named.name}'; "
                     f"known: {', '.join(EPILOGUE_KEYS)}")
-    d = ir.DictAttr(epilogue)
     if "relu" in d and not isinstance(d["relu"], ir.UnitAttr):
         return f"epilogue 'relu' must be a unit attribute, got {d['relu']}"
     if "scale" in d and not isinstance(d["scale"], ir.FloatAttr):

@@ -62,7 +62,7 @@ class Timing:
 
     def utilization(self, rows: int, cols: int, units: int) -> float:
         """Useful MACs over what every cell of every array could do in the run."""
-        return self.macs / (rows * cols * units * (self.cycles + 1)) if self.cycles >= 0 else 0.0
+        return self.macs / (rows * cols * units * (self.cycles + 1))
 
     def mapping_efficiency(self, rows: int, cols: int) -> float:
         """Average fraction of the array's cells that hold real data in a fold."""
