@@ -26,8 +26,3 @@ def get_target(name: str):
         raise TesseraError(f"unknown target '{name}'{suggest(name, TARGETS)} "
                            f"(targets: {', '.join(TARGETS)})")
     return importlib.import_module(f"tessera.targets.{TARGETS[name]}")
-
-
-def available_targets() -> list[str]:
-    """Names of the targets that can run on this machine."""
-    return [name for name in TARGETS if get_target(name).available()[0]]

@@ -76,8 +76,3 @@ class DiagnosticError(TesseraError):
 def error_from_mlir(err: ir.MLIRError, what: str = "") -> DiagnosticError:
     """A DiagnosticError holding the located diagnostics of `err`."""
     return DiagnosticError(diags_from_error(err), what)
-
-
-def strip_severity(text: str) -> str:
-    """Drop a leading 'error: ' so a tool can print exactly one."""
-    return text[len("error: "):] if text.startswith("error: ") else text
