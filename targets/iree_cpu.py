@@ -38,10 +38,15 @@ def build(text: str) -> bytes:
         raise TesseraError(f"IREE could not compile the module for llvm-cpu:\n{e}") from None
 
 
+def pipeline(context: ir.Context, hw=None):
+    """The tessera passes run before IREE (`hw` is unused)."""
+    from tessera.pipelines import iree_cpu
+
+    return iree_cpu.pipeline(context)
+
+
 def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
     """Run tessera's iree-cpu pipeline on `module` (in place), then IREE; `hw` is unused."""
-    from tessera.pipelines.iree_cpu import pipeline
-
     ok, why = available()
     if not ok:
         raise TesseraError(f"target iree-cpu is not available here: {why}")

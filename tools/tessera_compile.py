@@ -3,6 +3,7 @@
     tessera-compile examples/models.py:mlp                 # compile, run once, compare with PyTorch
     tessera-compile examples/models.py:mlp --emit linalg   # print the imported linalg module
     tessera-compile matmul.mlir --target iree-cpu          # compile MLIR (linalg on tensors)
+    tessera-compile examples/models.py:cnn --all-targets   # one row per target (the matrix)
 
 A model is named `FILE.py:NAME`, where NAME is a function returning (model, example_inputs)
 or, for the built-in examples file, a name `example()` knows (mlp, cnn, encoder).
@@ -25,14 +26,17 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tessera-compile", description=__doc__.splitlines()[0])
     p.add_argument("source", help="FILE.py:NAME (a model) or FILE.mlir (linalg on tensors)")
     p.add_argument("--target", default="iree-cpu", help=f"one of: {', '.join(TARGETS)}")
+    p.add_argument("--all-targets", action="store_true",
+                   help="compile and run for every target; print status, compile s, run ms, "
+                        "max error and what the target measures (exit 1 if any disagrees)")
     p.add_argument("--emit", choices=("linalg",), default=None,
                    help="print the imported module instead of compiling it")
     p.add_argument("-o", "--output", default="-", help="where --emit writes ('-' for stdout)")
     return p
 
 
-def _load_python(path: Path, name: str):
-    """(model, inputs) from FILE.py:NAME; errors in the user's file are user errors."""
+def load_file(path: Path):
+    """The user's Python file as a module; errors in it are user errors."""
     spec = importlib.util.spec_from_file_location(f"tessera_user_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(path.parent))
@@ -40,6 +44,12 @@ def _load_python(path: Path, name: str):
         spec.loader.exec_module(module)
     except Exception as e:  # any exception raised by the user's own file
         raise TesseraError(f"{path}: loading the file failed: {type(e).__name__}: {e}") from None
+    return module
+
+
+def _load_python(path: Path, name: str):
+    """(model, inputs) from FILE.py:NAME."""
+    module = load_file(path)
     factory = getattr(module, name, None)
     if factory is None and hasattr(module, "example"):
         factory = lambda: module.example(name)  # noqa: E731
@@ -83,6 +93,9 @@ def main(argv: list[str]) -> int:
         else:
             Path(args.output).write_text(text)
         return 0
+    if args.all_targets:
+        file, _, label = args.source.partition(":")
+        return _all_targets(model, inputs, name, label or Path(file).stem)
     executable = tessera.compile(model, inputs, target=args.target, source_name=name)
     t = executable.timings
     print(f"target {args.target}: compile {t['compile_s']:.2f} s (import {t['import_s']:.2f}, "
@@ -90,3 +103,13 @@ def main(argv: list[str]) -> int:
     _, error, reference = check_outputs(executable, model, inputs, name)
     print(f"run {t['run_s'] * 1e3:.3f} ms, max abs error vs {reference} {error:.2e}")
     return 0
+
+
+def _all_targets(model, inputs, name: str, label: str) -> int:
+    from tessera.matrix import format_rows, run_cell
+    from tessera.targets import TARGETS
+
+    cells = [run_cell(model, inputs, target, name=name, with_measurement=True)
+             for target in TARGETS]
+    print(format_rows([(label, c) for c in cells]))
+    return 1 if any(c.status in ("mismatch", "error") for c in cells) else 0

@@ -12,6 +12,7 @@ the same PassManager, so the whole pipeline runs in one `run()`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import subprocess
@@ -105,8 +106,36 @@ def _unknown_upstream(text: str, err: Exception) -> TesseraError:
                         f"(tessera-opt --list-passes shows tessera's passes)")
 
 
+def options_text(options) -> str:
+    """`rows=16 dataflow=os` for the options that differ from their defaults."""
+    items = []
+    for f in dataclasses.fields(options):
+        value = getattr(options, f.name)
+        if f.default is not dataclasses.MISSING and value == f.default:
+            continue
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        items.append(f"{f.name.replace('_', '-')}={text}")
+    return " ".join(items)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage of a pipeline: a tessera pass with its options, or one upstream pass
+    (or nested pipeline) as text. `text()` is its pipeline syntax."""
+
+    name: str
+    options: object = None  # a tessera pass's options; None for upstream text
+
+    def text(self) -> str:
+        if self.options is None:
+            return self.name
+        options = options_text(self.options)
+        return f"{self.name}{{{options}}}" if options else self.name
+
+
 class Pipeline:
-    """One PassManager over builtin.module, filled stage by stage."""
+    """One PassManager over builtin.module, filled stage by stage. `steps` lists the
+    stages one pass each, so that a pipeline can be replayed step by step."""
 
     def __init__(self, context: ir.Context | None = None, *, print_ir_after_all: bool = False,
                  verify_each: bool = True):
@@ -116,7 +145,7 @@ class Pipeline:
         if print_ir_after_all:
             self.context.enable_multithreading(False)
             self.pm.enable_ir_printing(print_after_all=True)
-        self.stages: list[str] = []
+        self.steps: list[Step] = []
 
     def add(self, stage, **options) -> "Pipeline":
         """Add a tessera pass (function or name, with keyword options) or pipeline text."""
@@ -144,7 +173,7 @@ class Pipeline:
 
         with self.context:
             self.pm.add(run, name=name, argument=name, description=info.summary)
-        self.stages.append(name)
+        self.steps.append(Step(name, options))
         return self
 
     def add_text(self, text: str) -> "Pipeline":
@@ -172,7 +201,7 @@ class Pipeline:
                 self.pm.add(text)
         except (ValueError, ir.MLIRError) as e:
             raise _unknown_upstream(text, e) from None
-        self.stages.extend(upstream)
+        self.steps.extend(Step(text) for text in upstream)
         upstream.clear()
 
     def run(self, module) -> None:
@@ -184,4 +213,10 @@ class Pipeline:
             raise error_from_mlir(e) from None
 
     def __str__(self) -> str:
-        return f"builtin.module({','.join(self.stages)})"
+        return f"builtin.module({','.join(step.text() for step in self.steps)})"
+
+    def add_step(self, step: Step) -> "Pipeline":
+        """Add one recorded step (of this or another pipeline)."""
+        if step.options is None:
+            return self.add_text(step.name)
+        return self.add_pass(step.name, step.options)

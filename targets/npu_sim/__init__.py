@@ -55,11 +55,32 @@ def host_ops(module: ir.Module) -> dict[str, int]:
     return dict(counts)
 
 
+def pipeline(context: ir.Context, hw=None):
+    """The tessera passes for the NPU `hw` (a preset name or an NpuConfig)."""
+    from tessera.pipelines import npu_sim
+
+    return npu_sim.pipeline(context, npu_preset(hw))
+
+
+def load(module: ir.Module, func_name: str = "main", timed: bool = True):
+    """(HostProgram, kernel reports) for a module the npu-sim pipeline has run on: every
+    kernel loaded (and timed, when `timed`) and the host code JIT-compiled around it."""
+    kernel_reports, externals = [], {}
+    for kernel in kernels(module):
+        program = load_kernel(kernel)
+        if timed:
+            kernel_reports.append(KernelReport(program.name, program.gemm, program,
+                                               simulate(program)))
+        arguments = [(program.buffers[i].shape, program.buffers[i].dtype)
+                     for i in program.arguments]
+        externals[program.name] = (functools.partial(functional.run, program), arguments)
+    host_module, outputs = lowered_copy(module, func_name, externals)
+    return HostProgram(host_module, outputs, externals), kernel_reports
+
+
 def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
     """Compile `module` (linalg on tensors) for the NPU described by `hw` (a preset name,
     `name:ideal`, or an NpuConfig; default gemmini-16x16)."""
-    from tessera.pipelines.npu_sim import pipeline
-
     config = npu_preset(hw)
     signature = entry_signature(module, func_name)
     start = time.perf_counter()
@@ -67,16 +88,8 @@ def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executabl
     passes_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    kernel_reports, externals = [], {}
-    for kernel in kernels(module):
-        program = load_kernel(kernel)
-        kernel_reports.append(KernelReport(program.name, program.gemm, program, simulate(program)))
-        arguments = [(program.buffers[i].shape, program.buffers[i].dtype)
-                     for i in program.arguments]
-        externals[program.name] = (functools.partial(functional.run, program), arguments)
+    program, kernel_reports = load(module, func_name)
     report = Report(config, kernel_reports, host_ops(module))
-    host_module, outputs = lowered_copy(module, func_name, externals)
-    program = HostProgram(host_module, outputs, externals)
     backend_s = time.perf_counter() - start
     return Executable(NAME, program.run, signature, {"passes_s": passes_s, "backend_s": backend_s},
                       report=report)

@@ -73,11 +73,16 @@ class RiscvProgram:
         return toolchain.count_instructions(self.binary, self.vlen, arrays, self.outputs)
 
 
+def pipeline(context: ir.Context, hw=None):
+    """The tessera passes for the hart `hw` (a preset name or a RiscvConfig)."""
+    from tessera.pipelines import riscv
+
+    return riscv.pipeline(context, riscv_preset(hw))
+
+
 def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
     """Compile `module` for a RISC-V hart described by `hw` (a preset name — rvv-128,
     rvv-256, rvv-512, scalar — or a RiscvConfig; default rvv-256)."""
-    from tessera.pipelines.riscv import pipeline
-
     config = riscv_preset(hw)
     signature = entry_signature(module, func_name)
     start = time.perf_counter()

@@ -1,0 +1,137 @@
+"""The retargeting matrix: one model compiled for each target, run, and compared with
+PyTorch eager. `make demo`, `tessera-compile --all-targets` and `tessera check` share it.
+
+A cell's status is one of
+  ok            ran and matched the reference within tolerance
+  mismatch      ran and did not match
+  compile-only  compiled, but this machine cannot run it (why is in `note`)
+  unavailable   the target cannot even compile here (why is in `note`)
+  error         compiling or running raised a tessera error (the message is in `note`)
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+
+from tessera.errors import TesseraError
+from tessera.mlir import ir
+
+STATUSES = ("ok", "mismatch", "compile-only", "unavailable", "error")
+
+
+@dataclass
+class Cell:
+    target: str
+    status: str
+    compile_s: float | None = None
+    run_ms: float | None = None  # median wall time of a call (QEMU / simulator time included)
+    error: float | None = None  # max abs difference from the reference
+    measured: str = ""  # what the target measures beyond time (cycles, instructions)
+    note: str = ""
+
+
+def reference_outputs(model, example_inputs, func_name: str = "main"):
+    """(reference outputs, input arrays): PyTorch eager for a model; for MLIR text, the
+    reference interpreter (tessera.check.evaluate) on seeded random inputs."""
+    from tessera.executable import to_numpy
+
+    if isinstance(model, str):
+        from tessera.check import evaluate, random_inputs
+        from tessera.context import make_context, parse_module
+
+        context = make_context()
+        with context, ir.Location.unknown():
+            module = parse_module(model)
+            arrays = random_inputs(module, func_name)
+            return evaluate(module, arrays, func_name), arrays
+    import torch
+
+    with torch.no_grad():
+        out = model(*example_inputs)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    return tuple(to_numpy(o) for o in outs), [to_numpy(x) for x in example_inputs]
+
+
+def measured(target: str, executable, arrays) -> str:
+    """The target's own measurement: simulated cycles, executed RISC-V instructions."""
+    report = executable.report
+    if target == "npu-sim":
+        return f"{report.total_cycles} cycles, PE util {100 * report.utilization:.1f}%"
+    if target == "riscv":
+        insns, _ = report.count_instructions(arrays)
+        return f"{insns} instructions (RVV VLEN {report.vlen})"
+    return ""
+
+
+def _can_run(backend) -> tuple[bool, str]:
+    if hasattr(backend, "can_run"):
+        return backend.can_run()
+    return True, ""
+
+
+def run_cell(model, example_inputs, target: str, hw=None, *, reference=None, tolerance=None,
+             runs: int = 5, name: str = "model", with_measurement: bool = False) -> Cell:
+    """Compile `model` for `target`, run it `runs` times and compare with `reference`
+    (computed when None). User-level failures become an "error" cell, not an exception."""
+    import tessera
+    from tessera.check import Tolerance
+    from tessera.targets import get_target
+
+    tolerance = tolerance or Tolerance()
+    backend = get_target(target)
+    ok, why = backend.available()
+    if not ok:
+        return Cell(target, "unavailable", note=why)
+    if reference is None:
+        reference, arrays = reference_outputs(model, example_inputs)
+    else:
+        _, arrays = reference, None
+    try:
+        executable = tessera.compile(model, example_inputs, target=target, hw=hw,
+                                     source_name=name)
+    except TesseraError as e:
+        return Cell(target, "error", note=f"compile: {str(e).splitlines()[0]}")
+    compile_s = executable.timings["compile_s"]
+    ok, why = _can_run(backend)
+    if not ok:
+        return Cell(target, "compile-only", compile_s, note=why)
+    if arrays is None:
+        arrays = _arrays_for(model, example_inputs, executable)
+    try:
+        times = []
+        for _ in range(max(runs, 1)):
+            start = time.perf_counter()
+            got = executable(*arrays)
+            times.append((time.perf_counter() - start) * 1e3)
+        extra = measured(target, executable, arrays) if with_measurement else ""
+    except TesseraError as e:
+        return Cell(target, "error", compile_s, note=f"run: {str(e).splitlines()[0]}")
+    matches, error = tolerance.compare(got, reference)
+    return Cell(target, "ok" if matches else "mismatch", compile_s, statistics.median(times),
+                error, extra)
+
+
+def _arrays_for(model, example_inputs, executable):
+    """The arrays the reference was computed on (MLIR text: seeded random inputs)."""
+    from tessera.executable import to_numpy
+    from tessera.tools.common import random_inputs
+
+    if isinstance(model, str):
+        return random_inputs(executable.signature)
+    return [to_numpy(x) for x in example_inputs]
+
+
+def format_rows(rows: list[tuple[str, Cell]]) -> str:
+    """A fixed-width table: model, target, status, compile s, run ms, max error, measured."""
+    header = (f"{'model':10} {'target':11} {'status':12} {'compile s':>9} {'run ms':>9} "
+              f"{'max abs err':>11}  measured / note")
+    lines = [header, "-" * len(header)]
+    for model, c in rows:
+        compile_s = f"{c.compile_s:9.2f}" if c.compile_s is not None else f"{'-':>9}"
+        run_ms = f"{c.run_ms:9.3f}" if c.run_ms is not None else f"{'-':>9}"
+        error = f"{c.error:11.2e}" if c.error is not None else f"{'-':>11}"
+        lines.append(f"{model:10} {c.target:11} {c.status:12} {compile_s} {run_ms} {error}  "
+                     f"{c.measured or c.note}")
+    return "\n".join(lines)
