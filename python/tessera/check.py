@@ -200,8 +200,9 @@ def step_changes_result(module: ir.Module, pipeline_text: str, tolerance: Tolera
     if before is None:
         raise TesseraError(f"the input module cannot be evaluated: {why}")
     after_module = copy_module(module)
+    pipeline = Pipeline(module.context).add(pipeline_text)  # a bad pipeline is a user error
     try:
-        Pipeline(module.context).add(pipeline_text).run(after_module)
+        pipeline.run(after_module)
     except TesseraError as e:
         return True, float("inf"), f"the pipeline fails: {str(e).splitlines()[0]}"
     after, why = _try_evaluate(after_module, arrays, func_name)

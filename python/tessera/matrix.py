@@ -125,13 +125,13 @@ def _arrays_for(model, example_inputs, executable):
 
 def format_rows(rows: list[tuple[str, Cell]]) -> str:
     """A fixed-width table: model, target, status, compile s, run ms, max error, measured."""
-    header = (f"{'model':10} {'target':11} {'status':12} {'compile s':>9} {'run ms':>9} "
+    header = (f"{'model':12} {'target':11} {'status':12} {'compile s':>9} {'run ms':>9} "
               f"{'max abs err':>11}  measured / note")
     lines = [header, "-" * len(header)]
     for model, c in rows:
         compile_s = f"{c.compile_s:9.2f}" if c.compile_s is not None else f"{'-':>9}"
         run_ms = f"{c.run_ms:9.3f}" if c.run_ms is not None else f"{'-':>9}"
         error = f"{c.error:11.2e}" if c.error is not None else f"{'-':>11}"
-        lines.append(f"{model:10} {c.target:11} {c.status:12} {compile_s} {run_ms} {error}  "
+        lines.append(f"{model:12} {c.target:11} {c.status:12} {compile_s} {run_ms} {error}  "
                      f"{c.measured or c.note}")
     return "\n".join(lines)

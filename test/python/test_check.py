@@ -150,7 +150,7 @@ def test_check_tool_runs_a_model_on_the_targets_it_is_given(tmp_path):
     examples = Path(models.__file__)
     result = _tool(f"{examples}:mlp", "--targets", "iree-cpu,npu-sim", "-o", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "mlp        npu-sim     ok" in result.stdout
+    assert "mlp          npu-sim     ok" in result.stdout
     assert "all targets agree" in result.stdout
 
 
