@@ -10,8 +10,17 @@ static shapes) are rewritten as:
   `tessera-linalg-to-systolic` then maps onto the array;
 - the result reshaped (and for nchw transposed) back to the convolution's layout.
 
-The gather and layout changes run wherever linalg runs (on the host for npu-sim); the
-matmul is where the work is. Grouped and depthwise convolutions are left untouched.
+Grouped and depthwise convolutions (`linalg.conv_2d_ngchw_gfchw`,
+`linalg.conv_2d_nhwgc_gfhwc`, `linalg.depthwise_conv_2d_nchw_chw`,
+`linalg.depthwise_conv_2d_nhwc_hwc`) become one `linalg.batch_matmul` over the groups:
+`col[G, N*OH*OW, C*KH*KW] x filter[G, C*KH*KW, F]` (per group C input and F output
+channels; depthwise is C = F = 1), with gathers building both operands (and the
+accumulator, when it is not a zero fill) and one gather putting the result back in the
+convolution's layout.
+
+The gathers and layout changes run wherever linalg runs (on the host for npu-sim); the
+matmul is where the work is. Depthwise convolutions with a channel multiplier (`hwcm`)
+and quantized (`_q`) convolutions are left untouched.
 """
 
 from dataclasses import dataclass
@@ -40,13 +49,19 @@ def _affine_map(text: str):
 
 def _gather(image, rows: int, cols: int, input_map: str):
     """col[rows, cols] = image[input_map(p, q)]: the im2col patch matrix."""
-    element = ir.ShapedType(image.type).element_type
-    out = tensor.empty([rows, cols], element)
+    return _gather_nd(image, [rows, cols], input_map)
+
+
+def _gather_nd(source, shape: list[int], source_map: str):
+    """out[i...] = source[source_map(i...)], out of the given shape."""
+    element = ir.ShapedType(source.type).element_type
+    out = tensor.empty(shape, element)
     parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
-    maps = [_affine_map(input_map), _affine_map("(p, q) -> (p, q)")]
-    generic = linalg.GenericOp([out.type], [image], [out],
+    identity = ir.AffineMap.get_identity(len(shape))
+    maps = [_affine_map(source_map), identity]
+    generic = linalg.GenericOp([out.type], [source], [out],
                                ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),
-                               ir.ArrayAttr.get([parallel, parallel]))
+                               ir.ArrayAttr.get([parallel] * len(shape)))
     block = generic.regions[0].blocks.append(element, element)
     with ir.InsertionPoint(block):
         linalg.YieldOp([block.arguments[0]])
@@ -118,9 +133,90 @@ def conv_to_matmul(op, rewriter):
     rewriter.replace_op(op, [result])
 
 
+def _grouped_layout(op, oh: int, ow: int, sh: int, sw: int, dh: int, dw: int):
+    """(G, C, F, KH, KW, image map, filter map, result map, init map) of a grouped or
+    depthwise convolution, as maps over the batch matmul's (g, p, q) / (g, q, f) loops
+    (p enumerates (n, oh, ow); q the filter's (c, kh, kw) in its own order) and between
+    the convolution's result dims and the product's (g, p, f)."""
+    image, weights = op.inputs
+    shape = shape_of(weights.type)
+    hw = oh * ow
+    row = f"((p mod {hw}) floordiv {ow}) * {sh}"  # output row of p, times stride
+    col = f"(p mod {ow}) * {sw}"
+    if isinstance(op, linalg.DepthwiseConv2DNchwChwOp):  # [N,C,H,W] * [C,KH,KW]
+        g, kh, kw = shape
+        c = f = 1
+        image_map = (f"(g, p, q) -> (p floordiv {hw}, g, {row} + (q floordiv {kw}) * {dh}, "
+                     f"{col} + (q mod {kw}) * {dw})")
+        filter_map = f"(g, q, f) -> (g, q floordiv {kw}, q mod {kw})"
+        result_map = f"(n, g, y, x) -> (g, n * {hw} + y * {ow} + x, 0)"
+        init_map = f"(g, p, f) -> (p floordiv {hw}, g, (p mod {hw}) floordiv {ow}, p mod {ow})"
+    elif isinstance(op, linalg.DepthwiseConv2DNhwcHwcOp):  # [N,H,W,C] * [KH,KW,C]
+        kh, kw, g = shape
+        c = f = 1
+        image_map = (f"(g, p, q) -> (p floordiv {hw}, {row} + (q floordiv {kw}) * {dh}, "
+                     f"{col} + (q mod {kw}) * {dw}, g)")
+        filter_map = f"(g, q, f) -> (q floordiv {kw}, q mod {kw}, g)"
+        result_map = f"(n, y, x, g) -> (g, n * {hw} + y * {ow} + x, 0)"
+        init_map = f"(g, p, f) -> (p floordiv {hw}, (p mod {hw}) floordiv {ow}, p mod {ow}, g)"
+    elif isinstance(op, linalg.Conv2DNgchwGfchwOp):  # [N,G,C,H,W] * [G,F,C,KH,KW]
+        g, f, c, kh, kw = shape
+        k = kh * kw
+        image_map = (f"(g, p, q) -> (p floordiv {hw}, g, q floordiv {k}, "
+                     f"{row} + ((q mod {k}) floordiv {kw}) * {dh}, {col} + (q mod {kw}) * {dw})")
+        filter_map = f"(g, q, f) -> (g, f, q floordiv {k}, (q mod {k}) floordiv {kw}, q mod {kw})"
+        result_map = f"(n, g, f, y, x) -> (g, n * {hw} + y * {ow} + x, f)"
+        init_map = (f"(g, p, f) -> (p floordiv {hw}, g, f, (p mod {hw}) floordiv {ow}, "
+                    f"p mod {ow})")
+    else:  # Conv2DNhwgcGfhwcOp: [N,H,W,G,C] * [G,F,KH,KW,C]
+        g, f, kh, kw, c = shape
+        k = kw * c
+        image_map = (f"(g, p, q) -> (p floordiv {hw}, {row} + (q floordiv {k}) * {dh}, "
+                     f"{col} + ((q mod {k}) floordiv {c}) * {dw}, g, q mod {c})")
+        filter_map = f"(g, q, f) -> (g, f, q floordiv {k}, (q mod {k}) floordiv {c}, q mod {c})"
+        result_map = f"(n, y, x, g, f) -> (g, n * {hw} + y * {ow} + x, f)"
+        init_map = (f"(g, p, f) -> (p floordiv {hw}, (p mod {hw}) floordiv {ow}, p mod {ow}, "
+                    f"g, f)")
+    return g, c, f, kh, kw, image_map, filter_map, result_map, init_map
+
+
+def grouped_conv_to_batch_matmul(op, rewriter):
+    """One static grouped or depthwise 2-d convolution -> gathers + linalg.batch_matmul."""
+    image, weights = op.inputs
+    init = op.outputs[0]
+    if not all(isinstance(v.type, ir.RankedTensorType) and is_static(v.type)
+               for v in (image, weights, init)):
+        return NO_MATCH
+    (sh, sw), (dh, dw) = _pair(op, "strides"), _pair(op, "dilations")
+    out_shape = shape_of(init.type)
+    channels_first = isinstance(op, (linalg.DepthwiseConv2DNchwChwOp, linalg.Conv2DNgchwGfchwOp))
+    n = out_shape[0]
+    oh, ow = out_shape[-2:] if channels_first else out_shape[1:3]
+    g, c, f, kh, kw, image_map, filter_map, result_map, init_map = \
+        _grouped_layout(op, oh, ow, sh, sw, dh, dw)
+    rows, depth = n * oh * ow, c * kh * kw
+    out_element = ir.ShapedType(init.type).element_type
+    with rewriter.ip, op.location:
+        col = _gather_nd(image, [g, rows, depth], image_map)
+        filt = _gather_nd(weights, [g, depth, f], filter_map)
+        if is_zero_fill(init):
+            empty = tensor.empty([g, rows, f], out_element)
+            filled = linalg.fill(init.owner.inputs[0], outs=[empty])
+            acc = filled.results[0] if isinstance(filled, ir.OpView) else filled
+        else:
+            acc = _gather_nd(init, [g, rows, f], init_map)
+        product = linalg.batch_matmul(col, filt, outs=[acc])
+        product = product.results[0] if isinstance(product, ir.OpView) else product
+        result = _gather_nd(product, out_shape, result_map)
+    rewriter.replace_op(op, [result])
+
+
 def conv_to_matmul_pass(op, pass_, options: ConvToMatmulOptions) -> None:
     """Pass body: rewrite every supported convolution."""
     patterns = rewrite.RewritePatternSet()
     patterns.add(linalg.Conv2DNchwFchwOp, conv_to_matmul)
     patterns.add(linalg.Conv2DNhwcHwcfOp, conv_to_matmul)
+    for grouped in (linalg.DepthwiseConv2DNchwChwOp, linalg.DepthwiseConv2DNhwcHwcOp,
+                    linalg.Conv2DNgchwGfchwOp, linalg.Conv2DNhwgcGfhwcOp):
+        patterns.add(grouped, grouped_conv_to_batch_matmul)
     rewrite.walk_and_apply_patterns(op, patterns.freeze())

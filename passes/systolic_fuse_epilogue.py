@@ -1,18 +1,26 @@
-"""Pass `tessera-systolic-fuse-epilogue`: fold a bias add and a ReLU that follow a
-`systolic.matmul` into its epilogue, so they happen at move-out instead of on the host.
+"""Pass `tessera-systolic-fuse-epilogue`: fold a bias add, a ReLU and an int8
+requantization that follow a `systolic.matmul` into its epilogue, so they happen at
+move-out instead of on the host.
 
 Matched forms (the matmul's result must have no other use):
 - bias: an elementwise `linalg.generic` adding the result and a 1-d tensor indexed by
   the last dim (`addf`/`addi`, either operand order), when the epilogue is still empty;
 - relu: an elementwise `linalg.generic` computing max(x, 0), as `maximumf`, `maxsi`, or
   the `cmpf ugt` + `select` that torch-mlir emits, when the epilogue has no relu or
-  requantize yet.
+  requantize yet;
+- requantize (i32 -> i8): a chain of one-input elementwise `linalg.generic`s (or one
+  generic doing it all) computing `fptosi(clamp(roundeven(sitofp(x) * s), -128, 127))`
+  in f32, the clamp as `maximumf`/`minimumf` or torch-mlir's `cmpf` + `select`, in either
+  order, and an `addf 0.0` (a zero point of 0) allowed anywhere; `s` becomes the
+  epilogue's `scale`. Division by a scale is not matched (it rounds differently).
 The same ordering as the epilogue itself (bias, then relu, then requantize) is kept.
 """
 
 from dataclasses import dataclass
 
-from tessera.mlir import arith, ir, linalg, rewrite
+import numpy as np
+
+from tessera.mlir import arith, ir, linalg, math, rewrite
 
 from tessera.dialects.common import shape_of
 from tessera.dialects.systolic import MatmulOp
@@ -21,7 +29,10 @@ from tessera.passes.common import NO_MATCH
 
 @dataclass(frozen=True)
 class SystolicFuseEpilogueOptions:
-    """This pass has no options."""
+    """requantize=false leaves requantizations alone (for targets whose matmul kernels
+    cannot requantize and would otherwise give the whole matmul up)."""
+
+    requantize: bool = True
 
 
 def _identity(map_attr) -> bool:
@@ -137,6 +148,128 @@ def fuse_relu(op, rewriter):
     return None
 
 
+# arith.cmpf predicates (CmpFPredicate): x < c and x > c, ordered or not.
+_LESS = (4, 11)  # olt, ult
+_GREATER = (2, 9)  # ogt, ugt
+
+
+def _float_constant(value) -> float | None:
+    """The value of a float constant (through a truncf/extf of one), as its type holds it."""
+    owner = value.owner
+    if isinstance(owner, (arith.TruncFOp, arith.ExtFOp)):
+        inner = _float_constant(owner.operands[0])
+        if inner is None:
+            return None
+        return float(np.float32(inner)) if str(value.type) == "f32" else inner
+    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, ir.FloatAttr):
+        return owner.value.value
+    return None
+
+
+def _other(op, x):
+    """The operand of a binary `op` that is not `x`, or None if `x` is not exactly one."""
+    a, b = op.operands[0], op.operands[1]
+    if (a == x) == (b == x):
+        return None
+    return b if a == x else a
+
+
+def _steps(op) -> list[tuple] | None:
+    """What a one-input elementwise generic does to its input, as (kind, constant) steps:
+    sitofp, mul, round, max, min, toi8 (an `addf 0.0` is no step); None otherwise."""
+    if len(op.inputs) != 1 or not _elementwise(op) or not _identity(op.indexing_maps[0]):
+        return None
+    block, ops = _body(op)
+    x, steps, compare = block.arguments[0], [], None
+    for o in ops[:-1]:
+        if isinstance(o, (arith.TruncFOp, arith.ExtFOp)) and _float_constant(o.result) is not None:
+            continue  # a scalar constant changing type
+        if isinstance(o, arith.CmpFOp):
+            c = _other(o, x)
+            if compare is not None or c is None or o.lhs != x or _float_constant(c) is None:
+                return None
+            compare = (ir.IntegerAttr(o.predicate).value, _float_constant(c), o.result)
+            continue
+        step = _step(o, x, compare)
+        if step is None:
+            return None
+        compare = None
+        if step[0] != "zero point":
+            steps.append(step)
+        x = o.result
+    if compare is not None or ops[-1].operands[0] != x:
+        return None
+    return steps
+
+
+def _step(o, x, compare) -> tuple | None:
+    """One body op applied to the running value `x`, as a step (see `_steps`)."""
+    if isinstance(o, (arith.SIToFPOp, math.RoundEvenOp)):
+        if o.operands[0] != x:
+            return None
+        if isinstance(o, math.RoundEvenOp):
+            return ("round",)
+        return ("sitofp",) if str(o.result.type) == "f32" else None
+    if isinstance(o, arith.FPToSIOp):
+        return ("toi8",) if o.operands[0] == x and str(o.result.type) == "i8" else None
+    if isinstance(o, arith.SelectOp):
+        if compare is None or o.condition != compare[2] or o.false_value != x:
+            return None
+        predicate, bound, _ = compare
+        if _float_constant(o.true_value) != bound:
+            return None
+        if predicate in _LESS:
+            return ("max", bound)
+        return ("min", bound) if predicate in _GREATER else None
+    kinds = {arith.MulFOp: "mul", arith.AddFOp: "zero point", arith.MaximumFOp: "max",
+             arith.MaxNumFOp: "max", arith.MinimumFOp: "min", arith.MinNumFOp: "min"}
+    kind = next((k for cls, k in kinds.items() if isinstance(o, cls)), None)
+    if kind is None or str(o.result.type) != "f32":
+        return None
+    c = _other(o, x)
+    value = _float_constant(c) if c is not None else None
+    if value is None or (kind == "zero point" and value != 0.0):
+        return None
+    return (kind, value)
+
+
+def _requantize_scale(steps: list[tuple]) -> float | None:
+    """s when `steps` are sitofp, mul s, round, clamp to [-128, 127], toi8."""
+    if len(steps) != 6 or [s[0] for s in steps[:3]] != ["sitofp", "mul", "round"]:
+        return None
+    if sorted(steps[3:5]) != [("max", -128.0), ("min", 127.0)] or steps[5] != ("toi8",):
+        return None
+    return steps[1][1]
+
+
+def fuse_requantize(op, rewriter):
+    """requantize(matmul result) -> matmul with scale in its epilogue and an i8 result."""
+    steps = _steps(op)
+    if not steps or steps[-1] != ("toi8",):
+        return NO_MATCH
+    value = op.inputs[0]
+    # Walk up the chain of one-use elementwise generics to the matmul.
+    while isinstance(value.owner, linalg.GenericOp):
+        producer = value.owner
+        earlier = _steps(producer)
+        if earlier is None or len(list(producer.results[0].uses)) != 1:
+            return NO_MATCH
+        steps = earlier + steps
+        value = producer.inputs[0]
+    mm = _producer(value)
+    scale = _requantize_scale(steps)
+    if mm is None or scale is None or str(ir.ShapedType(mm.res.type).element_type) != "i32":
+        return NO_MATCH
+    if shape_of(op.results[0].type) != shape_of(mm.res.type):
+        return NO_MATCH
+    epilogue = {n.name: n.attr for n in ir.DictAttr(mm.epilogue)}
+    if "scale" in epilogue:
+        return NO_MATCH
+    epilogue["scale"] = ir.FloatAttr.get(ir.F32Type.get(), scale)
+    _rebuild(rewriter, op, mm, epilogue)
+    return None
+
+
 def fuse_epilogue(op, rewriter):
     """Either fusion that applies to this generic."""
     if fuse_bias(op, rewriter) is None:
@@ -145,9 +278,15 @@ def fuse_epilogue(op, rewriter):
 
 
 def systolic_fuse_epilogue(op, pass_, options: SystolicFuseEpilogueOptions) -> None:
-    """Pass body: fuse bias adds, then ReLUs, greedily (a bias+relu chain fuses fully)."""
+    """Pass body: fuse bias adds, then ReLUs, greedily (a bias+relu chain fuses fully);
+    then requantizations, once bias and ReLU are in place before them."""
     patterns = rewrite.RewritePatternSet()
     patterns.add(linalg.GenericOp, fuse_epilogue)
+    rewrite.apply_patterns_and_fold_greedily(op, patterns.freeze(), _no_folding())
+    if not options.requantize:
+        return
+    patterns = rewrite.RewritePatternSet()
+    patterns.add(linalg.GenericOp, fuse_requantize)
     rewrite.apply_patterns_and_fold_greedily(op, patterns.freeze(), _no_folding())
 
 

@@ -88,7 +88,10 @@ class Report:
         lines.append(f"total: {self.total_cycles} cycles, {self.stall_cycles} stall cycles, "
                      f"PE utilization {100 * self.utilization:.1f}%, DRAM bytes "
                      + ", ".join(f"{k}={v}" for k, v in sorted(self.dram_bytes.items())))
-        on_array = ", ".join(f"{k.gemm['m']}x{k.gemm['n']}x{k.gemm['k']}" for k in self.kernels)
+        # A batched matmul (attention, grouped convolutions) shows its batch as " xB".
+        on_array = ", ".join(f"{k.gemm['m']}x{k.gemm['n']}x{k.gemm['k']}"
+                             + (f" x{k.gemm['batch']}" if k.gemm["batch"] > 1 else "")
+                             for k in self.kernels)
         lines.append(f"on the array: {len(self.kernels)} matmul(s) [{on_array}]")
         host = ", ".join(f"{name} x{n}" for name, n in sorted(self.host_ops.items()))
         lines.append(f"on the host: {host or 'nothing'}")

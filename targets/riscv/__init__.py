@@ -80,6 +80,15 @@ def pipeline(context: ir.Context, hw=None):
     return riscv.pipeline(context, riscv_preset(hw))
 
 
+def converts_float_to_int(llvm_ir: str) -> bool:
+    """Whether the model converts floats to integers (fptosi/fptoui). LLVM's vectorizers
+    turn those into RVV `vfcvt.rtz.*` instructions, on which QEMU 7.2's user mode (the
+    one Debian 12 ships) aborts in its translator ("decode_save_opc: Assertion"); such
+    models are compiled without LLVM's auto-vectorizers (tessera's explicit RVV matmul
+    kernels are unaffected)."""
+    return " = fptosi " in llvm_ir or " = fptoui " in llvm_ir
+
+
 def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
     """Compile `module` for a RISC-V hart described by `hw` (a preset name — rvv-128,
     rvv-256, rvv-512, scalar — or a RiscvConfig; default rvv-256)."""
@@ -98,7 +107,8 @@ def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executabl
     directory = tempfile.TemporaryDirectory(prefix="tessera-riscv-")
     root = Path(directory.name)
     (root / "model.ll").write_text(llvm_ir)
-    (root / "model.o").write_bytes(toolchain.emit_object(llvm_ir, config.vlen, config.vector))
+    vectorize = config.vector and not converts_float_to_int(llvm_ir)
+    (root / "model.o").write_bytes(toolchain.emit_object(llvm_ir, config.vlen, vectorize))
     (root / "harness.c").write_text(toolchain.harness_source(signature, outputs))
     program = RiscvProgram(directory, config.vlen, outputs)
     backend_s = time.perf_counter() - start

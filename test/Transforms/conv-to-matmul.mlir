@@ -51,11 +51,81 @@ func.func @nchw_with_initial_values(%x: tensor<1x3x4x4xf32>, %w: tensor<4x3x3x3x
 
 // -----
 
-// Depthwise and grouped convolutions are left alone (they stay on the host).
-// CHECK-LABEL: func.func @depthwise_is_untouched
-// CHECK: linalg.depthwise_conv_2d_nhwc_hwc
-// CHECK-NOT: linalg.matmul
-func.func @depthwise_is_untouched(%x: tensor<1x6x6x3xf32>, %w: tensor<3x3x3xf32>, %init: tensor<1x4x4x3xf32>) -> tensor<1x4x4x3xf32> {
+// Depthwise nchw: one batch matmul over the channels, [C, N*OH*OW, KH*KW] x [C, KH*KW, 1];
+// the gather reads channel g of each patch, and the result goes back to [N, C, OH, OW].
+// CHECK-DAG: #[[DWCOL:.+]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d0, ((d1 mod 16) floordiv 4) * 2 + d2 floordiv 3, (d1 mod 4) * 2 + d2 mod 3)>
+// CHECK-DAG: #[[DWOUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d0 * 16 + d2 * 4 + d3, 0)>
+// CHECK-LABEL: func.func @depthwise_nchw_stride_2
+// CHECK: %[[COL:.+]] = linalg.generic {indexing_maps = [#[[DWCOL]], #{{.+}}]{{.*}} outs(%{{.+}} : tensor<3x32x9xf32>)
+// CHECK: %[[FILT:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<3x3x3xf32>) outs(%{{.+}} : tensor<3x9x1xf32>)
+// CHECK: %[[MM:.+]] = linalg.batch_matmul ins(%[[COL]], %[[FILT]] : tensor<3x32x9xf32>, tensor<3x9x1xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[DWOUT]], #{{.+}}]{{.*}} ins(%[[MM]] : tensor<3x32x1xf32>) outs(%{{.+}} : tensor<2x3x4x4xf32>)
+// CHECK-NOT: linalg.depthwise_conv_2d
+// ARRAY-LABEL: func.func @depthwise_nchw_stride_2
+// ARRAY: "systolic.matmul"{{.*}}(tensor<3x32x9xf32>, tensor<3x9x1xf32>, tensor<3x32x1xf32>)
+func.func @depthwise_nchw_stride_2(%x: tensor<2x3x9x9xf32>, %w: tensor<3x3x3xf32>) -> tensor<2x3x4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x4x4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+  %0 = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<2x3x9x9xf32>, tensor<3x3x3xf32>) outs(%init : tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+  return %0 : tensor<2x3x4x4xf32>
+}
+
+// -----
+
+// Depthwise nhwc with a non-zero accumulator: the accumulator is gathered into the
+// product's [C, N*OH*OW, 1] layout too, and the result goes back to [N, OH, OW, C].
+// CHECK-DAG: #[[ACC:.+]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, (d1 mod 16) floordiv 4, d1 mod 4, d0)>
+// CHECK-DAG: #[[BACK:.+]] = affine_map<(d0, d1, d2, d3) -> (d3, d0 * 16 + d1 * 4 + d2, 0)>
+// CHECK-LABEL: func.func @depthwise_nhwc_with_initial_values
+// CHECK-SAME: %[[INIT:[^:]+]]: tensor<1x4x4x3xf32>
+// CHECK: %[[A:.+]] = linalg.generic {indexing_maps = [#[[ACC]], #{{.+}}]{{.*}} ins(%[[INIT]] : tensor<1x4x4x3xf32>) outs(%{{.+}} : tensor<3x16x1xf32>)
+// CHECK: %[[MM:.+]] = linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<3x16x9xf32>, tensor<3x9x1xf32>) outs(%[[A]] : tensor<3x16x1xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[BACK]], #{{.+}}]{{.*}} ins(%[[MM]]
+func.func @depthwise_nhwc_with_initial_values(%x: tensor<1x6x6x3xf32>, %w: tensor<3x3x3xf32>, %init: tensor<1x4x4x3xf32>) -> tensor<1x4x4x3xf32> {
   %0 = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x6x6x3xf32>, tensor<3x3x3xf32>) outs(%init : tensor<1x4x4x3xf32>) -> tensor<1x4x4x3xf32>
   return %0 : tensor<1x4x4x3xf32>
+}
+
+// -----
+
+// Grouped nchw (torch-mlir's form for groups=2): per group [N*OH*OW, C*KH*KW] x [C*KH*KW, F].
+// CHECK-DAG: #[[GFILT:.+]] = affine_map<(d0, d1, d2) -> (d0, d2, d1 floordiv 9, (d1 mod 9) floordiv 3, d1 mod 3)>
+// CHECK-LABEL: func.func @grouped_ngchw_stride_2
+// CHECK: linalg.generic {indexing_maps = [#[[GFILT]], #{{.+}}]{{.*}} outs(%{{.+}} : tensor<2x18x3xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<2x16x18xf32>, tensor<2x18x3xf32>)
+// CHECK-NOT: linalg.conv_2d
+func.func @grouped_ngchw_stride_2(%x: tensor<1x2x2x9x9xf32>, %w: tensor<2x3x2x3x3xf32>) -> tensor<1x2x3x4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x3x4x4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x3x4x4xf32>) -> tensor<1x2x3x4x4xf32>
+  %0 = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%x, %w : tensor<1x2x2x9x9xf32>, tensor<2x3x2x3x3xf32>) outs(%init : tensor<1x2x3x4x4xf32>) -> tensor<1x2x3x4x4xf32>
+  return %0 : tensor<1x2x3x4x4xf32>
+}
+
+// -----
+
+// Grouped nhwc, dilated: the patch order is (kh, kw, c), as in the filter's trailing dims.
+// CHECK-DAG: #[[NCOL:.+]] = affine_map<(d0, d1, d2) -> (d1 floordiv 16, (d1 mod 16) floordiv 4 + (d2 floordiv 9) * 2, d1 mod 4 + ((d2 mod 9) floordiv 3) * 2, d0, d2 mod 3)>
+// CHECK-LABEL: func.func @grouped_nhwgc_dilated
+// CHECK: linalg.generic {indexing_maps = [#[[NCOL]], #{{.+}}]{{.*}} outs(%{{.+}} : tensor<2x16x27xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<2x16x27xf32>, tensor<2x27x4xf32>)
+// CHECK-NOT: linalg.conv_2d
+func.func @grouped_nhwgc_dilated(%x: tensor<1x8x8x2x3xf32>, %w: tensor<2x4x3x3x3xf32>) -> tensor<1x4x4x2x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x4x2x4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x2x4xf32>) -> tensor<1x4x4x2x4xf32>
+  %0 = linalg.conv_2d_nhwgc_gfhwc {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x8x2x3xf32>, tensor<2x4x3x3x3xf32>) outs(%init : tensor<1x4x4x2x4xf32>) -> tensor<1x4x4x2x4xf32>
+  return %0 : tensor<1x4x4x2x4xf32>
+}
+
+// -----
+
+// A depthwise convolution with a channel multiplier is left alone (it stays on the host).
+// CHECK-LABEL: func.func @depthwise_multiplier_is_untouched
+// CHECK: linalg.depthwise_conv_2d_nhwc_hwcm
+// CHECK-NOT: linalg.batch_matmul
+func.func @depthwise_multiplier_is_untouched(%x: tensor<1x6x6x3xf32>, %w: tensor<3x3x3x2xf32>, %init: tensor<1x4x4x3x2xf32>) -> tensor<1x4x4x3x2xf32> {
+  %0 = linalg.depthwise_conv_2d_nhwc_hwcm {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x6x6x3xf32>, tensor<3x3x3x2xf32>) outs(%init : tensor<1x4x4x3x2xf32>) -> tensor<1x4x4x3x2xf32>
+  return %0 : tensor<1x4x4x3x2xf32>
 }

@@ -32,7 +32,11 @@ def test_python_pipeline_with_function_stages():
         pm.run(module)
         text = str(module)
     assert '#systolic.array<8 : i64, 8 : i64, "os">' in text
-    assert str(pm) == "builtin.module(tessera-linalg-to-systolic,canonicalize)"
+    # Options that differ from their defaults are printed, so the text rebuilds it.
+    text = "builtin.module(tessera-linalg-to-systolic{rows=8 cols=8 dataflow=os},canonicalize)"
+    assert str(pm) == text
+    with make_context():
+        assert Pipeline().add(text).steps == pm.steps
 
 
 def test_text_pipeline_round_trips_to_linalg():
