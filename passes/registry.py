@@ -32,6 +32,9 @@ def passes() -> dict[str, PassInfo]:
     from tessera.passes import (conv_to_matmul, linalg_to_systolic, memref_copy_to_linalg,
                                 systolic_fuse_epilogue, systolic_tile, systolic_to_linalg,
                                 systolic_to_vector, tile_distribute)
+    from tessera.passes import amx_emulate, systolic_to_amx
+    from tessera.passes import systolic_to_iree_gpu
+    from tessera.passes import conv_trim_input
 
     return {
         "tessera-linalg-to-systolic": PassInfo(
@@ -46,16 +49,29 @@ def passes() -> dict[str, PassInfo]:
         "tessera-systolic-fuse-epilogue": PassInfo(
             systolic_fuse_epilogue.systolic_fuse_epilogue,
             systolic_fuse_epilogue.SystolicFuseEpilogueOptions,
-            "Fold a following bias add and ReLU into systolic.matmul's epilogue"),
+            "Fold a following bias add, ReLU and int8 requantize into systolic.matmul's epilogue"),
         "tessera-systolic-tile": PassInfo(
             systolic_tile.systolic_tile, systolic_tile.SystolicTileOptions,
             "Outline each systolic.matmul into an ISA-level kernel sized to the array's memories"),
         "tessera-systolic-to-vector": PassInfo(
             systolic_to_vector.systolic_to_vector, systolic_to_vector.SystolicToVectorOptions,
             "Outline f32/int8 systolic.matmul into broadcast-FMA vector microkernels (RVV)"),
+        "tessera-systolic-to-amx": PassInfo(
+            systolic_to_amx.systolic_to_amx, systolic_to_amx.SystolicToAmxOptions,
+            "Outline bf16/int8 systolic.matmul into VNNI packing + blocked AMX tile kernels"),
+        "tessera-amx-emulate": PassInfo(
+            amx_emulate.amx_emulate, amx_emulate.AmxEmulateOptions,
+            "Rewrite x86.amx tile ops into scalar loops with the same semantics (no-AMX CPUs)"),
+        "tessera-systolic-to-iree-gpu": PassInfo(
+            systolic_to_iree_gpu.systolic_to_iree_gpu,
+            systolic_to_iree_gpu.SystolicToIreeGpuOptions,
+            "Rewrite systolic.matmul into linalg carrying tessera's GPU tiles for IREE"),
         "tessera-tile-distribute": PassInfo(
             tile_distribute.tile_distribute, tile_distribute.TileDistributeOptions,
             "Spread each systolic kernel over a tile grid, one parallel loop dealt to the units"),
+        "tessera-conv-trim-input": PassInfo(
+            conv_trim_input.conv_trim_input, conv_trim_input.ConvTrimInputOptions,
+            "Slice a convolution's or pooling's input to the rows and columns its windows read"),
         "tessera-memref-copy-to-linalg": PassInfo(
             memref_copy_to_linalg.memref_copy_to_linalg,
             memref_copy_to_linalg.MemrefCopyToLinalgOptions,

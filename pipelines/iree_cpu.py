@@ -6,6 +6,7 @@ numeric change it made would show up against PyTorch).
 """
 
 from tessera.hardware import ArrayConfig
+from tessera.passes.conv_trim_input import conv_trim_input
 from tessera.mlir import ir
 from tessera.passes.linalg_to_systolic import linalg_to_systolic
 from tessera.passes.systolic_to_linalg import systolic_to_linalg
@@ -13,8 +14,10 @@ from tessera.pipeline import Pipeline
 
 
 def pipeline(context: ir.Context, hw: ArrayConfig = ArrayConfig()) -> Pipeline:
-    """linalg -> systolic -> linalg, then canonicalize."""
+    """linalg -> systolic -> linalg, then canonicalize; convolution inputs trimmed to
+    what their windows read (IREE 3.13 rejects some convolutions with unread edges)."""
     pm = Pipeline(context)
+    pm.add(conv_trim_input)
     pm.add(linalg_to_systolic, rows=hw.rows, cols=hw.cols, dataflow=hw.dataflow)
     pm.add(systolic_to_linalg)
     pm.add("canonicalize,cse")

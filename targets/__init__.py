@@ -15,8 +15,12 @@ from tessera.passes.registry import suggest
 # Name -> module under tessera.targets; imported only when asked for.
 TARGETS = {
     "iree-cpu": "iree_cpu",
+    "cpu-amx": "cpu_amx",
     "npu-sim": "npu_sim",
     "riscv": "riscv",
+    "gpu-cuda": "gpu_cuda",
+    "gpu-rocm": "gpu_rocm",
+    "gpu-vulkan": "gpu_vulkan",
 }
 
 

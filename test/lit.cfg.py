@@ -27,3 +27,17 @@ config.substitutions.append(("%torch-mlir-opt", str(TORCH_MLIR_OPT)))
 # Hardware and tool gates, by detection: REQUIRES: qemu (RISC-V programs can run).
 if shutil.which("qemu-riscv64") and shutil.which("riscv64-linux-gnu-gcc"):
     config.available_features.add("qemu")
+
+# REQUIRES: amx (the CPU has AMX tiles with bf16 and int8: cpu-amx programs can run).
+from tessera.targets.cpu_amx import has_amx  # noqa: E402
+
+if has_amx()[0]:
+    config.available_features.add("amx")
+
+# REQUIRES: gpu-cuda / gpu-rocm / gpu-vulkan (IREE's runtime finds such a device), and
+# gpu when any of them does.
+from tessera.targets.gpu import HAL_DEVICE, can_run  # noqa: E402
+
+for _api in HAL_DEVICE:
+    if can_run(_api)[0]:
+        config.available_features.update({"gpu", f"gpu-{_api}"})

@@ -11,8 +11,9 @@ interpreter runs a module wherever it can still run unchanged:
   `tessera-systolic-to-linalg`): on iree-cpu, the plain reference path;
 - holding ISA-level `systolic` kernels: on npu-sim's functional simulator, with the host
   code JIT-compiled (timing skipped);
-- holding other buffer-level kernels (RVV vector microkernels): on the host JIT; the
-  vector dialect is portable, so the kernel runs on this CPU with the same semantics.
+- holding other buffer-level kernels (RVV vector microkernels, AMX tile kernels): on the
+  host JIT; the vector dialect is portable, so the kernel runs on this CPU with the same
+  semantics, and AMX tile ops are first rewritten by `tessera-amx-emulate`.
 
 The input of the culprit step is then shrunk (`minimize`: the entry function returns an
 earlier value when that still shows the divergence) and written as a `.mlir` reproducer
@@ -92,7 +93,10 @@ def evaluate(module: ir.Module, arrays, func_name: str = "main") -> tuple[np.nda
     if any("systolic.kernel" in f.attributes for f in _functions(module)):
         program, _ = npu_sim.load(module, func_name, timed=False)
         return program.run(arrays)
-    Pipeline(module.context).add("tessera-systolic-to-linalg").run(module)
+    stages = "tessera-systolic-to-linalg"
+    if "x86.amx." in str(module.operation.get_asm(large_elements_limit=1)):
+        stages += ",tessera-amx-emulate"  # AMX tile ops as scalar code of the same meaning
+    Pipeline(module.context).add(stages).run(module)
     if _has_buffer_functions(module):
         lowered, outputs = lowered_copy(module, func_name)
         return HostProgram(lowered, outputs, {}).run(arrays)

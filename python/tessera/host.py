@@ -33,6 +33,7 @@ HOST_PIPELINE = ",".join([
     "lower-affine",
     "convert-scf-to-cf",
     "expand-strided-metadata",
+    "lower-affine",  # again: expand-strided-metadata makes affine.apply of subview offsets
     "convert-vector-to-llvm",
     "finalize-memref-to-llvm",
     "convert-math-to-llvm",

@@ -12,6 +12,7 @@ from pathlib import Path
 from torch_mlir import ir, passmanager, rewrite
 from torch_mlir.dialects import (arith, bufferization, builtin, ext, func, irdl, linalg, math,
                                  memref, scf, tensor, vector)
+from torch_mlir.dialects import x86  # x86.amx.* tile ops (cpu-amx)
 from torch_mlir.dialects._ods_common import _cext as _bindings
 from torch_mlir.dialects.ext import Operand, Pure, Region, Result
 
@@ -67,6 +68,6 @@ def torch_importer():
 
 __all__ = [
     "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "bufferization", "builtin", "func",
-    "linalg", "math", "memref", "scf", "tensor", "vector", "Operand", "Result", "Region", "Pure", "PassManager",
+    "linalg", "math", "memref", "scf", "tensor", "vector", "x86", "Operand", "Result", "Region", "Pure", "PassManager",
     "MLIRError", "TORCH_MLIR_OPT", "torch_importer", "translate_to_llvm_ir",
 ]

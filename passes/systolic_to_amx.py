@@ -1,0 +1,469 @@
+"""Pass `tessera-systolic-to-amx`: tensor-level `systolic.matmul` -> Intel AMX kernels.
+
+Each rank-2 bf16·bf16→f32 or i8·i8→i32 `systolic.matmul` becomes, at its call site:
+
+- edges: lhs (and acc, bias) are padded with zeros to whole register blocks (M to 32,
+  K to one tile step: 32 bf16 / 64 int8) with `tensor.insert_slice` into a zero-filled
+  tensor; the kernel then only sees full 16x16 tiles, and the result is sliced back;
+- packing: rhs is repacked into AMX's VNNI layout (K/v x N*v, v = 2 for bf16, 4 for
+  int8; zero-padded to whole tiles) by a separate kernel `amx_pack_<i>` at run time, or,
+  when rhs is a constant weight (dense or a `dense_resource` blob as torch imports
+  them, possibly through a `linalg.transpose`), by numpy at compile time: the packed
+  weight is a constant and nothing is packed at run time;
+- compute: a call of `amx_kernel_<i>(lhs, packed rhs, out, [bias])` on memrefs whose
+  row count is dynamic (so that a runtime can hand row blocks of it to different cores).
+  The kernel blocks the loops for the caches (m-block x n-block of the result, k-block
+  of the reduction: an lhs block m_block x k_block stays in L1, the packed rhs block
+  k_block x n_block in L2) and computes 32x32 register blocks with the upstream
+  `x86.amx` ops: 2 lhs tiles, 2 rhs tiles and 4 accumulator tiles (8 tile registers).
+  Accumulator tiles are loaded from `out` and stored back once per k-block; the k-steps
+  of a block are unrolled, because AMX tile values cannot be carried through `scf.for`
+  iter_args into LLVM. The epilogue (bias, relu) runs on the f32/i32 result of each
+  m-block x n-block right after its last k-block, while it is still in cache.
+
+f32 matmuls: when both operands are bf16 values widened elementwise (`arith.extf`, how
+torch writes bf16 layers) they are the same numbers in bf16 and go to AMX as such; other
+f32 matmuls stay f32 (left for linalg) unless `f32-as-bf16` asks for rounding their
+operands to bf16 (f32 accumulation). Precision never changes silently.
+
+The tile configuration is not an op: LLVM's X86 backend (pre-tile-config) materializes
+one `ldtilecfg` per function from the tile shapes, which are the same for every tile of
+a kernel. Other element types, batched matmuls and requantizing epilogues are left to
+`tessera-systolic-to-linalg`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from tessera.errors import TesseraError
+from tessera.mlir import (arith, bufferization, func, ir, linalg, memref, rewrite, scf, tensor,
+                          vector, x86)
+
+from tessera.dialects.common import elem, shape_of
+from tessera.dialects.systolic import MatmulOp, has_scale, transpose_flags
+from tessera.passes.common import NO_MATCH, is_zero_fill, memref_of, new_kernel, transposed
+
+ROWS = 16  # rows of an AMX tile
+BLOCK = 32  # a register block is 2x2 tiles: 32 rows x 32 columns of the result
+
+
+@dataclass(frozen=True)
+class Dtypes:
+    """One supported element combination and its AMX shapes."""
+
+    operand: str
+    acc: str
+    vnni: int  # operand elements packed into one 32-bit lane of a tile row
+    k_step: int  # reduction elements per tile: 64 bytes of a tile row
+
+
+COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 32), ("i8", "i32"): Dtypes("i8", "i32", 4, 64)}
+
+
+@dataclass(frozen=True)
+class SystolicToAmxOptions:
+    """Cache blocks in elements: m-block x n-block of the result and the k-block of the
+    reduction whose tile steps are unrolled (a multiple of 64 so that both bf16 and
+    int8 steps divide it). f32-as-bf16 rounds the operands of f32 matmuls to bf16 (f32
+    accumulation); without it f32 matmuls are left alone, never silently converted."""
+
+    m_block: int = 64
+    n_block: int = 256
+    k_block: int = 256
+    f32_as_bf16: bool = False  # f32 matmuls run in bf16 (explicit: it changes precision)
+
+    def __post_init__(self):
+        for name in ("m_block", "n_block"):
+            value = getattr(self, name)
+            if value <= 0 or value % BLOCK:
+                raise TesseraError(f"tessera-systolic-to-amx: {name.replace('_', '-')} must be "
+                                   f"a positive multiple of {BLOCK}, got {value}")
+        if self.k_block <= 0 or self.k_block % 64:
+            raise TesseraError(f"tessera-systolic-to-amx: k-block must be a positive multiple "
+                               f"of 64, got {self.k_block}")
+
+
+def round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+def padded_shapes(m: int, n: int, k: int, dtypes: Dtypes) -> tuple[int, int, int]:
+    """(Mp, Np, Kp): the sizes the kernel works on."""
+    return round_up(m, BLOCK), round_up(n, BLOCK), round_up(k, dtypes.k_step)
+
+
+def pack_vnni(rhs: np.ndarray, vnni: int, kp: int, np_: int) -> np.ndarray:
+    """rhs (K x N) zero-padded to Kp x Np and packed VNNI: P[k // v, n * v + k % v]."""
+    k, n = rhs.shape
+    padded = np.zeros((kp, np_), rhs.dtype)
+    padded[:k, :n] = rhs
+    return padded.reshape(kp // vnni, vnni, np_).transpose(0, 2, 1).reshape(kp // vnni, np_ * vnni)
+
+
+def _c(value: int):
+    return arith.constant(ir.IndexType.get(), value)
+
+
+def _zero(element):
+    if isinstance(element, ir.IntegerType):
+        return arith.constant(element, ir.IntegerAttr.get(element, 0))
+    return arith.constant(element, ir.FloatAttr.get(element, 0.0))
+
+
+def tile_type(rows: int, cols: int, element) -> ir.Type:
+    return ir.Type.parse(f"!x86.amx.tile<{rows}x{cols}x{element}>")
+
+
+def _padded_tensor(value, shape: list[int]):
+    """`value` inside a zero-filled tensor of `shape` (itself when already that shape)."""
+    t = ir.RankedTensorType(value.type)
+    if list(t.shape) == shape:
+        return value
+    filled = linalg.fill(_zero(t.element_type),
+                         outs=[tensor.empty(shape, t.element_type)])
+    rank = len(shape)
+    return tensor.insert_slice(value, filled, [], [], [], [0] * rank, list(t.shape), [1] * rank)
+
+
+def _widened_from_bf16(value):
+    """The bf16 tensor that `value` is an elementwise `arith.extf` of, or None."""
+    owner = value.owner
+    if not isinstance(owner, linalg.GenericOp) or len(owner.inputs) != 1:
+        return None
+    source = owner.inputs[0]
+    if elem(source.type) != "bf16" or shape_of(source.type) != shape_of(value.type):
+        return None
+    identity = ir.AffineMap.get_identity(len(shape_of(value.type)))
+    if any(ir.AffineMapAttr(m).value != identity for m in owner.indexing_maps):
+        return None
+    body = list(owner.regions[0].blocks[0].operations)
+    if len(body) != 2 or not isinstance(body[0], arith.ExtFOp) or \
+            body[0].operands[0] != owner.regions[0].blocks[0].arguments[0]:
+        return None
+    return source
+
+
+def _to_bf16(value):
+    """An f32 tensor rounded to bf16 (round to nearest even)."""
+    t = ir.RankedTensorType(value.type)
+    return arith.truncf(ir.RankedTensorType.get(t.shape, ir.BF16Type.get()), value)
+
+
+_DTYPES = {"i8": np.int8, "f32": np.float32}
+_RESOURCE_NAME = re.compile(r"^dense_resource<(.+)> : ")
+_RESOURCE_BLOB = re.compile(r'^\s*"?(.+?)"?: "0x([0-9A-Fa-f]*)",?$', re.M)
+
+
+def resource_blobs(module_op) -> dict[str, bytes]:
+    """The module's `dialect_resources` blobs by name (the data behind `dense_resource`
+    weights, which the Python bindings do not expose), read from its printed form."""
+    text = module_op.get_asm()
+    start = text.rfind("dialect_resources:")
+    if start < 0:
+        return {}
+    # Each blob starts with its 4-byte alignment.
+    return {name: bytes.fromhex(data)[4:] for name, data in _RESOURCE_BLOB.findall(text[start:])}
+
+
+def _resource_constant(attr, blobs) -> np.ndarray | None:
+    match = _RESOURCE_NAME.match(str(attr))
+    t = ir.RankedTensorType(attr.type)
+    element = str(t.element_type)
+    if match is None or element not in ("i8", "bf16", "f32"):
+        return None
+    data = blobs().get(match.group(1))
+    if data is None:
+        return None
+    if element == "bf16":
+        import ml_dtypes
+
+        dtype = ml_dtypes.bfloat16
+    else:
+        dtype = _DTYPES[element]
+    return np.frombuffer(data, dtype=dtype).reshape(t.shape).copy()
+
+
+def _dense_constant(value, blobs) -> np.ndarray | None:
+    """The numpy value of a constant i8, bf16 or f32 weight (dense, not splat, or a
+    dense_resource blob; `blobs()` gives the module's blobs), or None."""
+    owner = value.owner
+    if isinstance(owner, linalg.TransposeOp) and list(owner.permutation) == [1, 0]:
+        # Linear layers arrive as a transposed weight (torch stores it N x K).
+        weight = _dense_constant(owner.input, blobs)
+        return None if weight is None else np.ascontiguousarray(weight.T)
+    if not isinstance(owner, arith.ConstantOp):
+        return None
+    if not isinstance(owner.value, ir.DenseElementsAttr):
+        return _resource_constant(owner.value, blobs)
+    attr = ir.DenseElementsAttr(owner.value)
+    t = ir.RankedTensorType(attr.type)
+    if attr.is_splat or str(t.element_type) not in ("i8", "bf16", "f32"):
+        return None  # a splat weight is rare and cheap to pack at run time
+    if str(t.element_type) == "i8":
+        return np.array(memoryview(attr), dtype=np.int8).reshape(t.shape)
+    if str(t.element_type) == "f32":
+        return np.array(memoryview(attr), dtype=np.float32).reshape(t.shape)
+    import ml_dtypes
+
+    return _bf16_bits(attr).view(ml_dtypes.bfloat16)
+
+
+def _bf16_bits(attr) -> np.ndarray:
+    """The bits of a bf16 DenseElementsAttr as int16: the bindings give no buffer for
+    bf16, so MLIR folds an `arith.bitcast` to i16 in a scratch module."""
+    from tessera.mlir import PassManager
+
+    t = ir.RankedTensorType(attr.type)
+    bits_t = ir.RankedTensorType.get(t.shape, ir.IntegerType.get_signless(16))
+    scratch = ir.Module.create()
+    with ir.InsertionPoint(scratch.body):
+        fold = func.FuncOp("fold", ir.FunctionType.get([], [bits_t]))
+        with ir.InsertionPoint(fold.add_entry_block()):
+            func.ReturnOp([arith.bitcast(bits_t, arith.ConstantOp(t, attr).result)])
+    PassManager.parse("builtin.module(canonicalize)").run(scratch.operation)
+    folded = fold.regions[0].blocks[0].operations[0]
+    return np.array(memoryview(ir.DenseElementsAttr(folded.value)), dtype=np.int16).reshape(t.shape)
+
+
+def _packed_constant(array: np.ndarray, element, dtypes: Dtypes, kp: int, np_: int):
+    packed = pack_vnni(array, dtypes.vnni, kp, np_)
+    t = ir.RankedTensorType.get(list(packed.shape), element)
+    if dtypes.operand == "bf16":
+        attr = ir.DenseElementsAttr.get(packed.view(np.int16), type=t)
+    else:
+        attr = ir.DenseElementsAttr.get(packed, type=t)
+    return arith.ConstantOp(t, attr).result
+
+
+class _Kernel:
+    """Builds the body of one `amx_kernel_<i>`."""
+
+    def __init__(self, args: dict, np_: int, kp: int, dtypes: Dtypes, element, acc_element,
+                 options: SystolicToAmxOptions, relu: bool):
+        self.args, self.np_, self.kp, self.d = args, np_, kp, dtypes
+        self.options, self.relu = options, relu
+        self.a_tile = tile_type(ROWS, dtypes.k_step, element)
+        self.b_tile = tile_type(ROWS, ROWS * dtypes.vnni, element)
+        self.c_tile = tile_type(ROWS, ROWS, acc_element)
+        self.acc_element = acc_element
+        self.is_int = isinstance(acc_element, ir.IntegerType)
+
+    def _mul(self, a, b, c):
+        if self.is_int:
+            return x86.TileMulIOp(a, b, c, results=[self.c_tile]).result
+        return x86.TileMulFOp(a, b, c, results=[self.c_tile]).result
+
+    def microkernel(self, m1, n1, k0, steps: int):
+        """out[m1:m1+32, n1:n1+32] += lhs[.., k0:k0+steps*k_step] · rhs[..]: 2 lhs tiles,
+        2 rhs tiles and 4 accumulator tiles, k-steps unrolled."""
+        out, lhs, rhs = self.args["out"], self.args["lhs"], self.args["rhs"]
+        rows = [m1, arith.addi(m1, _c(ROWS))]
+        cols = [n1, arith.addi(n1, _c(ROWS))]
+        packed_cols = [arith.muli(c, _c(self.d.vnni)) for c in cols]
+        acc = [[x86.TileLoadOp(self.c_tile, out, [r, c]).result for c in cols] for r in rows]
+        for s in range(steps):
+            k = arith.addi(k0, _c(s * self.d.k_step))
+            k_packed = arith.divui(k, _c(self.d.vnni))
+            a = [x86.TileLoadOp(self.a_tile, lhs, [r, k]).result for r in rows]
+            b = [x86.TileLoadOp(self.b_tile, rhs, [k_packed, c]).result for c in packed_cols]
+            acc = [[self._mul(a[i], b[j], acc[i][j]) for j in range(2)] for i in range(2)]
+        for i, r in enumerate(rows):
+            for j, c in enumerate(cols):
+                x86.TileStoreOp(out, [r, c], acc[i][j])
+
+    def _register_blocks(self, m0, m_end, n0, n_end, k0, steps: int):
+        m_loop = scf.ForOp(m0, m_end, _c(BLOCK))
+        with ir.InsertionPoint(m_loop.body):
+            n_loop = scf.ForOp(n0, n_end, _c(BLOCK))
+            with ir.InsertionPoint(n_loop.body):
+                self.microkernel(m_loop.induction_variable, n_loop.induction_variable, k0, steps)
+                scf.YieldOp([])
+            scf.YieldOp([])
+
+    def epilogue(self, m0, m_end, n0, n_end):
+        """bias and relu on out[m0:m_end, n0:n_end], 16 lanes at a time."""
+        out = self.args["out"]
+        vec = ir.VectorType.get([ROWS], self.acc_element)
+        zeros = vector.broadcast(vec, _zero(self.acc_element))
+        m_loop = scf.ForOp(m0, m_end, _c(1))
+        with ir.InsertionPoint(m_loop.body):
+            n_loop = scf.ForOp(n0, n_end, _c(ROWS))
+            with ir.InsertionPoint(n_loop.body):
+                m, n = m_loop.induction_variable, n_loop.induction_variable
+                value = vector.load(vec, out, [m, n])
+                if "bias" in self.args:
+                    bias = vector.load(vec, self.args["bias"], [n])
+                    value = arith.addi(value, bias) if self.is_int else arith.addf(value, bias)
+                if self.relu:
+                    value = arith.maxsi(value, zeros) if self.is_int else arith.maximumf(value, zeros)
+                vector.store(value, out, [m, n])
+                scf.YieldOp([])
+            scf.YieldOp([])
+
+    def build(self):
+        o = self.options
+        rows = memref.dim(self.args["out"], _c(0))
+        k_full = (self.kp // o.k_block) * o.k_block
+        k_left = (self.kp - k_full) // self.d.k_step
+        m_loop = scf.ForOp(_c(0), rows, _c(o.m_block))
+        with ir.InsertionPoint(m_loop.body):
+            m0 = m_loop.induction_variable
+            m_end = arith.minsi(arith.addi(m0, _c(o.m_block)), rows)
+            n_loop = scf.ForOp(_c(0), _c(self.np_), _c(o.n_block))
+            with ir.InsertionPoint(n_loop.body):
+                n0 = n_loop.induction_variable
+                n_end = arith.minsi(arith.addi(n0, _c(o.n_block)), _c(self.np_))
+                if k_full:
+                    k_loop = scf.ForOp(_c(0), _c(k_full), _c(o.k_block))
+                    with ir.InsertionPoint(k_loop.body):
+                        self._register_blocks(m0, m_end, n0, n_end, k_loop.induction_variable,
+                                              o.k_block // self.d.k_step)
+                        scf.YieldOp([])
+                if k_left:
+                    self._register_blocks(m0, m_end, n0, n_end, _c(k_full), k_left)
+                if "bias" in self.args or self.relu:
+                    self.epilogue(m0, m_end, n0, n_end)
+                scf.YieldOp([])
+            scf.YieldOp([])
+
+
+def _build_pack(args, vnni: int, element):
+    """amx_pack body: zero the packed buffer, then P[k // v, n * v + k % v] = B[k, n]."""
+    source, packed = args
+    k, n = ir.MemRefType(source.type).shape
+    linalg.fill(_zero(element), outs=[packed])
+    k_loop = scf.ForOp(_c(0), _c(k), _c(1))
+    with ir.InsertionPoint(k_loop.body):
+        kk = k_loop.induction_variable
+        row = arith.divui(kk, _c(vnni))
+        lane = arith.remui(kk, _c(vnni))
+        n_loop = scf.ForOp(_c(0), _c(n), _c(1))
+        with ir.InsertionPoint(n_loop.body):
+            nn = n_loop.induction_variable
+            col = arith.addi(arith.muli(nn, _c(vnni)), lane)
+            memref.store(memref.load(source, [kk, nn]), packed, [row, col])
+            scf.YieldOp([])
+        scf.YieldOp([])
+
+
+class AmxOutliner:
+    """Pass state: where kernels go and how many there are."""
+
+    def __init__(self, module_op, options: SystolicToAmxOptions):
+        self.body, self.options, self.count = module_op.regions[0].blocks[0], options, 0
+        # Printing the module is costly: only when a dense_resource weight is met.
+        self.blobs = functools.cache(lambda: resource_blobs(module_op))
+
+    def rewrite(self, op, rewriter):
+        acc_t = op.acc.type
+        combo = (elem(op.lhs.type), elem(acc_t))
+        lhs_in, rhs_in = op.lhs, op.rhs
+        as_bf16 = False
+        if combo == ("f32", "f32"):
+            widened = (_widened_from_bf16(op.lhs), _widened_from_bf16(op.rhs))
+            if all(v is not None for v in widened):
+                # bf16 values widened to f32 (how torch writes bf16 layers): the same
+                # numbers in bf16, so AMX computes this matmul with no rounding added.
+                lhs_in, rhs_in = widened
+                combo = ("bf16", "f32")
+            elif self.options.f32_as_bf16:
+                as_bf16 = True
+                combo = ("bf16", "f32")
+        if combo not in COMBOS or has_scale(op.epilogue) or len(shape_of(acc_t)) != 2:
+            return NO_MATCH
+        dtypes = COMBOS[combo]
+        m, n = shape_of(acc_t)
+        t_lhs, t_rhs = transpose_flags(op.transpose)
+        k = shape_of(op.lhs.type)[0 if t_lhs else 1]
+        mp, np_, kp = padded_shapes(m, n, k, dtypes)
+        index = self.count
+        self.count += 1
+        acc_element = ir.ShapedType(acc_t).element_type
+        element = ir.BF16Type.get(op.context) if as_bf16 else \
+            ir.ShapedType(lhs_in.type).element_type
+        relu = "relu" in ir.DictAttr(op.epilogue)
+        with rewriter.ip, op.location:
+            lhs = transposed(lhs_in) if t_lhs else lhs_in
+            lhs = _to_bf16(lhs) if as_bf16 else lhs
+            lhs = _padded_tensor(lhs, [mp, kp])
+            packed_type = ir.MemRefType.get([kp // dtypes.vnni, np_ * dtypes.vnni], element)
+            weight = _dense_constant(rhs_in, self.blobs)
+            if weight is not None:
+                import ml_dtypes
+
+                weight = weight.T if t_rhs else weight
+                # f32 -> bf16 rounds to nearest even, as arith.truncf does at run time.
+                weight = weight.astype(ml_dtypes.bfloat16) if as_bf16 else weight
+                packed = bufferization.ToBufferOp(
+                    packed_type, _packed_constant(weight, element, dtypes, kp, np_),
+                    read_only=True).result
+            else:
+                rhs = transposed(rhs_in) if t_rhs else rhs_in
+                rhs = _to_bf16(rhs) if as_bf16 else rhs
+                rhs_buffer = bufferization.ToBufferOp(memref_of(rhs.type), rhs,
+                                                      read_only=True).result
+                packed = memref.AllocOp(packed_type, [], []).result
+                pack = self._pack(index, op.location, [rhs_buffer.type, packed_type],
+                                  dtypes.vnni, element)
+                func.CallOp(pack, [rhs_buffer, packed])
+            out_type = ir.MemRefType.get([mp, np_], acc_element)
+            out = memref.AllocOp(out_type, [], []).result
+            if is_zero_fill(op.acc):
+                linalg.fill(_zero(acc_element), outs=[out])
+            else:
+                acc = bufferization.ToBufferOp(out_type, _padded_tensor(op.acc, [mp, np_]),
+                                               read_only=True).result
+                memref.copy(acc, out)
+            dynamic = ir.ShapedType.get_dynamic_size()
+            lhs_buffer = bufferization.ToBufferOp(memref_of(lhs.type), lhs, read_only=True).result
+            operands = [memref.cast(ir.MemRefType.get([dynamic, kp], element), lhs_buffer),
+                        packed,
+                        memref.cast(ir.MemRefType.get([dynamic, np_], acc_element), out)]
+            roles = ["lhs", "rhs", "out"]
+            if op.bias is not None:
+                bias = _padded_tensor(op.bias, [np_])
+                operands.append(bufferization.ToBufferOp(memref_of(bias.type), bias,
+                                                         read_only=True).result)
+                roles.append("bias")
+            kernel = self._kernel(index, op, roles, [v.type for v in operands], mp, np_, kp,
+                                  dtypes, element, acc_element, relu)
+            func.CallOp(kernel, operands)
+            result = bufferization.ToTensorOp(ir.RankedTensorType.get([mp, np_], acc_element),
+                                              out, restrict=True, writable=True).result
+            if (mp, np_) != (m, n):
+                result = tensor.extract_slice(op.res.type, result, [], [], [], [0, 0], [m, n],
+                                              [1, 1])
+        rewriter.replace_op(op, [result])
+
+    def _pack(self, index, location, types, vnni, element):
+        with location.context:
+            attributes = {"amx.pack": ir.UnitAttr.get()}
+        return new_kernel(self.body, f"amx_pack_{index}", types, location, attributes,
+                          lambda args: _build_pack(args, vnni, element))
+
+    def _kernel(self, index, op, roles, types, rows, np_, kp, dtypes, element, acc_element,
+                relu):
+        with op.context:
+            # amx.rows: the padded row count a runtime may split between cores.
+            attributes = {"amx.kernel": ir.UnitAttr.get(),
+                          "amx.rows": ir.IntegerAttr.get(ir.IntegerType.get_signless(64), rows),
+                          "llvm.emit_c_interface": ir.UnitAttr.get()}
+
+        def build(arguments):
+            _Kernel(dict(zip(roles, arguments)), np_, kp, dtypes, element, acc_element,
+                    self.options, relu).build()
+
+        return new_kernel(self.body, f"amx_kernel_{index}", types, op.location, attributes, build)
+
+
+def systolic_to_amx(op, pass_, options: SystolicToAmxOptions) -> None:
+    """Pass body: every bf16/int8 rank-2 systolic.matmul becomes an AMX kernel call."""
+    outliner = AmxOutliner(op, options)
+    patterns = rewrite.RewritePatternSet()
+    patterns.add(MatmulOp, outliner.rewrite)
+    rewrite.walk_and_apply_patterns(op, patterns.freeze())

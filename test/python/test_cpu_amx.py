@@ -1,0 +1,301 @@
+"""The cpu-amx target.
+
+Where the CPU has no AMX (detected from /proc/cpuinfo), numerics run through
+`cpu_amx.emulate`: the same kernels (VNNI packing, cache and register blocking, zero
+padding at the edges, epilogue), the same shared object, split over cores by the same
+threads, with only the AMX tile ops rewritten by `tessera-amx-emulate` into scalar code
+of the same definition. These tests therefore check everything except the AMX
+instruction encodings and the tile configuration; those are checked in the machine code
+(`test_*_reaches_amx_instructions`), and run for real only where the CPU has AMX.
+
+bf16 tolerance: inputs are bf16, so every product is exact in f32 and the only error is
+the f32 rounding of the K additions (plus one for the bias). For any summation order
+with round-to-nearest that error is at most gamma_n * sum |a_i b_i| with
+gamma_n = n u / (1 - n u), u = 2^-24 (Higham, Accuracy and Stability, 3.1); results are
+checked element by element against that bound around a float64 reference, and PyTorch's
+f32 matmul on the same bf16 values is checked against the same bound.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ml_dtypes
+import numpy as np
+import pytest
+import torch
+
+from models import matmul_mlir as gemm
+import tessera
+from tessera.context import make_context, parse_module
+from tessera.errors import TesseraError
+from tessera.frontend import import_torch
+from tessera.hardware import AmxConfig, amx_preset
+from tessera.mlir import ir
+from tessera.pipelines.cpu_amx import pipeline
+from tessera.targets import cpu_amx
+
+BF16 = ml_dtypes.bfloat16
+HAS_AMX, WHY = cpu_amx.has_amx()
+needs_amx = pytest.mark.skipif(not cpu_amx.available()[0],
+                               reason=f"cpu-amx cannot run here: {cpu_amx.available()[1]}")
+
+
+def emulated(text: str, hw=None, func_name: str = "main"):
+    with make_context(), ir.Location.unknown():
+        return cpu_amx.emulate(parse_module(text), hw, func_name=func_name)
+
+
+def kernel_assembly(text: str, hw=None) -> str:
+    with make_context() as context, ir.Location.unknown():
+        module = parse_module(text)
+        pipeline(context, amx_preset(hw)).run(module)
+        return cpu_amx.assembly(cpu_amx.kernel_llvm_ir(module))
+
+
+def check_f32_accumulation(out, a, b, bias=None, relu=False):
+    """out within the f32 summation bound of the exact result (see the module doc)."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    exact = a64 @ b64
+    magnitude = np.abs(a64) @ np.abs(b64)
+    terms = a.shape[1]
+    if bias is not None:
+        exact = exact + bias.astype(np.float64)
+        magnitude = magnitude + np.abs(bias.astype(np.float64))
+        terms += 1
+    u = 2.0 ** -24
+    bound = terms * u / (1 - terms * u) * magnitude
+    if relu:
+        exact = np.maximum(exact, 0)
+    assert out.dtype == np.float32 and out.shape == exact.shape
+    excess = np.abs(out.astype(np.float64) - exact) - bound
+    assert excess.max() <= 0, f"error exceeds the f32 accumulation bound by {excess.max()}"
+
+
+def random_bf16(rng, shape):
+    return rng.standard_normal(shape).astype(np.float32).astype(BF16)
+
+
+# --- availability and errors ----------------------------------------------------------
+
+
+@pytest.mark.skipif(HAS_AMX, reason="this CPU has AMX")
+def test_without_amx_the_target_is_unavailable_and_says_why():
+    ok, why = cpu_amx.available()
+    assert not ok
+    assert re.fullmatch(r"this CPU has no AMX \(\S+ missing from /proc/cpuinfo\)", why)
+    with pytest.raises(TesseraError, match="target cpu-amx is not available here: this CPU "
+                                           "has no AMX"):
+        tessera.compile(gemm(32, 32, 32, "bf16", "f32"), target="cpu-amx")
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor : 0\nflags\t\t: fpu avx512f amx_bf16 amx_tile amx_int8\n")
+    assert {"amx_tile", "amx_bf16", "amx_int8"} <= cpu_amx.cpu_flags(str(info))
+    assert cpu_amx.cpu_flags(str(tmp_path / "missing")) == set()
+
+
+def test_bad_amx_settings_are_errors():
+    with pytest.raises(TesseraError, match="amx precision must be 'f32' or 'bf16', got 'f16'"):
+        AmxConfig(precision="f16")
+    with pytest.raises(TesseraError, match="unknown amx preset 'amx-f32'; did you mean"):
+        amx_preset("amx-f32")
+    with pytest.raises(TesseraError, match="m-block must be a positive multiple of 32, got 40"):
+        emulated(gemm(32, 32, 32, "bf16", "f32"), AmxConfig(m_block=40))
+
+
+# --- the lowering reaches AMX instructions (machine code, no AMX needed) --------------
+
+
+def _per_function(asm: str) -> dict[str, str]:
+    parts = re.split(r"^([A-Za-z_][\w.]*):\n", asm, flags=re.M)
+    return {name: body for name, body in zip(parts[1::2], parts[2::2])}
+
+
+@pytest.mark.parametrize("dtype,acc,instruction", [("bf16", "f32", "tdpbf16ps"),
+                                                   ("i8", "i32", "tdpbssd")])
+def test_kernels_reach_amx_instructions(dtype, acc, instruction):
+    asm = kernel_assembly(gemm(96, 80, 600, dtype, acc))
+    kernel = _per_function(asm)["amx_kernel_0"]
+    # Tile configuration once per kernel, before the loops; 8 tile registers: 4
+    # accumulators, 2 lhs, 2 rhs; no tile spilled to the stack.
+    assert kernel.count("ldtilecfg") == 1
+    assert kernel.index("ldtilecfg") < kernel.index(instruction)
+    muls = re.findall(rf"{instruction}\s+%tmm(\d), %tmm(\d), %tmm(\d)", kernel)
+    assert muls and {int(d) for _, _, d in muls} == {0, 1, 2, 3}
+    assert {int(x) for x, y, _ in muls} | {int(y) for _, y, _ in muls} == {4, 5, 6, 7}
+    assert "tileloadd" in kernel and "tilestored" in kernel
+    assert not re.search(r"tilestored\s+%tmm\d+, .*\(%rsp", kernel)
+
+
+def test_f32_runs_on_amx_only_when_bf16_is_asked_for():
+    assert "tdpbf16ps" not in kernel_assembly(gemm(32, 32, 32))
+    assert "tdpbf16ps" in kernel_assembly(gemm(32, 32, 32), "amx-bf16")
+
+
+# --- numerics through the emulation ---------------------------------------------------
+
+
+@pytest.mark.parametrize("m,k,n", [(33, 50, 17), (64, 256, 96), (40, 600, 70), (1, 31, 5)])
+def test_bf16_gemm_matches_within_the_f32_accumulation_bound(m, k, n):
+    rng = np.random.default_rng(m * k + n)
+    a, b = random_bf16(rng, (m, k)), random_bf16(rng, (k, n))
+    out = emulated(gemm(m, n, k, "bf16", "f32"))(a, b)
+    check_f32_accumulation(out, a, b)
+    torch_out = torch.matmul(torch.from_numpy(a.astype(np.float32)),
+                             torch.from_numpy(b.astype(np.float32))).numpy()
+    check_f32_accumulation(torch_out, a, b)
+
+
+@pytest.mark.parametrize("m,k,n", [(33, 50, 17), (100, 300, 70), (64, 512, 64)])
+def test_int8_gemm_is_bit_exact(m, k, n):
+    rng = np.random.default_rng(k)
+    a = rng.integers(-128, 128, (m, k), dtype=np.int8)
+    b = rng.integers(-128, 128, (k, n), dtype=np.int8)
+    out = emulated(gemm(m, n, k, "i8", "i32"))(a, b)
+    assert out.dtype == np.int32
+    assert np.array_equal(out, a.astype(np.int32) @ b.astype(np.int32))
+
+
+EPILOGUE = """
+func.func @main(%a: tensor<33x50x{t}>, %b: tensor<50x17x{t}>, %bias: tensor<17x{acc}>) -> tensor<33x17x{acc}> {{
+  %zero = arith.constant {zero} : {acc}
+  %e = tensor.empty() : tensor<33x17x{acc}>
+  %c = linalg.fill ins(%zero : {acc}) outs(%e : tensor<33x17x{acc}>) -> tensor<33x17x{acc}>
+  %0 = "systolic.matmul"(%a, %b, %c, %bias) {{array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {{relu}}, operandSegmentSizes = array<i32: 1, 1, 1, 1>}} : (tensor<33x50x{t}>, tensor<50x17x{t}>, tensor<33x17x{acc}>, tensor<17x{acc}>) -> tensor<33x17x{acc}>
+  return %0 : tensor<33x17x{acc}>
+}}"""
+
+
+def test_bias_and_relu_epilogue_bf16_and_int8():
+    rng = np.random.default_rng(7)
+    a, b = random_bf16(rng, (33, 50)), random_bf16(rng, (50, 17))
+    bias = rng.standard_normal(17).astype(np.float32)
+    out = emulated(EPILOGUE.format(t="bf16", acc="f32", zero="0.0"))(a, b, bias)
+    assert (out == 0).any() and (out > 0).any()  # relu did cut something
+    check_f32_accumulation(out, a, b, bias, relu=True)
+
+    x = rng.integers(-128, 128, (33, 50), dtype=np.int8)
+    y = rng.integers(-128, 128, (50, 17), dtype=np.int8)
+    ibias = rng.integers(-5000, 5000, 17, dtype=np.int32)
+    got = emulated(EPILOGUE.format(t="i8", acc="i32", zero="0"))(x, y, ibias)
+    want = np.maximum(x.astype(np.int32) @ y.astype(np.int32) + ibias, 0)
+    assert np.array_equal(got, want)
+
+
+def test_rows_split_over_threads_give_the_same_bits():
+    rng = np.random.default_rng(3)
+    a, b = random_bf16(rng, (130, 96)), random_bf16(rng, (96, 40))
+    one = emulated(gemm(130, 40, 96, "bf16", "f32"), AmxConfig(threads=1, m_block=32))
+    many = emulated(gemm(130, 40, 96, "bf16", "f32"), AmxConfig(threads=3, m_block=32))
+    assert many.report.threads == 3
+    assert np.array_equal(one(a, b), many(a, b))
+
+
+def test_saved_program_reloads_without_recompiling(tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.integers(-128, 128, (40, 70), dtype=np.int8)
+    y = rng.integers(-128, 128, (70, 24), dtype=np.int8)
+    first = emulated(gemm(40, 24, 70, "i8", "i32"))
+    first.report.save(tmp_path / "saved")
+    assert sorted(p.name for p in (tmp_path / "saved").iterdir()) == \
+        ["host.mlirbc", "kernels.so", "program.json"]
+    again = cpu_amx.load(tmp_path / "saved")
+    assert np.array_equal(again(x, y), first(x, y))
+    with pytest.raises(TesseraError, match="expects 40x70xint8"):
+        again(x[:39], y)
+
+
+def test_loading_what_was_not_saved_is_an_error(tmp_path):
+    with pytest.raises(TesseraError, match="is not a saved cpu-amx program: program.json, "
+                                           "kernels.so, host.mlirbc missing"):
+        cpu_amx.load(tmp_path)
+
+
+def test_asm_tool_reports_a_model_without_amx_work(tmp_path, capsys):
+    source = tmp_path / "f32.mlir"
+    source.write_text(gemm(16, 16, 16))
+    assert cpu_amx.main([str(source)]) == 1
+    assert capsys.readouterr().err == f"error: {source}: no matmul became an AMX kernel\n"
+
+
+def test_f32_model_runs_in_bf16_only_when_asked():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(48, 40), torch.nn.ReLU(),
+                                torch.nn.Linear(40, 24)).eval()
+    x = torch.randn(20, 48)
+    for hw, on_amx in ((None, False), ("amx-bf16", True)):
+        with make_context() as context, ir.Location.unknown():
+            module = import_torch(model, x, context=context)
+            executable = cpu_amx.emulate(module, hw)
+            assert bool(executable.report.kernels) == on_amx
+        out = executable(x)
+        if on_amx:
+            # The reference rounds operands to bf16 as precision="bf16" says, in f64.
+            def rounded(t):
+                return t.detach().numpy().astype(BF16).astype(np.float64)
+
+            w1, b1 = rounded(model[0].weight), model[0].bias.detach().numpy()
+            w2, b2 = rounded(model[2].weight), model[2].bias.detach().numpy()
+            hidden = np.maximum(rounded(x) @ w1.T + b1, 0)
+            want = hidden.astype(np.float32).astype(BF16).astype(np.float64) @ w2.T + b2
+            # The hidden layer is rounded to bf16 between the layers; where its f32 sum
+            # differs from the f64 one, that rounding may go the other way: one bf16 ulp
+            # (2^-7 relative) propagated through the second layer, plus f32 rounding.
+            slack = 2.0 ** -7 * (np.abs(hidden) @ np.abs(w2.T)) + 1e-5
+            assert np.all(np.abs(out - want) <= slack)
+        else:
+            assert np.allclose(out, model(x).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_bf16_torch_mlp_runs_on_amx_without_options():
+    """torch writes bf16 layers as f32 matmuls of bf16 values widened (extf): the same
+    numbers, so they go to AMX as bf16 with no option and no rounding added."""
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.ReLU(),
+                                torch.nn.Linear(96, 40)).eval().bfloat16()
+    x = torch.randn(33, 64).bfloat16()
+    with make_context() as context, ir.Location.unknown():
+        executable = cpu_amx.emulate(import_torch(model, x, context=context))
+    assert len(executable.report.kernels) == 2
+    out = executable(x).astype(np.float64)
+    with torch.no_grad():
+        want = model(x).double().numpy()
+        hidden = model[1](model[0](x)).double().numpy()
+    w2 = model[2].weight.detach().double().numpy()
+    # Both sides sum in f32 (orders differ) and round to bf16: results may differ by one
+    # bf16 ulp (2^-7 relative) at the output and, through the hidden layer, by one ulp
+    # of each hidden value times its weight.
+    slack = 2.0 ** -7 * (np.abs(want) + np.abs(hidden) @ np.abs(w2.T))
+    assert np.all(np.abs(out - want) <= slack)
+
+
+def test_torch_weights_are_packed_at_compile_time():
+    model = torch.nn.Sequential(torch.nn.Linear(48, 40), torch.nn.ReLU(),
+                                torch.nn.Linear(40, 24)).eval()
+    with make_context() as context, ir.Location.unknown():
+        module = import_torch(model, torch.randn(20, 48), context=context)
+        pipeline(context, amx_preset("amx-bf16")).run(module)
+        text = str(module)
+    # Two kernels (each with its declaration line and call), no run-time packing: the
+    # dense_resource weights were transposed, rounded and packed by the pass.
+    assert text.count("func.func private @amx_kernel_") == 2
+    assert "amx_pack" not in text and "linalg.transpose" not in text
+    assert re.search(r"arith.constant dense<\"0x[0-9A-F]+\"> : tensor<32x64xbf16>", text)
+
+
+# --- real AMX ---------------------------------------------------------------------------
+
+
+@needs_amx
+def test_amx_bf16_and_int8_on_the_hardware():
+    rng = np.random.default_rng(11)
+    a, b = random_bf16(rng, (130, 300)), random_bf16(rng, (300, 70))
+    out = tessera.compile(gemm(130, 70, 300, "bf16", "f32"), target="cpu-amx")(a, b)
+    # AMX flushes denormals, which standard-normal inputs do not produce.
+    check_f32_accumulation(out, a, b)
+    x = rng.integers(-128, 128, (70, 300), dtype=np.int8)
+    y = rng.integers(-128, 128, (300, 50), dtype=np.int8)
+    got = tessera.compile(gemm(70, 50, 300, "i8", "i32"), target="cpu-amx")(x, y)
+    assert np.array_equal(got, x.astype(np.int32) @ y.astype(np.int32))
