@@ -1,7 +1,7 @@
 """The tessera pipeline for the cpu-amx target: convolutions become im2col matmuls,
 matmuls (with their bias and ReLU) become VNNI packing plus blocked AMX tile kernels;
 the rest of the model, and matmuls AMX does not take (f32 unless precision is bf16,
-batched, requantizing), stay linalg and become ordinary compiled loops. With `emulate`,
+batched), stay linalg and become ordinary compiled loops. With `emulate`,
 the AMX tile ops are rewritten into scalar code of the same meaning (CPUs without AMX)."""
 
 from tessera.hardware import AmxConfig
@@ -20,7 +20,9 @@ def pipeline(context: ir.Context, hw: AmxConfig, emulate: bool = False) -> Pipel
     pm = Pipeline(context)
     pm.add(conv_to_matmul_pass)
     pm.add(linalg_to_systolic)
-    pm.add(systolic_fuse_epilogue)
+    # The AMX kernel applies bias and ReLU but not int8 requantization: left unfused,
+    # the requantize runs after the kernel and int8 matmuls stay on AMX.
+    pm.add(systolic_fuse_epilogue, requantize=False)
     pm.add(systolic_to_amx, m_block=hw.m_block, n_block=hw.n_block, k_block=hw.k_block,
            f32_as_bf16=hw.precision == "bf16")
     pm.add(systolic_to_linalg)

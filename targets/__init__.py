@@ -18,15 +18,18 @@ TARGETS = {
     "cpu-amx": "cpu_amx",
     "npu-sim": "npu_sim",
     "riscv": "riscv",
-    "gpu-cuda": "gpu_cuda",
-    "gpu-rocm": "gpu_rocm",
-    "gpu-vulkan": "gpu_vulkan",
+    "gpu-cuda": "gpu:cuda",  # one module for the three GPU apis: gpu.target(api)
+    "gpu-rocm": "gpu:rocm",
+    "gpu-vulkan": "gpu:vulkan",
 }
 
 
 def get_target(name: str):
-    """The target module called `name`; an unknown name lists the known ones."""
+    """The target called `name` (a module, or for `module:variant` the module's
+    `target(variant)`); an unknown name lists the known ones."""
     if name not in TARGETS:
         raise TesseraError(f"unknown target '{name}'{suggest(name, TARGETS)} "
                            f"(targets: {', '.join(TARGETS)})")
-    return importlib.import_module(f"tessera.targets.{TARGETS[name]}")
+    module_name, _, variant = TARGETS[name].partition(":")
+    module = importlib.import_module(f"tessera.targets.{module_name}")
+    return module.target(variant) if variant else module

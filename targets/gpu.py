@@ -201,18 +201,9 @@ def _cannot_run(name: str, report: GpuReport):
 
 
 def _runner(vmfb: bytes, api: str, func_name: str):
-    import iree.runtime as ireert
+    from tessera.targets.iree_cpu import runner
 
-    bound = ireert.load_vm_flatbuffer(vmfb, driver=HAL_DEVICE[api])
-    function = bound[func_name]
-
-    def run(arrays):
-        results = function(*arrays)
-        if isinstance(results, (tuple, list)):
-            return tuple(r.to_host() for r in results)
-        return (results.to_host(),)
-
-    return run
+    return runner(vmfb, func_name, HAL_DEVICE[api])
 
 
 def main(argv=None) -> int:
@@ -244,6 +235,35 @@ def main(argv=None) -> int:
     else:
         print(report.dispatch_configurations())
     return 0
+
+
+@dataclass(frozen=True)
+class GpuTarget:
+    """The target interface (NAME, available, can_run, pipeline, compile) of one api:
+    what `tessera.targets.get_target("gpu-cuda")` returns."""
+
+    api: str
+
+    @property
+    def NAME(self) -> str:  # noqa: N802 (the attribute every target module has)
+        return f"gpu-{self.api}"
+
+    def available(self) -> tuple[bool, str]:
+        return available()
+
+    def can_run(self) -> tuple[bool, str]:
+        return can_run(self.api)
+
+    def pipeline(self, context: ir.Context, hw=None):
+        return pipeline(self.api, context, hw)
+
+    def compile(self, module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
+        return compile(self.api, module, hw, func_name=func_name)
+
+
+def target(api: str) -> GpuTarget:
+    """The gpu-`api` target (api: cuda, rocm or vulkan)."""
+    return GpuTarget(api)
 
 
 if __name__ == "__main__":

@@ -57,14 +57,16 @@ def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executabl
     start = time.perf_counter()
     vmfb = build(str(module))
     backend_s = time.perf_counter() - start
-    return Executable(NAME, _runner(vmfb, func_name), signature,
+    return Executable(NAME, runner(vmfb, func_name), signature,
                       {"passes_s": passes_s, "backend_s": backend_s})
 
 
-def _runner(vmfb: bytes, func_name: str):
+def runner(vmfb: bytes, func_name: str, driver: str = "local-task"):
+    """A function running `func_name` of an IREE vmfb on `driver` (arrays in, a tuple
+    of arrays out); the GPU targets use it with their drivers."""
     import iree.runtime as ireert
 
-    bound = ireert.load_vm_flatbuffer(vmfb, driver="local-task")
+    bound = ireert.load_vm_flatbuffer(vmfb, driver=driver)
     function = bound[func_name]
 
     def run(arrays):

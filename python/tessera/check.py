@@ -100,7 +100,7 @@ def evaluate(module: ir.Module, arrays, func_name: str = "main") -> tuple[np.nda
     if _has_buffer_functions(module):
         lowered, outputs = lowered_copy(module, func_name)
         return HostProgram(lowered, outputs, {}).run(arrays)
-    return iree_cpu._runner(iree_cpu.build(str(module)), func_name)(arrays)
+    return iree_cpu.runner(iree_cpu.build(str(module)), func_name)(arrays)
 
 
 def _try_evaluate(module, arrays, func_name):

@@ -147,17 +147,22 @@ RISCV_PRESETS = {
 }
 
 
-def riscv_preset(spec) -> RiscvConfig:
-    """A RiscvConfig from a preset name or a RiscvConfig (default rvv-256)."""
-    if isinstance(spec, RiscvConfig):
+def _preset(kind: str, spec, presets: dict, cls: type, default: str):
+    """`spec` if it is a `cls`, else the preset it names (None: `default`) renamed to it."""
+    if isinstance(spec, cls):
         return spec
-    spec = spec or "rvv-256"
-    if spec not in RISCV_PRESETS:
+    spec = spec or default
+    if spec not in presets:
         from tessera.passes.registry import suggest
 
-        raise TesseraError(f"unknown riscv preset '{spec}'{suggest(spec, RISCV_PRESETS)}; "
-                           f"known presets: {', '.join(RISCV_PRESETS)}")
-    return replace(RISCV_PRESETS[spec], name=spec)
+        raise TesseraError(f"unknown {kind} preset '{spec}'{suggest(spec, presets)}; "
+                           f"known presets: {', '.join(presets)}")
+    return replace(presets[spec], name=spec)
+
+
+def riscv_preset(spec) -> RiscvConfig:
+    """A RiscvConfig from a preset name or a RiscvConfig (default rvv-256)."""
+    return _preset("riscv", spec, RISCV_PRESETS, RiscvConfig, "rvv-256")
 
 
 GPU_APIS = ("cuda", "rocm", "vulkan")  # IREE HAL devices: cuda, hip, vulkan
@@ -296,12 +301,4 @@ AMX_PRESETS = {
 
 def amx_preset(spec) -> AmxConfig:
     """An AmxConfig from a preset name or an AmxConfig (default "amx")."""
-    if isinstance(spec, AmxConfig):
-        return spec
-    spec = spec or "amx"
-    if spec not in AMX_PRESETS:
-        from tessera.passes.registry import suggest
-
-        raise TesseraError(f"unknown amx preset '{spec}'{suggest(spec, AMX_PRESETS)}; "
-                           f"known presets: {', '.join(AMX_PRESETS)}")
-    return replace(AMX_PRESETS[spec], name=spec)
+    return _preset("amx", spec, AMX_PRESETS, AmxConfig, "amx")

@@ -52,6 +52,35 @@ def test_model_matches_pytorch(name, target):
         check_where_the_ops_go(name, executable.report)
 
 
+# bf16 keeps 8 significant bits: rounding both operands of every product costs up to
+# 2**-8 of it; summed over K and through two or three layers the output is off by a few
+# bf16 units of roundoff (2**-9) relative to its norm: 1e-2 bounds that (measured here:
+# 6e-4 .. 3.1e-3).
+BF16_NORM_RTOL = 1e-2
+
+
+@pytest.mark.parametrize("name", models.MODELS)
+def test_model_on_emulated_amx(name):
+    # cpu-amx with its AMX tile ops emulated (this CPU has none); with the explicit
+    # amx-bf16 preset every f32 matmul runs on the (emulated) tiles in bf16.
+    from tessera.context import make_context
+    from tessera.mlir import ir
+    from tessera.targets import cpu_amx
+
+    model, inputs = models.example(name)
+    context = make_context()
+    with context, ir.Location.unknown():
+        executable = cpu_amx.emulate(tessera.import_torch(model, *inputs, context=context),
+                                     "amx-bf16")
+    assert executable.report.kernels, "no matmul reached the AMX kernels"
+    got, want = executable(*inputs), eager(model, inputs)
+    if name == "int8mlp":
+        assert_matches(name, got, want)
+    else:
+        error = np.linalg.norm(got.astype(np.float64) - want) / np.linalg.norm(want)
+        assert error < BF16_NORM_RTOL
+
+
 def test_int8_model_exercises_rounding_and_saturation():
     # Without ties and clamped values the exact comparison would prove less.
     model, (x,) = models.example("int8mlp")
