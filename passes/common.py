@@ -18,6 +18,14 @@ def is_zero_fill(value) -> bool:
         (isinstance(attr, ir.IntegerAttr) and attr.value == 0)
 
 
+def spatial_pair(op, name: str) -> tuple[int, int]:
+    """A 2-d convolution's or pooling's `strides` / `dilations` (1, 1 when absent)."""
+    if name not in op.attributes:
+        return 1, 1
+    values = [int(v) for v in ir.DenseIntElementsAttr(op.attributes[name])]
+    return values[0], values[1]
+
+
 def memref_of(t) -> ir.MemRefType:
     """The identity-layout memref type with the shape and element type of `t`."""
     shaped = ir.ShapedType(t)

@@ -28,19 +28,12 @@ from dataclasses import dataclass
 from tessera.mlir import ir, linalg, rewrite, tensor
 
 from tessera.dialects.common import is_static, shape_of
-from tessera.passes.common import NO_MATCH, is_zero_fill
+from tessera.passes.common import NO_MATCH, is_zero_fill, spatial_pair
 
 
 @dataclass(frozen=True)
 class ConvToMatmulOptions:
     """This pass has no options."""
-
-
-def _pair(op, name: str) -> tuple[int, int]:
-    if name not in op.attributes:
-        return 1, 1
-    values = [int(v) for v in ir.DenseIntElementsAttr(op.attributes[name])]
-    return values[0], values[1]
 
 
 def _affine_map(text: str):
@@ -91,7 +84,7 @@ def conv_to_matmul(op, rewriter):
     if not all(isinstance(v.type, ir.RankedTensorType) and is_static(v.type)
                for v in (image, weights, init)):
         return NO_MATCH
-    (sh, sw), (dh, dw) = _pair(op, "strides"), _pair(op, "dilations")
+    (sh, sw), (dh, dw) = spatial_pair(op, "strides"), spatial_pair(op, "dilations")
     if nchw:
         n, c, _, _ = shape_of(image.type)
         f, _, kh, kw = shape_of(weights.type)
@@ -187,7 +180,7 @@ def grouped_conv_to_batch_matmul(op, rewriter):
     if not all(isinstance(v.type, ir.RankedTensorType) and is_static(v.type)
                for v in (image, weights, init)):
         return NO_MATCH
-    (sh, sw), (dh, dw) = _pair(op, "strides"), _pair(op, "dilations")
+    (sh, sw), (dh, dw) = spatial_pair(op, "strides"), spatial_pair(op, "dilations")
     out_shape = shape_of(init.type)
     channels_first = isinstance(op, (linalg.DepthwiseConv2DNchwChwOp, linalg.Conv2DNgchwGfchwOp))
     n = out_shape[0]

@@ -12,7 +12,7 @@ lets the iree-cpu reference path compile every shape.
 from dataclasses import dataclass
 
 from tessera.mlir import ir, linalg, tensor
-from tessera.passes.common import NO_MATCH
+from tessera.passes.common import NO_MATCH, spatial_pair
 
 # op class -> (input spatial dims, kernel spatial dims, output spatial dims)
 _SPATIAL = {
@@ -36,13 +36,6 @@ class ConvTrimInputOptions:
     """This pass has no options."""
 
 
-def _pair(op, name: str) -> tuple[int, int]:
-    if name not in op.attributes:
-        return 1, 1
-    values = [int(v) for v in ir.DenseIntElementsAttr(op.attributes[name])]
-    return values[0], values[1]
-
-
 def trim_input(op, rewriter):
     """Slice the input of `op` to the extent its windows read, when it is larger."""
     image_dims, kernel_dims, out_dims = _SPATIAL[type(op)]
@@ -54,7 +47,7 @@ def trim_input(op, rewriter):
     image_t, kernel_t, out_t = types
     sizes = list(image_t.shape)
     for i, (d_in, d_k, d_out) in enumerate(zip(image_dims, kernel_dims, out_dims)):
-        stride, dilation = _pair(op, "strides")[i], _pair(op, "dilations")[i]
+        stride, dilation = spatial_pair(op, "strides")[i], spatial_pair(op, "dilations")[i]
         read = (out_t.shape[d_out] - 1) * stride + (kernel_t.shape[d_k] - 1) * dilation + 1
         sizes[d_in] = min(sizes[d_in], read)
     if sizes == list(image_t.shape):

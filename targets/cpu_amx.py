@@ -161,21 +161,9 @@ def _machine(cpu: str, features: str):
 
 
 def _optimized(llvm_ir: str, machine):
-    import llvmlite.binding as llvm
+    from tessera.targets.riscv.toolchain import optimized_module
 
-    from tessera.targets.riscv.toolchain import legacy_llvm_ir
-
-    try:
-        module = llvm.parse_assembly(legacy_llvm_ir(llvm_ir))
-    except RuntimeError as e:
-        raise TesseraError(f"LLVM 22 (llvmlite) cannot read the kernels' LLVM IR: "
-                           f"{str(e)[:400]}") from None
-    module.triple = TRIPLE
-    module.data_layout = str(machine.target_data)
-    module.verify()
-    builder = llvm.create_pass_builder(machine, llvm.PipelineTuningOptions(speed_level=3))
-    builder.getModulePassManager().run(module, builder)
-    return module
+    return optimized_module(llvm_ir, machine, TRIPLE, "the kernels'")
 
 
 def assembly(llvm_ir: str, cpu: str = "sapphirerapids", features: str = AMX_FEATURES) -> str:

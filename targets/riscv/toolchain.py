@@ -96,22 +96,18 @@ def legacy_llvm_ir(text: str) -> str:
                      for line in text.split("\n"))
 
 
-def emit_object(llvm_ir: str, vlen: int, vectorize: bool = True) -> bytes:
-    """RISC-V object code for an LLVM IR module, after LLVM's -O3 pipeline (its loop and
-    SLP vectorizers on when `vectorize`, so elementwise loops use RVV too)."""
+def optimized_module(llvm_ir: str, machine, triple: str, what: str = "the model's",
+                     vectorize: bool = True):
+    """The llvmlite module of `llvm_ir` for `machine`, verified and put through LLVM's
+    -O3 pipeline (loop and SLP vectorizers on when `vectorize`)."""
     import llvmlite.binding as llvm
 
-    llvm.initialize_all_targets()
-    llvm.initialize_all_asmprinters()
     try:
         module = llvm.parse_assembly(legacy_llvm_ir(llvm_ir))
     except RuntimeError as e:
-        raise TesseraError(f"LLVM 22 (llvmlite) cannot read the model's LLVM IR: "
+        raise TesseraError(f"LLVM 22 (llvmlite) cannot read {what} LLVM IR: "
                            f"{str(e)[:400]}") from None
-    module.triple = TRIPLE
-    features = f"+m,+a,+f,+d,+c,+v,+zvl{vlen}b"
-    machine = llvm.Target.from_triple(TRIPLE).create_target_machine(
-        cpu="generic-rv64", features=features, opt=3, reloc="static", abiname="lp64d")
+    module.triple = triple
     module.data_layout = str(machine.target_data)
     module.verify()
     tuning = llvm.PipelineTuningOptions(speed_level=3)
@@ -119,7 +115,20 @@ def emit_object(llvm_ir: str, vlen: int, vectorize: bool = True) -> bytes:
     tuning.slp_vectorization = vectorize
     builder = llvm.create_pass_builder(machine, tuning)
     builder.getModulePassManager().run(module, builder)
-    return machine.emit_object(module)
+    return module
+
+
+def emit_object(llvm_ir: str, vlen: int, vectorize: bool = True) -> bytes:
+    """RISC-V object code for an LLVM IR module, after LLVM's -O3 pipeline (its loop and
+    SLP vectorizers on when `vectorize`, so elementwise loops use RVV too)."""
+    import llvmlite.binding as llvm
+
+    llvm.initialize_all_targets()
+    llvm.initialize_all_asmprinters()
+    features = f"+m,+a,+f,+d,+c,+v,+zvl{vlen}b"
+    machine = llvm.Target.from_triple(TRIPLE).create_target_machine(
+        cpu="generic-rv64", features=features, opt=3, reloc="static", abiname="lp64d")
+    return machine.emit_object(optimized_module(llvm_ir, machine, TRIPLE, vectorize=vectorize))
 
 
 def _ctype(spec: TensorSpec) -> str:
