@@ -195,3 +195,20 @@ def test_dynamic_batch_is_rejected_with_what_to_do(target):
 def test_unknown_example_names_the_known_ones():
     with pytest.raises(KeyError, match="known: mlp, cnn, resnet, mobilenet, encoder, gru, int8mlp"):
         models.example("resnet50")
+
+
+class _GeluMLP(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = torch.nn.Linear(16, 32), torch.nn.Linear(32, 8)
+
+    def forward(self, x):
+        return self.fc2(torch.nn.functional.gelu(self.fc1(x)))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_gelu_runs_as_host_code_between_matmuls(target):
+    # GELU (erf) is not a matmul: it stays host / vectorized code on every target.
+    torch.manual_seed(0)
+    model, x = _GeluMLP().eval(), torch.randn(4, 16)
+    assert_matches("gelu", tessera.compile(model, (x,), target=target)(x), eager(model, (x,)))
