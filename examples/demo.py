@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import models  # noqa: E402
 
-from tessera.matrix import format_rows, run_cell  # noqa: E402
+from tessera.matrix import format_rows, reference_outputs, run_cell  # noqa: E402
 from tessera.targets import TARGETS  # noqa: E402
 
 
@@ -26,8 +26,10 @@ def main() -> int:
     rows = []
     for name in models.MODELS:
         model, inputs = models.example(name)
+        reference = reference_outputs(model, inputs)
         for target in TARGETS:
-            cell = run_cell(model, inputs, target, name=name, with_measurement=True)
+            cell = run_cell(model, inputs, target, name=name, reference=reference,
+                            with_measurement=True)
             rows.append((name, cell))
             print(format_rows([(name, cell)]).splitlines()[-1], flush=True)
     print()

@@ -106,10 +106,11 @@ def main(argv: list[str]) -> int:
 
 
 def _all_targets(model, inputs, name: str, label: str) -> int:
-    from tessera.matrix import format_rows, run_cell
+    from tessera.matrix import format_rows, reference_outputs, run_cell
     from tessera.targets import TARGETS
 
-    cells = [run_cell(model, inputs, target, name=name, with_measurement=True)
-             for target in TARGETS]
+    reference = reference_outputs(model, inputs)  # once: for MLIR text it is an IREE run
+    cells = [run_cell(model, inputs, target, name=name, reference=reference,
+                      with_measurement=True) for target in TARGETS]
     print(format_rows([(label, c) for c in cells]))
     return 1 if any(c.status in ("mismatch", "error") for c in cells) else 0

@@ -73,8 +73,10 @@ def _can_run(backend) -> tuple[bool, str]:
 
 def run_cell(model, example_inputs, target: str, hw=None, *, reference=None, tolerance=None,
              runs: int = 5, name: str = "model", with_measurement: bool = False) -> Cell:
-    """Compile `model` for `target`, run it `runs` times and compare with `reference`
-    (computed when None). User-level failures become an "error" cell, not an exception."""
+    """Compile `model` for `target`, run it `runs` times and compare with `reference`,
+    the (outputs, input arrays) of `reference_outputs` (computed when None; pass it when
+    running several targets). User-level failures become an "error" cell, not an
+    exception."""
     import tessera
     from tessera.check import Tolerance
     from tessera.targets import get_target
@@ -84,10 +86,7 @@ def run_cell(model, example_inputs, target: str, hw=None, *, reference=None, tol
     ok, why = backend.available()
     if not ok:
         return Cell(target, "unavailable", note=why)
-    if reference is None:
-        reference, arrays = reference_outputs(model, example_inputs)
-    else:
-        _, arrays = reference, None
+    expected, arrays = reference or reference_outputs(model, example_inputs)
     try:
         executable = tessera.compile(model, example_inputs, target=target, hw=hw,
                                      source_name=name)
@@ -97,8 +96,6 @@ def run_cell(model, example_inputs, target: str, hw=None, *, reference=None, tol
     ok, why = _can_run(backend)
     if not ok:
         return Cell(target, "compile-only", compile_s, note=why)
-    if arrays is None:
-        arrays = _arrays_for(model, example_inputs, executable)
     try:
         times = []
         for _ in range(max(runs, 1)):
@@ -108,19 +105,9 @@ def run_cell(model, example_inputs, target: str, hw=None, *, reference=None, tol
         extra = measured(target, executable, arrays) if with_measurement else ""
     except TesseraError as e:
         return Cell(target, "error", compile_s, note=f"run: {str(e).splitlines()[0]}")
-    matches, error = tolerance.compare(got, reference)
+    matches, error = tolerance.compare(got, expected)
     return Cell(target, "ok" if matches else "mismatch", compile_s, statistics.median(times),
                 error, extra)
-
-
-def _arrays_for(model, example_inputs, executable):
-    """The arrays the reference was computed on (MLIR text: seeded random inputs)."""
-    from tessera.executable import to_numpy
-    from tessera.tools.common import random_inputs
-
-    if isinstance(model, str):
-        return random_inputs(executable.signature)
-    return [to_numpy(x) for x in example_inputs]
 
 
 def format_rows(rows: list[tuple[str, Cell]]) -> str:
