@@ -17,6 +17,30 @@ ELEMENT_COMBOS = (("bf16", "f32"), ("i8", "i32"), ("f16", "f32"), ("f32", "f32")
 COMBOS_TEXT = ", ".join(f"{a}·{a}→{c}" for a, c in ELEMENT_COMBOS)
 
 
+def _signed_int(t: ir.Type, width: int) -> bool:
+    return isinstance(t, ir.IntegerType) and t.width == width and not t.is_unsigned
+
+
+# Each combination, tested on the types themselves (never on their printed names).
+_COMBO_TESTS = {
+    ("bf16", "f32"): lambda a, c: isinstance(a, ir.BF16Type) and isinstance(c, ir.F32Type),
+    ("i8", "i32"): lambda a, c: _signed_int(a, 8) and _signed_int(c, 32),
+    ("f16", "f32"): lambda a, c: isinstance(a, ir.F16Type) and isinstance(c, ir.F32Type),
+    ("f32", "f32"): lambda a, c: isinstance(a, ir.F32Type) and isinstance(c, ir.F32Type),
+}
+
+
+def element_combo(operand: ir.Type, acc: ir.Type) -> tuple[str, str] | None:
+    """The supported (operand, accumulator) combination these element types make, named
+    as in ELEMENT_COMBOS, or None."""
+    return next((combo for combo, test in _COMBO_TESTS.items() if test(operand, acc)), None)
+
+
+def element(t: ir.Type) -> ir.Type:
+    """The element type of shaped type `t`."""
+    return ir.ShapedType(t).element_type
+
+
 def _attr_is(value, kind) -> bool:
     # `true`/`false` come back as BoolAttr, which these bindings do not derive from IntegerAttr.
     return isinstance(value, kind) or (kind is ir.IntegerAttr and isinstance(value, ir.BoolAttr))
@@ -46,23 +70,54 @@ def _conforms(op) -> bool:
     return True
 
 
+_TAKES = {irdl.Variadicity.single: "exactly 1", irdl.Variadicity.optional: "0 or 1",
+          irdl.Variadicity.variadic: "any number of"}
+
+
+def _segment_error(op) -> str | None:
+    """What is wrong with `op`'s operandSegmentSizes (IRDL does not check it), or None."""
+    segments = type(op)._ODS_OPERAND_SEGMENTS
+    if not segments:
+        return None
+    groups = [f for f in type(op)._fields if isinstance(f, ext.OperandDef)]
+    expected = ", ".join("0 or 1" if s == 0 else str(s) for s in segments)
+    if "operandSegmentSizes" not in op.attributes:
+        # IRDL infers the split when it can, but the op's accessors need it written.
+        return f"needs operandSegmentSizes = array<i32: {expected}> (one entry per operand group)"
+    attr = op.attributes["operandSegmentSizes"]
+    if not isinstance(attr, ir.DenseI32ArrayAttr):
+        return f"operandSegmentSizes must be array<i32: {expected}>, got {attr}"
+    sizes = list(attr)
+    if len(sizes) != len(groups):
+        names = ", ".join(f.name for f in groups)
+        return (f"operandSegmentSizes has {len(sizes)} entries but the op has {len(groups)} "
+                f"operand groups ({names})")
+    for size, group in zip(sizes, groups):
+        allowed = {irdl.Variadicity.single: size == 1, irdl.Variadicity.optional: size in (0, 1),
+                   irdl.Variadicity.variadic: size >= 0}[group.variadicity]
+        if not allowed:
+            return (f"operandSegmentSizes gives operand '{group.name}' {size} values; it "
+                    f"takes {_TAKES[group.variadicity]}")
+    if sum(sizes) != len(op.operands):
+        return (f"operandSegmentSizes adds up to {sum(sizes)} operands but the op has "
+                f"{len(op.operands)}")
+    return None
+
+
 def verifier(check):
     """Turn `check(op) -> str | None` into an ext `verify_invariants` method.
 
-    A returned message becomes `'<op name>' op <message>` at the op's location.
+    A returned message becomes `'<op name>' op <message>` at the op's location. Before
+    the semantic check, what IRDL leaves unchecked is checked here: the operand segment
+    sizes (the accessors the check reads fields through depend on them). A field missing
+    or of the wrong kind is IRDL's to report; the semantic check is then skipped.
     """
 
     @functools.wraps(check)
     def verify_invariants(op) -> bool:
-        segments = type(op)._ODS_OPERAND_SEGMENTS
-        if segments and "operandSegmentSizes" not in op.attributes:
-            # IRDL infers the split when it can, but the op's accessors need it written.
-            sizes = ", ".join("0 or 1" if s == 0 else str(s) for s in segments)
-            message = f"needs operandSegmentSizes = array<i32: {sizes}> (one entry per operand group)"
-        elif not _conforms(op):
-            return True  # IRDL reports the structural error itself
-        else:
-            message = None
+        message = _segment_error(op)
+        if message is None and not _conforms(op):
+            return True  # IRDL reports the missing or mistyped field itself
         try:
             message = message or check(op)
         except Exception as exc:  # a verifier bug must still surface as a located error
@@ -94,14 +149,26 @@ def is_static(t: ir.Type) -> bool:
     return ir.ShapedType(t).has_static_shape
 
 
-def memory_space(t: ir.Type) -> str | None:
-    """The printed memory space of a memref type, None for the default (global) space."""
-    space = ir.MemRefType(t).memory_space
-    return None if space is None else str(space)
+def memory_space(t: ir.Type) -> ir.Attribute | None:
+    """The memory space attribute of a memref type, None for the default (global) space."""
+    return ir.MemRefType(t).memory_space
 
 
 def int_value(attr) -> int:
     return ir.IntegerAttr(attr).value
+
+
+def typed(attr) -> ir.Attribute:
+    """`attr` as its concrete class (dialect attribute parameters come back as plain
+    `ir.Attribute`)."""
+    return attr.maybe_downcast() if type(attr) is ir.Attribute else attr
+
+
+def is_i64(attr) -> bool:
+    """Whether `attr` is an integer attribute of type i64 (signless)."""
+    attr = typed(attr)
+    return isinstance(attr, ir.IntegerAttr) and not isinstance(attr, ir.BoolAttr) and \
+        isinstance(attr.type, ir.IntegerType) and attr.type.width == 64
 
 
 def is_bool(attr) -> bool:

@@ -12,12 +12,15 @@ Ops are defined with MLIR's Python `ext` API (IRDL underneath), so they print in
 generic form: `"systolic.matmul"(%a, %b, %c) {...} : (...) -> ...`.
 """
 
+from dataclasses import dataclass
 
-from tessera.hardware import DATAFLOWS
+from tessera.errors import LocatedError
+from tessera.hardware import DATAFLOWS, MAX_ARRAY_DIM
 from tessera.mlir import Operand, Pure, Result, ext, ir
 
 from tessera.dialects.common import (COMBOS_TEXT, ELEMENT_COMBOS, dims, elem, int_value,
-                                     is_bool, is_static, memory_space, shape_of, verifier)
+                                     is_bool, is_i64, is_static, memory_space, shape_of,
+                                     typed, verifier)
 
 EPILOGUE_KEYS = ("relu", "scale")
 
@@ -59,9 +62,14 @@ def array_params(attr) -> tuple[int, int, str]:
 
 
 def _check_array(attr) -> str | None:
+    for name in ("rows", "cols"):
+        if not is_i64(getattr(attr, name)):
+            return f"array {name} must be an i64 integer, got {getattr(attr, name)}"
     rows, cols, dataflow = array_params(attr)
     if rows <= 0 or cols <= 0:
         return f"array must have positive rows and cols, got {rows}x{cols}"
+    if rows > MAX_ARRAY_DIM or cols > MAX_ARRAY_DIM:
+        return f"array is {rows}x{cols}; tessera models arrays of at most {MAX_ARRAY_DIM}x{MAX_ARRAY_DIM}"
     if dataflow not in DATAFLOWS:
         return f"array dataflow must be one of {', '.join(DATAFLOWS)}, got '{dataflow}'"
     return None
@@ -179,19 +187,23 @@ class MatmulOp(Systolic.Operation, name="matmul", traits=[Pure]):
 # --- ISA level -------------------------------------------------------------------------
 
 
-def _in_space(t, space: str | None) -> bool:
-    return memory_space(t) == space
+def _in_space(t, space) -> bool:
+    """Whether memref type `t` lives in `space`: an attribute class (SpadAttr, AccAttr),
+    a tuple of them, or None for global memory."""
+    attr = memory_space(t)
+    return attr is None if space is None else isinstance(attr, space)
 
 
 def _space_name(t) -> str:
-    return memory_space(t) or "global memory"
+    attr = memory_space(t)
+    return "global memory" if attr is None else str(attr)
 
 
 def _verify_move_in(op) -> str | None:
     src, dst = op.src.type, op.dst.type
     if not _in_space(src, None):
         return f"source must be in global memory, got {_space_name(src)}"
-    if memory_space(dst) not in (SPAD, ACC):
+    if not _in_space(dst, (SpadAttr, AccAttr)):
         return f"destination must be in {SPAD} or {ACC}, got {_space_name(dst)}"
     if msg := _check_block_copy(src, dst, "source", "destination"):
         return msg
@@ -236,7 +248,7 @@ def _verify_preload(op) -> str | None:
     if msg := _check_array(op.array):
         return msg
     t = op.stationary.type
-    if memory_space(t) not in (SPAD, ACC):
+    if not _in_space(t, (SpadAttr, AccAttr)):
         return f"stationary block must be in {SPAD} or {ACC}, got {_space_name(t)}"
     rows, cols, dataflow = array_params(op.array)
     shape = shape_of(t)
@@ -283,9 +295,9 @@ def _verify_compute(op) -> str | None:
     if not is_bool(op.accumulate):
         return f"accumulate must be a boolean, got {op.accumulate}"
     a, b, c = op.lhs.type, op.rhs.type, op.out.type
-    for name, t, space in (("lhs", a, SPAD), ("rhs", b, SPAD), ("out", c, ACC)):
-        if memory_space(t) != space:
-            return f"{name} must be in {space}, got {_space_name(t)}"
+    for name, t, space in (("lhs", a, SpadAttr), ("rhs", b, SpadAttr), ("out", c, AccAttr)):
+        if not _in_space(t, space):
+            return f"{name} must be in #{space.attr_name}, got {_space_name(t)}"
         if len(shape_of(t)) != 2:
             return f"{name} must be a 2-d block, got {dims(t)}"
     (m, k), (k2, n), (m2, n2) = shape_of(a), shape_of(b), shape_of(c)
@@ -327,7 +339,7 @@ class ComputeOp(Systolic.Operation, name="compute"):
 
 def _verify_move_out(op) -> str | None:
     src, dst = op.src.type, op.dst.type
-    if memory_space(src) != ACC:
+    if not _in_space(src, AccAttr):
         return f"source must be in {ACC}, got {_space_name(src)}"
     if not _in_space(dst, None):
         return f"destination must be in global memory, got {_space_name(dst)}"
@@ -361,3 +373,180 @@ class MoveOutOp(Systolic.Operation, name="move_out"):
 
 class FenceOp(Systolic.Operation, name="fence"):
     """Wait until every move and compute issued before it has finished."""
+
+
+# --- what passes hand on: kernel metadata ------------------------------------------------
+#
+# A pass that outlines a matmul into a kernel function says what it made with attributes
+# of this dialect, read back through the typed accessors below (`Kernel.of`,
+# `Memory.of`, `is_parallel`): a missing or malformed one is a located error, never a
+# KeyError deep in a consumer.
+
+KERNEL = "systolic.kernel"  # on a func.func: #systolic.kernel<...>
+MEMORY = "systolic.memory"  # on an ISA kernel: #systolic.memory<...>
+PARALLEL = "systolic.parallel"  # on an scf.for of a kernel: #systolic.parallel
+KINDS = ("isa", "vector", "amx")
+ROLES = ("lhs", "rhs", "acc", "bias", "out")
+
+
+class KernelAttr(Systolic.Attribute, name="kernel"):
+    """`#systolic.kernel<"isa", ["lhs", "rhs", "out"], [batch, m, n, k], [bm, bn, bk]>` on
+    a function outlined from a `systolic.matmul`: its kind ("isa": NPU ISA ops, run by the
+    simulator; "vector": a vector-unit microkernel; "amx": an AMX tile kernel), the role of
+    each argument, the matmul it computes (after any padding) and its blocking: one step
+    of the kernel handles an bm x bn block of the result and bk reduction elements."""
+
+    kind: ir.StringAttr
+    roles: ir.ArrayAttr
+    gemm: ir.ArrayAttr
+    block: ir.ArrayAttr
+
+
+class MemoryAttr(Systolic.Attribute, name="memory"):
+    """`#systolic.memory<spad_bytes, acc_bytes, dram_bytes_per_cycle, dma_latency>` (i64)
+    on an ISA kernel: the memories it was cut for and the DRAM channel it is timed with."""
+
+    spad_bytes: ir.IntegerAttr
+    acc_bytes: ir.IntegerAttr
+    dram_bytes_per_cycle: ir.IntegerAttr
+    dma_latency: ir.IntegerAttr
+
+
+class ParallelAttr(Systolic.Attribute, name="parallel"):
+    """On an `scf.for` of a kernel: its iterations write disjoint parts of the result,
+    so they may run on different units (tessera-tile-distribute)."""
+
+
+def _i64(value: int) -> ir.IntegerAttr:
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), value)
+
+
+def _ints(attr, what: str, count: int, low: int, location) -> tuple[int, ...]:
+    values = [typed(v) for v in ir.ArrayAttr(attr)]
+    ints = [v for v in values if is_i64(v)]
+    if len(values) != count or len(ints) != count:
+        raise LocatedError(f"{what} must be {count} i64 integers, got {attr}", location)
+    out = tuple(v.value for v in ints)
+    if any(v < low for v in out):
+        raise LocatedError(f"{what} must be integers of at least {low}, got {attr}", location)
+    return out
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """The typed view of `#systolic.kernel<...>` (see KernelAttr)."""
+
+    kind: str
+    roles: tuple[str, ...]
+    batch: int
+    m: int
+    n: int
+    k: int
+    block: tuple[int, int, int]
+
+    @staticmethod
+    def of(function) -> "Kernel | None":
+        """The kernel `function` (a func.func) is, None when it is no kernel; a malformed
+        attribute is a LocatedError at the function."""
+        if KERNEL not in function.attributes:
+            return None
+        attr, location = function.attributes[KERNEL], function.location
+        name = f"'{KERNEL}' of @{function.sym_name.value}"
+        if not isinstance(attr, KernelAttr):
+            raise LocatedError(f"{name} must be a #systolic.kernel<...> attribute, got {attr}",
+                               location)
+        kind = ir.StringAttr(attr.kind).value
+        if kind not in KINDS:
+            raise LocatedError(f"{name}: kind must be one of {', '.join(KINDS)}, got '{kind}'",
+                               location)
+        roles = tuple(r.value if isinstance(r, ir.StringAttr) else str(r)
+                      for r in map(typed, ir.ArrayAttr(attr.roles)))
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown or len(set(roles)) != len(roles):
+            raise LocatedError(f"{name}: roles must be distinct names among "
+                               f"{', '.join(ROLES)}, got {attr.roles}", location)
+        if not {"lhs", "rhs", "out"} <= set(roles):
+            raise LocatedError(f"{name}: roles must include lhs, rhs and out, got {attr.roles}",
+                               location)
+        arguments = len(function.type.inputs)
+        if len(roles) != arguments:
+            raise LocatedError(f"{name} gives {len(roles)} roles but the function takes "
+                               f"{arguments} arguments", location)
+        batch, m, n, k = _ints(attr.gemm, f"{name}: gemm [batch, m, n, k]", 4, 1, location)
+        block = _ints(attr.block, f"{name}: block [bm, bn, bk]", 3, 1, location)
+        return Kernel(kind, roles, batch, m, n, k, block)
+
+    def attr(self) -> KernelAttr:
+        """This kernel as `#systolic.kernel<...>` (in the current context)."""
+        return KernelAttr.get(ir.StringAttr.get(self.kind),
+                              ir.ArrayAttr.get([ir.StringAttr.get(r) for r in self.roles]),
+                              ir.ArrayAttr.get([_i64(v) for v in (self.batch, self.m, self.n,
+                                                                  self.k)]),
+                              ir.ArrayAttr.get([_i64(v) for v in self.block]))
+
+
+def kernel_functions(module, kind: str | None = None) -> list:
+    """(func.func, Kernel) of every kernel in `module` (of `kind`, when given), in order."""
+    from tessera.mlir import func
+
+    found = []
+    for op in module.operation.regions[0].blocks[0].operations:
+        if isinstance(op, func.FuncOp):
+            kernel = Kernel.of(op)
+            if kernel is not None and kind in (None, kernel.kind):
+                found.append((op, kernel))
+    return found
+
+
+@dataclass(frozen=True)
+class Memory:
+    """The typed view of `#systolic.memory<...>` (see MemoryAttr)."""
+
+    spad_bytes: int
+    acc_bytes: int
+    dram_bytes_per_cycle: int
+    dma_latency: int
+
+    @staticmethod
+    def of(function) -> "Memory":
+        """The memory of ISA kernel `function`; missing or malformed is a LocatedError."""
+        name = f"'{MEMORY}' of @{function.sym_name.value}"
+        if MEMORY not in function.attributes:
+            raise LocatedError(f"kernel @{function.sym_name.value} has no '{MEMORY}' attribute "
+                               f"(tessera-systolic-tile puts one on every ISA kernel)",
+                               function.location)
+        attr = function.attributes[MEMORY]
+        if not isinstance(attr, MemoryAttr):
+            raise LocatedError(f"{name} must be a #systolic.memory<...> attribute, got {attr}",
+                               function.location)
+        values = [getattr(attr, f) for f in ("spad_bytes", "acc_bytes", "dram_bytes_per_cycle",
+                                             "dma_latency")]
+        if not all(is_i64(v) for v in values):
+            raise LocatedError(f"{name} must hold four i64 integers, got {attr}",
+                               function.location)
+        memory = Memory(*(ir.IntegerAttr(v).value for v in values))
+        if memory.spad_bytes < 1 or memory.acc_bytes < 1 or memory.dram_bytes_per_cycle < 0 \
+                or memory.dma_latency < 0:
+            raise LocatedError(f"{name}: memories must be positive and bandwidth and latency "
+                               f"not negative, got {attr}", function.location)
+        return memory
+
+    def attr(self) -> MemoryAttr:
+        """This memory as `#systolic.memory<...>` (in the current context)."""
+        return MemoryAttr.get(*(_i64(v) for v in (self.spad_bytes, self.acc_bytes,
+                                                  self.dram_bytes_per_cycle, self.dma_latency)))
+
+
+def mark_parallel(loop) -> None:
+    """Mark an scf.for whose iterations write disjoint parts of the result."""
+    loop.attributes[PARALLEL] = ParallelAttr.get()
+
+
+def is_parallel(loop) -> bool:
+    """Whether an scf.for is marked parallel; a malformed mark is a LocatedError."""
+    if PARALLEL not in loop.attributes:
+        return False
+    if not isinstance(loop.attributes[PARALLEL], ParallelAttr):
+        raise LocatedError(f"'{PARALLEL}' must be #systolic.parallel, got "
+                           f"{loop.attributes[PARALLEL]}", loop.location)
+    return True

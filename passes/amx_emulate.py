@@ -2,7 +2,10 @@
 
 Rewrites the upstream `x86.amx` tile ops into ordinary memref code, so that a kernel
 made by `tessera-systolic-to-amx` (packing, cache blocking, register blocking, edges,
-epilogue: everything but the AMX instructions themselves) runs in the host JIT:
+epilogue: everything but the AMX instructions themselves) runs in the host JIT. It is a
+dialect conversion: a type converter turns `!x86.amx.tile<RxCxT>` into `memref<RxCxT>`,
+the tile ops are illegal, and each conversion pattern receives its tile operands already
+converted to those buffers:
 
 - a tile value becomes a small buffer (`memref.alloca` at the function's entry, one per
   value, so no stack grows inside loops);
@@ -12,7 +15,10 @@ epilogue: everything but the AMX instructions themselves) runs in the host JIT:
   call a helper with scalar loops that follow the instructions' definition
   (TDPBF16PS, TDPB[SU][SU]D): for every output element and every pair/quad in order,
   acc += ext(a) * ext(b). bf16·bf16 products are exact in f32, so each step is the FMA
-  of the definition; int8 arithmetic is exact and wraps like the hardware.
+  of the definition; int8 arithmetic is exact and wraps like the hardware. The
+  accumulator buffer is updated in place when the multiply is its only user, otherwise
+  copied first. Helpers are private functions named `amx_emulate_<insn>_<M>x<K>x<N>`,
+  renamed by the module's symbol table if that name is taken.
 
 The one difference from the hardware: AMX flushes bf16 denormal inputs and f32 denormal
 results to zero (DAZ/FTZ); the emulation keeps them. This tests everything except the
@@ -21,130 +27,115 @@ AMX instruction encodings and the tile configuration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tessera.mlir import arith, func, ir, linalg, memref, rewrite, scf, x86
 
+TILE_OPS = (x86.TileLoadOp, x86.TileStoreOp, x86.TileZeroOp, x86.TileMulFOp, x86.TileMulIOp)
 
 
-@dataclass(frozen=True)
-class AmxEmulateOptions:
-    """No options: the emulation has one meaning."""
+class Emulator:
+    """Pass state for one run: the tile type converter, the module's symbol table and
+    the helpers made so far (one per instruction and shape)."""
+
+    def __init__(self, module_op):
+        self.module_body = module_op.regions[0].blocks[0]
+        self.symbols = ir.SymbolTable(module_op)
+        self.helpers: dict[tuple, func.FuncOp] = {}
+        # The bindings have no Python class for the AMX tile type: one parsed instance
+        # gives its TypeID, and tiles are recognised by TypeID, not by their text.
+        self.tile_typeid = ir.Type.parse("!x86.amx.tile<16x16xf32>", module_op.context).typeid
+        self.types = rewrite.TypeConverter()
+        # TypeConverter.add_conversion keeps no reference to its callable (nor the pattern
+        # set to the converter): without these attributes both are freed mid-conversion.
+        self._tile_to_buffer = self.tile_to_buffer
+        self.types.add_conversion(self._tile_to_buffer)
+
+    def tile_to_buffer(self, t: ir.Type) -> ir.Type:
+        """The type conversion: `!x86.amx.tile<RxCxT>` -> `memref<RxCxT>`, other types
+        unchanged (a None here would make the conversion fail, not fall through)."""
+        if t.typeid != self.tile_typeid:
+            return t
+        tile = ir.ShapedType(t)  # the tile type implements ShapedTypeInterface
+        return ir.MemRefType.get(tile.shape, tile.element_type)
+
+    def load(self, op: x86.TileLoadOp, adaptor, types, rewriter):
+        """tile_load: copy the block at base[i, j] into a new buffer."""
+        buffer_t = ir.MemRefType(types.convert_type(op.res.type))
+        buffer = _alloca(op, buffer_t)
+        with rewriter.ip, op.location:
+            memref.copy(_subview(adaptor.base, list(adaptor.indices), buffer_t), buffer)
+        rewriter.replace_op(op, [buffer])
+
+    def store(self, op: x86.TileStoreOp, adaptor, types, rewriter):
+        """tile_store: copy the buffer to the block at base[i, j]."""
+        buffer_t = ir.MemRefType(adaptor.val.type)
+        with rewriter.ip, op.location:
+            memref.copy(adaptor.val, _subview(adaptor.base, list(adaptor.indices), buffer_t))
+        rewriter.erase_op(op)
+
+    def zero(self, op: x86.TileZeroOp, adaptor, types, rewriter):
+        """tile_zero: a new buffer filled with zeros."""
+        buffer_t = ir.MemRefType(types.convert_type(op.res.type))
+        buffer = _alloca(op, buffer_t)
+        with rewriter.ip, op.location:
+            linalg.fill(_zero(buffer_t.element_type), outs=[buffer])
+        rewriter.replace_op(op, [buffer])
+
+    def mulf(self, op: x86.TileMulFOp, adaptor, types, rewriter):
+        """tile_mulf: TDPBF16PS, bf16 pairs accumulated in f32."""
+        return self._mul(op, adaptor, rewriter, "tdpbf16ps", 2, (False, False))
+
+    def muli(self, op: x86.TileMulIOp, adaptor, types, rewriter):
+        """tile_muli: TDPB[SU][SU]D, i8 quads (sign- or zero-extended) accumulated in i32."""
+        zext = (op.isZextLhs, op.isZextRhs)
+        name = "tdpb" + "".join("u" if z else "s" for z in zext) + "d"
+        return self._mul(op, adaptor, rewriter, name, 4, zext)
+
+    def _mul(self, op, adaptor, rewriter, name, group, zext):
+        helper = self._helper(name, group, zext, adaptor, op.location)
+        acc = adaptor.acc
+        # The driver defers replacements until the conversion ends, so `op.acc` still has
+        # its original users here: when this multiply is the only one (always so in
+        # tessera's kernels) the buffer is updated in place, otherwise copied first.
+        with rewriter.ip, op.location:
+            if len(list(op.acc.uses)) != 1:
+                copy = _alloca(op, ir.MemRefType(acc.type))
+                memref.copy(acc, copy)
+                acc = copy
+            func.CallOp(helper, [adaptor.lhs, adaptor.rhs, acc])
+        rewriter.replace_op(op, [acc])
+
+    def _helper(self, name, group, zext, adaptor, location) -> func.FuncOp:
+        """The private function computing one multiply of these buffer shapes."""
+        types = [ir.MemRefType(v.type) for v in (adaptor.lhs, adaptor.rhs, adaptor.acc)]
+        (m, k), (_, n) = types[0].shape, types[2].shape
+        key = (name, m, k, n)
+        if key in self.helpers:
+            return self.helpers[key]
+        # Built inside the module, not detached: the bindings' SymbolTable.insert leaves a
+        # detached op owned by Python, which erases it when the Python object dies.
+        helper = func.FuncOp(f"amx_emulate_{name}_{m}x{k}x{n}", ir.FunctionType.get(types, []),
+                             visibility="private", loc=location,
+                             ip=ir.InsertionPoint(self.module_body))
+        block = helper.add_entry_block()
+        with ir.InsertionPoint(block), location:
+            _emit_dot(list(block.arguments), m, n, k // group, group, zext, types[2].element_type)
+            func.ReturnOp([])
+        self.symbols.insert(helper)  # renames it if a symbol of that name exists
+        self.helpers[key] = helper
+        return helper
+
+
+def _alloca(op, buffer_t: ir.MemRefType):
+    """A buffer at the entry of the function around `op`, so that no stack grows in loops."""
+    parent = op.operation.parent
+    while not isinstance(parent.opview, func.FuncOp):
+        parent = parent.parent
+    with ir.InsertionPoint.at_block_begin(parent.opview.regions[0].blocks[0]), op.location:
+        return memref.AllocaOp(buffer_t, [], []).result
 
 
 def _c(value: int):
     return arith.constant(ir.IndexType.get(), value)
-
-
-def _tile_shape(t) -> tuple[int, int, ir.Type]:
-    """(rows, cols, element) of `!x86.amx.tile<RxCxT>`."""
-    text = str(t)
-    inner = text[text.index("<") + 1:text.rindex(">")]
-    rows, cols, element = inner.split("x", 2)
-    return int(rows), int(cols), ir.Type.parse(element)
-
-
-def _buffer_type(t) -> ir.MemRefType:
-    rows, cols, element = _tile_shape(t)
-    return ir.MemRefType.get([rows, cols], element)
-
-
-class Emulator:
-    """Pass state: the function entry blocks (for buffers) and the helpers made so far."""
-
-    def __init__(self, module_body):
-        self.body = module_body
-        self.helpers: dict[str, func.FuncOp] = {}
-        self.sole_users = []  # tile multiplies that are the only user of their accumulator
-        self.failed = False
-
-    def _entry(self, op):
-        parent = op.operation.parent
-        while not isinstance(parent.opview, func.FuncOp):
-            parent = parent.parent
-        return parent.opview.regions[0].blocks[0]
-
-    def _buffer(self, op, t):
-        with ir.InsertionPoint.at_block_begin(self._entry(op)), op.location:
-            return memref.AllocaOp(_buffer_type(t), [], []).result
-
-    def load(self, op, rewriter):
-        if op.stride is not None:
-            return self._unsupported(op, "an explicit stride")
-        buffer = self._buffer(op, op.res.type)
-        with rewriter.ip, op.location:
-            memref.copy(_subview(op.base, list(op.indices), *_tile_shape(op.res.type)[:2]), buffer)
-        rewriter.replace_op(op, [buffer])
-
-    def store(self, op, rewriter):
-        if op.stride is not None:
-            return self._unsupported(op, "an explicit stride")
-        with rewriter.ip, op.location:
-            rows, cols, _ = _tile_shape(_tile_type_of(op.val))
-            memref.copy(op.val, _subview(op.base, list(op.indices), rows, cols))
-        rewriter.erase_op(op)
-
-    def zero(self, op, rewriter):
-        buffer = self._buffer(op, op.res.type)
-        _, _, element = _tile_shape(op.res.type)
-        with rewriter.ip, op.location:
-            linalg.fill(_zero(element), outs=[buffer])
-        rewriter.replace_op(op, [buffer])
-
-    def mulf(self, op, rewriter):
-        return self._mul(op, rewriter, "tdpbf16ps", 2, (False, False))
-
-    def muli(self, op, rewriter):
-        zext = ("isZextLhs" in op.attributes, "isZextRhs" in op.attributes)
-        name = "tdpb" + "".join("u" if z else "s" for z in zext) + "d"
-        return self._mul(op, rewriter, name, 4, zext)
-
-    def _mul(self, op, rewriter, name, group, zext):
-        res_t = op.results[0].type
-        lhs_t, rhs_t = _tile_type_of(op.lhs), _tile_type_of(op.rhs)
-        shapes = [_tile_shape(t) for t in (lhs_t, rhs_t, res_t)]
-        helper = self._helper(name, group, zext, shapes, op.location)
-        # The accumulator is updated in place when this op is its only user (always so
-        # in tessera's kernels); otherwise it is copied first to keep value semantics.
-        acc = op.acc
-        with rewriter.ip, op.location:
-            if not any(op.operation == sole for sole in self.sole_users):
-                copy = self._buffer(op, res_t)
-                memref.copy(acc, copy)
-                acc = copy
-            func.CallOp(helper, [op.lhs, op.rhs, acc])
-        rewriter.replace_op(op, [acc])
-
-    def _helper(self, name, group, zext, shapes, location) -> func.FuncOp:
-        (m, ka, el_a), (kb, nb, el_b), (mc, n, el_c) = shapes
-        key = f"amx_emulate_{name}_{m}x{ka}x{n}"
-        if key in self.helpers:
-            return self.helpers[key]
-        types = [ir.MemRefType.get([m, ka], el_a), ir.MemRefType.get([kb, nb], el_b),
-                 ir.MemRefType.get([mc, n], el_c)]
-        with ir.InsertionPoint(self.body), location:
-            helper = func.FuncOp(key, ir.FunctionType.get(types, []), visibility="private")
-            block = helper.add_entry_block()
-            with ir.InsertionPoint(block):
-                _emit_dot(list(block.arguments), m, n, ka // group, group, zext, el_c)
-                func.ReturnOp([])
-        self.helpers[key] = helper
-        return helper
-
-    def _unsupported(self, op, what):
-        op.location.emit_error(f"tessera-amx-emulate: {op.operation.name} with {what} is not "
-                               f"emulated (only 2-d memrefs with their own row stride)")
-        self.failed = True
-        return True  # did not apply
-
-
-def _tile_type_of(value):
-    """The tile type a value had (a buffer made by this pass stands for a tile)."""
-    t = value.type
-    if isinstance(t, ir.MemRefType):
-        rows, cols = t.shape
-        return ir.Type.parse(f"!x86.amx.tile<{rows}x{cols}x{t.element_type}>")
-    return t
 
 
 def _zero(element):
@@ -153,15 +144,15 @@ def _zero(element):
     return arith.constant(element, ir.FloatAttr.get(element, 0.0))
 
 
-def _subview(base, indices, rows: int, cols: int):
-    """base[i:i+rows, j:j+cols] as a strided view."""
+def _subview(base, indices, block_t: ir.MemRefType):
+    """base[i:i+rows, j:j+cols] (the shape of `block_t`) as a strided view."""
     dynamic = ir.ShapedType.get_dynamic_size()
     base_t = ir.MemRefType(base.type)
     strides, _ = base_t.get_strides_and_offset()
     layout = ir.StridedLayoutAttr.get(dynamic, strides)
-    view_t = ir.MemRefType.get([rows, cols], base_t.element_type, layout)
+    view_t = ir.MemRefType.get(block_t.shape, base_t.element_type, layout)
     return memref.SubViewOp(view_t, base, indices, [], [], [dynamic, dynamic],
-                            [rows, cols], [1, 1]).result
+                            block_t.shape, [1, 1]).result
 
 
 def _emit_dot(args, m: int, n: int, groups: int, group: int, zext, acc_element):
@@ -198,25 +189,45 @@ def _emit_dot(args, m: int, n: int, groups: int, group: int, zext, acc_element):
         scf.YieldOp([])
 
 
-def amx_emulate(op, pass_, options: AmxEmulateOptions) -> None:
-    """Pass body: every x86.amx tile op becomes its memref emulation."""
-    emulator = Emulator(op.regions[0].blocks[0])
+def _reject_strided(op) -> bool:
+    """Emit a located error for every tile load/store with an explicit stride; True if
+    there was one."""
+    rejected = []
 
-    def note_sole_user(inner):
-        if isinstance(inner.opview, (x86.TileMulFOp, x86.TileMulIOp)) and \
-                len(list(inner.opview.acc.uses)) == 1:
-            emulator.sole_users.append(inner)
+    def visit(inner):
+        view = inner.opview
+        if isinstance(view, (x86.TileLoadOp, x86.TileStoreOp)) and view.stride is not None:
+            inner.location.emit_error(
+                f"tessera-amx-emulate: {inner.name} with an explicit stride is not emulated "
+                f"(only 2-d memrefs with their own row stride)")
+            rejected.append(inner)
         return ir.WalkResult.ADVANCE
 
-    op.walk(note_sole_user)
-    patterns = rewrite.RewritePatternSet()
-    # Loads and zeros come before their users in a block; the walk sees them first.
-    patterns.add(x86.TileLoadOp, emulator.load)
-    patterns.add(x86.TileZeroOp, emulator.zero)
-    patterns.add(x86.TileMulFOp, emulator.mulf)
-    patterns.add(x86.TileMulIOp, emulator.muli)
-    patterns.add(x86.TileStoreOp, emulator.store)
-    rewrite.walk_and_apply_patterns(op, patterns.freeze())
-    if emulator.failed:
-        pass_.signal_pass_failure()
+    op.walk(visit)
+    return bool(rejected)
 
+
+def amx_emulate(op, pass_, options) -> None:
+    """Pass body: every x86.amx tile op becomes its memref emulation."""
+    # Checked before converting: a pattern's own error would only reach the user inside
+    # the driver's exception, next to a second "failed to legalize" error.
+    if _reject_strided(op):
+        pass_.signal_pass_failure()
+        return
+    emulator = Emulator(op)
+    patterns = rewrite.RewritePatternSet()
+    patterns.add_conversion(x86.TileLoadOp, emulator.load, emulator.types)
+    patterns.add_conversion(x86.TileStoreOp, emulator.store, emulator.types)
+    patterns.add_conversion(x86.TileZeroOp, emulator.zero, emulator.types)
+    patterns.add_conversion(x86.TileMulFOp, emulator.mulf, emulator.types)
+    patterns.add_conversion(x86.TileMulIOp, emulator.muli, emulator.types)
+    target = rewrite.ConversionTarget()
+    # Only the AMX ops: the rest of x86 (AVX-512 dot products) stays legal.
+    target.add_illegal_op(*TILE_OPS)
+    try:
+        rewrite.apply_partial_conversion(op, target, patterns.freeze())
+    except ir.MLIRError as e:
+        # The bindings raise the driver's diagnostics: hand them back as located errors.
+        for diagnostic in e.error_diagnostics:
+            diagnostic.location.emit_error(diagnostic.message)
+        pass_.signal_pass_failure()

@@ -66,15 +66,24 @@ def call_kernel(op, rewriter, zero_init: bool, make_kernel) -> None:
     rewriter.replace_op(op, [result.result])
 
 
-def new_kernel(module_body, name: str, types, location, attributes: dict, build) -> func.FuncOp:
-    """A private function `name(types...)` appended to the module, with `attributes`;
-    `build(arguments)` emits its body (the return is added here)."""
-    with ir.InsertionPoint(module_body), location:
-        kernel = func.FuncOp(name, ir.FunctionType.get(types, []), visibility="private")
+def outline(module_op, name: str, types, location, attributes: dict, build) -> func.FuncOp:
+    """A private function `<name>_<n>(types...)` appended to the module, with
+    `attributes`; `build(arguments)` emits its body (the return is added here). `n` is
+    the first index the module's symbol table does not hold yet, so running a pass again,
+    or on IR that has such functions, never redefines a symbol. The one outliner every
+    kernel-making pass uses."""
+    table = ir.SymbolTable(module_op)
+    index = 0
+    while f"{name}_{index}" in table:
+        index += 1
+    with ir.InsertionPoint(module_op.regions[0].blocks[0]), location:
+        kernel = func.FuncOp(f"{name}_{index}", ir.FunctionType.get(types, []),
+                             visibility="private")
         for key, value in attributes.items():
             kernel.attributes[key] = value
         block = kernel.add_entry_block()
         with ir.InsertionPoint(block):
             build(list(block.arguments))
             func.ReturnOp([])
+    table.insert(kernel)
     return kernel

@@ -9,8 +9,6 @@ dimension #0 to be 4, but found 3"). Slicing the input to
 lets the iree-cpu reference path compile every shape.
 """
 
-from dataclasses import dataclass
-
 from tessera.mlir import ir, linalg, tensor
 from tessera.passes.common import NO_MATCH, spatial_pair
 
@@ -31,11 +29,6 @@ _SPATIAL = {
 }
 
 
-@dataclass(frozen=True)
-class ConvTrimInputOptions:
-    """This pass has no options."""
-
-
 def trim_input(op, rewriter):
     """Slice the input of `op` to the extent its windows read, when it is larger."""
     image_dims, kernel_dims, out_dims = _SPATIAL[type(op)]
@@ -43,6 +36,9 @@ def trim_input(op, rewriter):
     types = [ir.RankedTensorType(v.type) for v in (image, kernel, op.outputs[0])
              if isinstance(v.type, ir.RankedTensorType)]
     if len(types) != 3 or not all(t.has_static_shape for t in types):
+        return NO_MATCH
+    # An empty output (a kernel larger than its input) reads nothing: no slice to cut.
+    if any(0 in t.shape for t in types):
         return NO_MATCH
     image_t, kernel_t, out_t = types
     sizes = list(image_t.shape)
@@ -57,10 +53,13 @@ def trim_input(op, rewriter):
         sliced_type = ir.RankedTensorType.get(sizes, image_t.element_type)
         sliced = tensor.extract_slice(sliced_type, image, [], [], [], [0] * rank, sizes,
                                       [1] * rank)
-    op.operation.operands[0] = sliced
+        trimmed = op.operation.clone()
+    # The clone is new, so setting its operand is building it, not editing `op`.
+    trimmed.operands[0] = sliced
+    rewriter.replace_op(op, trimmed)
 
 
-def conv_trim_input(op, pass_, options: ConvTrimInputOptions) -> None:
+def conv_trim_input(op, pass_, options) -> None:
     """Pass body: trim every convolution and pooling input that has unread edges."""
     from tessera.mlir import rewrite
 

@@ -6,14 +6,7 @@ linalg op the copy becomes plain loops instead (`convert-linalg-to-loops`), so h
 needs no runtime library.
 """
 
-from dataclasses import dataclass
-
 from tessera.mlir import linalg, memref, rewrite
-
-
-@dataclass(frozen=True)
-class MemrefCopyToLinalgOptions:
-    """This pass has no options."""
 
 
 def copy_to_linalg(op, rewriter):
@@ -23,7 +16,7 @@ def copy_to_linalg(op, rewriter):
     rewriter.erase_op(op)
 
 
-def memref_copy_to_linalg(op, pass_, options: MemrefCopyToLinalgOptions) -> None:
+def memref_copy_to_linalg(op, pass_, options) -> None:
     """Pass body: rewrite every memref.copy."""
     patterns = rewrite.RewritePatternSet()
     patterns.add(memref.CopyOp, copy_to_linalg)

@@ -1,20 +1,22 @@
 """The explicit registry of tessera passes, shared by the Python API and `tessera-opt`.
 
 Each entry maps a pass name (`tessera-linalg-to-systolic`) to its function, its options
-dataclass and a one-line summary. Nothing registers itself as an import side effect: the
-pass modules are imported the first time the registry is asked for.
+dataclass (fields declared with `tessera.knobs.knob`, or inherited from a hardware
+description with `knobs_from`) and a one-line summary. Nothing registers itself as an
+import side effect: the pass modules are imported the first time the registry is asked
+for. Options are parsed and validated here, in one place, for pipeline text, pass flags
+and Python keywords alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
-import typing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from tessera.errors import TesseraError
+from tessera import knobs
+from tessera.errors import TesseraError, suggest
 
 
 @dataclass(frozen=True)
@@ -29,22 +31,21 @@ class PassInfo:
 @functools.cache
 def passes() -> dict[str, PassInfo]:
     """Every tessera pass by name."""
-    from tessera.passes import (conv_to_matmul, linalg_to_systolic, memref_copy_to_linalg,
-                                systolic_fuse_epilogue, systolic_tile, systolic_to_linalg,
-                                systolic_to_vector, tile_distribute)
-    from tessera.passes import amx_emulate, systolic_to_amx
-    from tessera.passes import systolic_to_iree_gpu
-    from tessera.passes import conv_trim_input
+    from tessera.passes import (amx_emulate, conv_to_matmul, conv_trim_input,
+                                linalg_to_systolic, memref_copy_to_linalg,
+                                systolic_fuse_epilogue, systolic_tile, systolic_to_amx,
+                                systolic_to_iree_gpu, systolic_to_linalg, systolic_to_vector,
+                                tile_distribute)
 
     return {
         "tessera-linalg-to-systolic": PassInfo(
             linalg_to_systolic.linalg_to_systolic, linalg_to_systolic.LinalgToSystolicOptions,
             "Rewrite static linalg matmul-like contractions into systolic.matmul"),
         "tessera-systolic-to-linalg": PassInfo(
-            systolic_to_linalg.systolic_to_linalg, systolic_to_linalg.SystolicToLinalgOptions,
+            systolic_to_linalg.systolic_to_linalg, knobs.NoOptions,
             "Rewrite systolic.matmul back into linalg (the inverse; a fallback path)"),
         "tessera-conv-to-matmul": PassInfo(
-            conv_to_matmul.conv_to_matmul_pass, conv_to_matmul.ConvToMatmulOptions,
+            conv_to_matmul.conv_to_matmul_pass, knobs.NoOptions,
             "Rewrite 2-d convolutions (nchw/fchw, nhwc/hwcf) as im2col + linalg.matmul"),
         "tessera-systolic-fuse-epilogue": PassInfo(
             systolic_fuse_epilogue.systolic_fuse_epilogue,
@@ -60,7 +61,7 @@ def passes() -> dict[str, PassInfo]:
             systolic_to_amx.systolic_to_amx, systolic_to_amx.SystolicToAmxOptions,
             "Outline bf16/int8 systolic.matmul into VNNI packing + blocked AMX tile kernels"),
         "tessera-amx-emulate": PassInfo(
-            amx_emulate.amx_emulate, amx_emulate.AmxEmulateOptions,
+            amx_emulate.amx_emulate, knobs.NoOptions,
             "Rewrite x86.amx tile ops into scalar loops with the same semantics (no-AMX CPUs)"),
         "tessera-systolic-to-iree-gpu": PassInfo(
             systolic_to_iree_gpu.systolic_to_iree_gpu,
@@ -70,11 +71,10 @@ def passes() -> dict[str, PassInfo]:
             tile_distribute.tile_distribute, tile_distribute.TileDistributeOptions,
             "Spread each systolic kernel over a tile grid, one parallel loop dealt to the units"),
         "tessera-conv-trim-input": PassInfo(
-            conv_trim_input.conv_trim_input, conv_trim_input.ConvTrimInputOptions,
+            conv_trim_input.conv_trim_input, knobs.NoOptions,
             "Slice a convolution's or pooling's input to the rows and columns its windows read"),
         "tessera-memref-copy-to-linalg": PassInfo(
-            memref_copy_to_linalg.memref_copy_to_linalg,
-            memref_copy_to_linalg.MemrefCopyToLinalgOptions,
+            memref_copy_to_linalg.memref_copy_to_linalg, knobs.NoOptions,
             "Rewrite memref.copy as linalg.copy (host code then needs no runtime library)"),
     }
 
@@ -82,37 +82,27 @@ def passes() -> dict[str, PassInfo]:
 def lookup(name: str) -> PassInfo:
     """The pass called `name`; an unknown name is an error that suggests close names."""
     registry = passes()
-    if name not in registry:
+    if not isinstance(name, str) or name not in registry:
         raise TesseraError(f"unknown tessera pass '{name}'{suggest(name, registry)}")
     return registry[name]
 
 
-def suggest(word: str, candidates) -> str:
-    """'; did you mean 'x' or 'y'?' for the closest candidates, or ''."""
-    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.6)
-    if not close:
-        return ""
-    return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+def name_of(function) -> str:
+    """The registered name of pass function `function` (or of the function it wraps,
+    through `functools.wraps`' `__wrapped__`)."""
+    seen = function
+    while seen is not None:
+        for name, info in passes().items():
+            if info.run is seen:
+                return name
+        seen = getattr(seen, "__wrapped__", None)
+    raise TesseraError(f"{function!r} is not a registered tessera pass; add it by name, "
+                       f"or register it in tessera.passes.registry")
 
 
 def option_fields(options_cls: type) -> dict[str, type]:
     """Option name (as written in a pipeline, dashes) -> Python type."""
-    hints = typing.get_type_hints(options_cls)
-    return {f.name.replace("_", "-"): hints[f.name] for f in dataclasses.fields(options_cls)}
-
-
-def _convert(pass_name: str, key: str, text: str, kind: type):
-    try:
-        if kind is bool:
-            if text.lower() in ("true", "1", ""):
-                return True
-            if text.lower() in ("false", "0"):
-                return False
-            raise ValueError
-        return kind(text)
-    except ValueError:
-        raise TesseraError(f"option '{key}' of pass '{pass_name}' expects "
-                           f"{kind.__name__}, got '{text}'") from None
+    return {name.replace("_", "-"): kind for name, (_, kind) in knobs.fields(options_cls).items()}
 
 
 def parse_options(pass_name: str, text: str):
@@ -126,16 +116,25 @@ def parse_options(pass_name: str, text: str):
             known = ", ".join(fields) or "none"
             raise TesseraError(f"unknown option '{key}' for pass '{pass_name}'"
                                f"{suggest(key, fields)} (options: {known})")
-        values[key.replace("-", "_")] = _convert(pass_name, key, value, fields[key])
+        values[key.replace("-", "_")] = knobs.parse(
+            value, fields[key], f"option '{key}' of pass '{pass_name}'")
     return make_options(pass_name, **values)
 
 
-def make_options(pass_name: str, **values):
-    """Options of `pass_name` from Python keyword arguments, validated."""
+def make_options(pass_name: str, hw=None, **values):
+    """Options of `pass_name` from Python keyword arguments, validated. With `hw` (a
+    hardware description), every option the options class shares with it by name is
+    taken from it: the pass is configured by the hardware, field for field."""
     info = lookup(pass_name)
     names = {f.name for f in dataclasses.fields(info.options)}
+    if hw is not None:
+        shared = {f.name: getattr(hw, f.name) for f in dataclasses.fields(hw) if f.name in names}
+        values = {**shared, **values}
     for key in values:
         if key not in names:
             raise TesseraError(f"unknown option '{key}' for pass '{pass_name}'"
                                f"{suggest(key, names)}")
-    return info.options(**values)
+    try:
+        return info.options(**values)
+    except TesseraError as e:
+        raise TesseraError(f"{pass_name}: {e}") from None

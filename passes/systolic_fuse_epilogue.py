@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tessera.knobs import Options, knob
 from tessera.mlir import arith, ir, linalg, math, rewrite
 
 from tessera.dialects.common import shape_of
@@ -28,11 +29,11 @@ from tessera.passes.common import NO_MATCH
 
 
 @dataclass(frozen=True)
-class SystolicFuseEpilogueOptions:
+class SystolicFuseEpilogueOptions(Options):
     """requantize=false leaves requantizations alone (for targets whose matmul kernels
     cannot requantize and would otherwise give the whole matmul up)."""
 
-    requantize: bool = True
+    requantize: bool = knob(True, "fold an int8 requantize into the epilogue")
 
 
 def _identity(map_attr) -> bool:

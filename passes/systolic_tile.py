@@ -21,33 +21,30 @@ relu, requantize) is applied at move-out.
 from dataclasses import dataclass
 
 from tessera.errors import TesseraError
+from tessera.hardware import NpuConfig
+from tessera.knobs import knobs_from
 from tessera.mlir import arith, ir, memref, rewrite, scf
 
-from tessera.dialects.common import elem, shape_of
-from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill, new_kernel
-from tessera.dialects.systolic import (ACC, SPAD, ComputeOp, MatmulOp, MoveInOp, MoveOutOp,
-                                       PreloadOp, array_params, transpose_flags)
+from tessera.dialects.common import shape_of
+from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill, outline
+from tessera.passes.systolic_to_linalg import matmul_to_linalg
+from tessera.dialects.systolic import (KERNEL, MEMORY, AccAttr, ComputeOp, Kernel, MatmulOp,
+                                       Memory, MoveInOp, MoveOutOp, PreloadOp, SpadAttr,
+                                       array_params, mark_parallel, transpose_flags)
 
-_ELEM_BYTES = {"i8": 1, "bf16": 2, "f16": 2, "f32": 4, "i32": 4}
+
+
+def element_bytes(t: ir.Type) -> int:
+    """Bytes of one element of shaped type `t`."""
+    return (ir.ShapedType(t).element_type.width + 7) // 8
 
 
 @dataclass(frozen=True)
-class SystolicTileOptions:
-    """Memories of one array (bytes), the DRAM channel it is simulated with, and whether
-    operands get two buffers each. dram-bytes-per-cycle = 0 means unbounded."""
-
-    spad_bytes: int = 256 * 1024
-    acc_bytes: int = 64 * 1024
-    double_buffer: bool = True
-    dram_bytes_per_cycle: int = 16
-    dma_latency: int = 64
-
-    def __post_init__(self):
-        if self.spad_bytes <= 0 or self.acc_bytes <= 0:
-            raise TesseraError("tessera-systolic-tile: spad-bytes and acc-bytes must be positive")
-        if self.dram_bytes_per_cycle < 0 or self.dma_latency < 0:
-            raise TesseraError("tessera-systolic-tile: dram-bytes-per-cycle and dma-latency "
-                               "must not be negative")
+class SystolicTileOptions(knobs_from(NpuConfig, "spad_bytes", "acc_bytes", "double_buffer",
+                                     "dram_bytes_per_cycle", "dma_latency")):
+    """Memories of one array (bytes), whether operands get two buffers each, and the
+    DRAM channel the kernel is simulated with (recorded on the kernel for the
+    simulator; dram-bytes-per-cycle = 0 means unbounded): the NpuConfig's fields."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +65,12 @@ class Plan:
     @property
     def streamed(self) -> int:
         return {"ws": self.m, "os": self.k, "is": self.n}[self.dataflow]
+
+    @property
+    def block(self) -> tuple[int, int, int]:
+        """(rows, cols) of the result one output block covers and the reduction step."""
+        r, c, t = self.rows, self.cols, self.chunk
+        return {"ws": (t, c, r), "os": (r, c, t), "is": (c, t, r)}[self.dataflow]
 
 
 def _memory_need(dataflow, r, c, t, e_in, e_acc) -> tuple[int, int]:
@@ -100,7 +103,7 @@ def plan_matmul(op, options: SystolicTileOptions) -> Plan:
     if t_lhs:
         m, k = k, m
     n = shape_of(op.acc.type)[-1]
-    e_in, e_acc = _ELEM_BYTES[elem(op.lhs.type)], _ELEM_BYTES[elem(op.acc.type)]
+    e_in, e_acc = element_bytes(op.lhs.type), element_bytes(op.acc.type)
     limit = {"ws": m, "os": k, "is": n}[dataflow]
     want = min(limit, rows if dataflow != "is" else cols)
     for buffers in ((2, 1) if options.double_buffer else (1,)):
@@ -167,7 +170,7 @@ class _Buffers:
     """One or two buffers of the same type; `pick(i)` alternates by iteration parity."""
 
     def __init__(self, shape, element, space, count):
-        t = ir.MemRefType.get(shape, element, memory_space=ir.Attribute.parse(space))
+        t = ir.MemRefType.get(shape, element, memory_space=space.get())
         self.all = [memref.AllocOp(t, [], []).result for _ in range(count)]
 
     def pick(self, iteration):
@@ -179,13 +182,10 @@ class _Buffers:
         return arith.select(odd, self.all[1], self.all[0])
 
 
-PARALLEL = "systolic.parallel"  # marks loops whose iterations write disjoint outputs
-
-
 def _for(lb: int, ub: int, step: int, parallel: bool = False):
     loop = scf.ForOp(_c(lb), _c(ub), _c(step))
     if parallel:
-        loop.attributes[PARALLEL] = ir.UnitAttr.get()
+        mark_parallel(loop)
     return loop
 
 
@@ -266,9 +266,9 @@ class KernelBuilder:
     def _ws(self):
         """Rhs blocks (k x n) stationary; lhs rows streamed in chunks of t."""
         p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
-        a = _Buffers([t, r], self.in_elem, SPAD, p.buffers)
-        b = _Buffers([r, c], self.in_elem, SPAD, p.buffers)
-        acc = _Buffers([t, c], self.acc_elem, ACC, p.buffers)
+        a = _Buffers([t, r], self.in_elem, SpadAttr, p.buffers)
+        b = _Buffers([r, c], self.in_elem, SpadAttr, p.buffers)
+        acc = _Buffers([t, c], self.acc_elem, AccAttr, p.buffers)
 
         def block(m0, n0, tm, tn, iteration):
             acc_buffer = acc.pick(iteration)
@@ -290,9 +290,9 @@ class KernelBuilder:
     def _os(self):
         """Output blocks (m x n) stationary; the reduction streamed in chunks of t."""
         p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
-        a = _Buffers([r, t], self.in_elem, SPAD, p.buffers)
-        b = _Buffers([t, c], self.in_elem, SPAD, p.buffers)
-        acc = _Buffers([r, c], self.acc_elem, ACC, p.buffers)
+        a = _Buffers([r, t], self.in_elem, SpadAttr, p.buffers)
+        b = _Buffers([t, c], self.in_elem, SpadAttr, p.buffers)
+        acc = _Buffers([r, c], self.acc_elem, AccAttr, p.buffers)
 
         def block(m0, n0, tm, tn, iteration):
             acc_buffer = acc.pick(iteration)
@@ -314,9 +314,9 @@ class KernelBuilder:
         """Lhs blocks (m x k, placed transposed) stationary; rhs columns streamed in
         chunks of t."""
         p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
-        a = _Buffers([c, r], self.in_elem, SPAD, p.buffers)
-        b = _Buffers([r, t], self.in_elem, SPAD, p.buffers)
-        acc = _Buffers([c, t], self.acc_elem, ACC, p.buffers)
+        a = _Buffers([c, r], self.in_elem, SpadAttr, p.buffers)
+        b = _Buffers([r, t], self.in_elem, SpadAttr, p.buffers)
+        acc = _Buffers([c, t], self.acc_elem, AccAttr, p.buffers)
 
         def block(m0, n0, tm, tn, iteration):
             acc_buffer = acc.pick(iteration)
@@ -336,56 +336,39 @@ class KernelBuilder:
         self._blocks("mn", c, t, block)
 
 
-def _i64_dict(**values) -> ir.DictAttr:
-    i64 = ir.IntegerType.get_signless(64)
-    return ir.DictAttr.get({k: ir.IntegerAttr.get(i64, v) for k, v in values.items()})
+def _kernel_function(module_op, op, plan: Plan, roles, types, options: SystolicTileOptions):
+    """The outlined ISA kernel of `op`, with what the simulator needs to know about it."""
+    kernel = Kernel("isa", tuple(roles), plan.batch or 1, plan.m, plan.n, plan.k, plan.block)
+    memory = Memory(options.spad_bytes, options.acc_bytes, options.dram_bytes_per_cycle,
+                    options.dma_latency)
+    with op.context:
+        attributes = {KERNEL: kernel.attr(), MEMORY: memory.attr()}
 
+    def build(arguments):
+        KernelBuilder(plan, op, dict(zip(roles, arguments)), op.array, op.epilogue).build()
 
-class Outliner:
-    """State of one pass run: the module body kernels go to, and a counter for names."""
-
-    def __init__(self, module_body, options: SystolicTileOptions):
-        self.body = module_body
-        self.options = options
-        self.count = 0
-        self.failed = False
-
-    def rewrite(self, op, rewriter):
-        """systolic.matmul -> buffers + call of a new kernel."""
-        try:
-            plan = plan_matmul(op, self.options)
-        except TesseraError as e:
-            op.location.emit_error(f"tessera-systolic-tile: {e}")
-            self.failed = True
-            return NO_MATCH
-        call_kernel(op, rewriter, plan.zero_init,
-                    lambda roles, types: self._kernel(op, plan, roles, types))
-
-    def _kernel(self, op, plan: Plan, roles, types):
-        name = f"systolic_kernel_{self.count}"
-        self.count += 1
-        o = self.options
-        with op.context:
-            attributes = {
-                "systolic.kernel": ir.UnitAttr.get(),
-                "systolic.arguments": ir.ArrayAttr.get([ir.StringAttr.get(r) for r in roles]),
-                "systolic.memory": _i64_dict(
-                    spad_bytes=o.spad_bytes, acc_bytes=o.acc_bytes,
-                    dram_bytes_per_cycle=o.dram_bytes_per_cycle, dma_latency=o.dma_latency),
-                "systolic.gemm": _i64_dict(batch=plan.batch or 1, m=plan.m, n=plan.n, k=plan.k),
-            }
-
-        def build(arguments):
-            KernelBuilder(plan, op, dict(zip(roles, arguments)), op.array, op.epilogue).build()
-
-        return new_kernel(self.body, name, types, op.location, attributes, build)
+    return outline(module_op, "systolic_kernel", types, op.location, attributes, build)
 
 
 def systolic_tile(op, pass_, options: SystolicTileOptions) -> None:
-    """Pass body: outline every systolic.matmul into an ISA-level kernel."""
-    outliner = Outliner(op.regions[0].blocks[0], options)
+    """Pass body: outline every systolic.matmul into an ISA-level kernel. A matmul with a
+    zero-size dimension has nothing to put on the array: it stays on the host (linalg)."""
+    failed = []
+
+    def rewrite_matmul(matmul, rewriter):
+        if 0 in shape_of(matmul.lhs.type) + shape_of(matmul.rhs.type):
+            return matmul_to_linalg(matmul, rewriter)
+        try:
+            plan = plan_matmul(matmul, options)
+        except TesseraError as e:
+            matmul.location.emit_error(f"tessera-systolic-tile: {e}")
+            failed.append(matmul)
+            return NO_MATCH
+        call_kernel(matmul, rewriter, plan.zero_init,
+                    lambda roles, types: _kernel_function(op, matmul, plan, roles, types, options))
+
     patterns = rewrite.RewritePatternSet()
-    patterns.add(MatmulOp, outliner.rewrite)
+    patterns.add(MatmulOp, rewrite_matmul)
     rewrite.walk_and_apply_patterns(op, patterns.freeze())
-    if outliner.failed:
+    if failed:
         pass_.signal_pass_failure()

@@ -40,13 +40,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tessera.errors import TesseraError
+from tessera.executable import numpy_dtype
+from tessera.hardware import AmxConfig
+from tessera.knobs import knobs_from
 from tessera.mlir import (arith, bufferization, func, ir, linalg, memref, rewrite, scf, tensor,
                           vector, x86)
 
-from tessera.dialects.common import elem, shape_of
-from tessera.dialects.systolic import MatmulOp, has_scale, transpose_flags
-from tessera.passes.common import NO_MATCH, is_zero_fill, memref_of, new_kernel, transposed
+from tessera.dialects.common import element, element_combo, shape_of
+from tessera.dialects.systolic import KERNEL, Kernel, MatmulOp, has_scale, transpose_flags
+from tessera.passes.common import NO_MATCH, is_zero_fill, memref_of, outline, transposed
 
 ROWS = 16  # rows of an AMX tile
 BLOCK = 32  # a register block is 2x2 tiles: 32 rows x 32 columns of the result
@@ -66,26 +68,11 @@ COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 32), ("i8", "i32"): Dtypes("
 
 
 @dataclass(frozen=True)
-class SystolicToAmxOptions:
-    """Cache blocks in elements: m-block x n-block of the result and the k-block of the
-    reduction whose tile steps are unrolled (a multiple of 64 so that both bf16 and
-    int8 steps divide it). f32-as-bf16 rounds the operands of f32 matmuls to bf16 (f32
-    accumulation); without it f32 matmuls are left alone, never silently converted."""
-
-    m_block: int = 64
-    n_block: int = 256
-    k_block: int = 256
-    f32_as_bf16: bool = False  # f32 matmuls run in bf16 (explicit: it changes precision)
-
-    def __post_init__(self):
-        for name in ("m_block", "n_block"):
-            value = getattr(self, name)
-            if value <= 0 or value % BLOCK:
-                raise TesseraError(f"tessera-systolic-to-amx: {name.replace('_', '-')} must be "
-                                   f"a positive multiple of {BLOCK}, got {value}")
-        if self.k_block <= 0 or self.k_block % 64:
-            raise TesseraError(f"tessera-systolic-to-amx: k-block must be a positive multiple "
-                               f"of 64, got {self.k_block}")
+class SystolicToAmxOptions(knobs_from(AmxConfig, "m_block", "n_block", "k_block", "precision")):
+    """Cache blocks in elements (the AmxConfig's): m-block x n-block of the result and the
+    k-block of the reduction whose tile steps are unrolled (a multiple of 64 so that both
+    bf16 and int8 steps divide it). precision=bf16 rounds the operands of f32 matmuls to
+    bf16 (f32 accumulation); with f32 they are left alone, never silently converted."""
 
 
 def round_up(value: int, multiple: int) -> int:
@@ -136,7 +123,8 @@ def _widened_from_bf16(value):
     if not isinstance(owner, linalg.GenericOp) or len(owner.inputs) != 1:
         return None
     source = owner.inputs[0]
-    if elem(source.type) != "bf16" or shape_of(source.type) != shape_of(value.type):
+    if not isinstance(element(source.type), ir.BF16Type) or \
+            shape_of(source.type) != shape_of(value.type):
         return None
     identity = ir.AffineMap.get_identity(len(shape_of(value.type)))
     if any(ir.AffineMapAttr(m).value != identity for m in owner.indexing_maps):
@@ -154,14 +142,13 @@ def _to_bf16(value):
     return arith.truncf(ir.RankedTensorType.get(t.shape, ir.BF16Type.get()), value)
 
 
-_DTYPES = {"i8": np.int8, "f32": np.float32}
 _RESOURCE_NAME = re.compile(r"^dense_resource<(.+)> : ")
 _RESOURCE_BLOB = re.compile(r'^\s*"?(.+?)"?: "0x([0-9A-Fa-f]*)",?$', re.M)
 
 
 def resource_blobs(module_op) -> dict[str, bytes]:
     """The module's `dialect_resources` blobs by name (the data behind `dense_resource`
-    weights, which the Python bindings do not expose), read from its printed form."""
+    weights), read from its printed form: the bindings give no way to read a blob."""
     text = module_op.get_asm()
     start = text.rfind("dialect_resources:")
     if start < 0:
@@ -170,21 +157,25 @@ def resource_blobs(module_op) -> dict[str, bytes]:
     return {name: bytes.fromhex(data)[4:] for name, data in _RESOURCE_BLOB.findall(text[start:])}
 
 
+def _weight_dtype(t: ir.RankedTensorType) -> np.dtype | None:
+    """The numpy dtype of a weight tensor AMX can take (i8, bf16, f32), else None."""
+    e = t.element_type
+    if isinstance(e, (ir.BF16Type, ir.F32Type)) or \
+            (isinstance(e, ir.IntegerType) and e.width == 8 and not e.is_unsigned):
+        return numpy_dtype(e)
+    return None
+
+
 def _resource_constant(attr, blobs) -> np.ndarray | None:
+    # The blob's name is only in the printed attribute (the bindings have no accessor).
     match = _RESOURCE_NAME.match(str(attr))
     t = ir.RankedTensorType(attr.type)
-    element = str(t.element_type)
-    if match is None or element not in ("i8", "bf16", "f32"):
+    dtype = _weight_dtype(t)
+    if match is None or dtype is None:
         return None
     data = blobs().get(match.group(1))
-    if data is None:
+    if data is None or len(data) != int(np.prod(t.shape)) * dtype.itemsize:
         return None
-    if element == "bf16":
-        import ml_dtypes
-
-        dtype = ml_dtypes.bfloat16
-    else:
-        dtype = _DTYPES[element]
     return np.frombuffer(data, dtype=dtype).reshape(t.shape).copy()
 
 
@@ -202,15 +193,12 @@ def _dense_constant(value, blobs) -> np.ndarray | None:
         return _resource_constant(owner.value, blobs)
     attr = ir.DenseElementsAttr(owner.value)
     t = ir.RankedTensorType(attr.type)
-    if attr.is_splat or str(t.element_type) not in ("i8", "bf16", "f32"):
+    dtype = _weight_dtype(t)
+    if attr.is_splat or dtype is None:
         return None  # a splat weight is rare and cheap to pack at run time
-    if str(t.element_type) == "i8":
-        return np.array(memoryview(attr), dtype=np.int8).reshape(t.shape)
-    if str(t.element_type) == "f32":
-        return np.array(memoryview(attr), dtype=np.float32).reshape(t.shape)
-    import ml_dtypes
-
-    return _bf16_bits(attr).view(ml_dtypes.bfloat16)
+    if isinstance(t.element_type, ir.BF16Type):
+        return _bf16_bits(attr).view(dtype)
+    return np.array(memoryview(attr), dtype=dtype).reshape(t.shape)
 
 
 def _bf16_bits(attr) -> np.ndarray:
@@ -352,16 +340,17 @@ def _build_pack(args, vnni: int, element):
 
 
 class AmxOutliner:
-    """Pass state: where kernels go and how many there are."""
+    """Pass state: the module kernels go to and, read once when first needed, its weight
+    blobs."""
 
     def __init__(self, module_op, options: SystolicToAmxOptions):
-        self.body, self.options, self.count = module_op.regions[0].blocks[0], options, 0
+        self.module_op, self.options = module_op, options
         # Printing the module is costly: only when a dense_resource weight is met.
         self.blobs = functools.cache(lambda: resource_blobs(module_op))
 
     def rewrite(self, op, rewriter):
         acc_t = op.acc.type
-        combo = (elem(op.lhs.type), elem(acc_t))
+        combo = element_combo(element(op.lhs.type), element(acc_t))
         lhs_in, rhs_in = op.lhs, op.rhs
         as_bf16 = False
         if combo == ("f32", "f32"):
@@ -371,27 +360,25 @@ class AmxOutliner:
                 # numbers in bf16, so AMX computes this matmul with no rounding added.
                 lhs_in, rhs_in = widened
                 combo = ("bf16", "f32")
-            elif self.options.f32_as_bf16:
+            elif self.options.precision == "bf16":
                 as_bf16 = True
                 combo = ("bf16", "f32")
-        if combo not in COMBOS or has_scale(op.epilogue) or len(shape_of(acc_t)) != 2:
+        if combo not in COMBOS or has_scale(op.epilogue) or len(shape_of(acc_t)) != 2 \
+                or 0 in shape_of(op.lhs.type) + shape_of(op.rhs.type):
             return NO_MATCH
         dtypes = COMBOS[combo]
         m, n = shape_of(acc_t)
         t_lhs, t_rhs = transpose_flags(op.transpose)
         k = shape_of(op.lhs.type)[0 if t_lhs else 1]
         mp, np_, kp = padded_shapes(m, n, k, dtypes)
-        index = self.count
-        self.count += 1
         acc_element = ir.ShapedType(acc_t).element_type
-        element = ir.BF16Type.get(op.context) if as_bf16 else \
-            ir.ShapedType(lhs_in.type).element_type
+        operand = ir.BF16Type.get(op.context) if as_bf16 else element(lhs_in.type)
         relu = "relu" in ir.DictAttr(op.epilogue)
         with rewriter.ip, op.location:
             lhs = transposed(lhs_in) if t_lhs else lhs_in
             lhs = _to_bf16(lhs) if as_bf16 else lhs
             lhs = _padded_tensor(lhs, [mp, kp])
-            packed_type = ir.MemRefType.get([kp // dtypes.vnni, np_ * dtypes.vnni], element)
+            packed_type = ir.MemRefType.get([kp // dtypes.vnni, np_ * dtypes.vnni], operand)
             weight = _dense_constant(rhs_in, self.blobs)
             if weight is not None:
                 import ml_dtypes
@@ -400,7 +387,7 @@ class AmxOutliner:
                 # f32 -> bf16 rounds to nearest even, as arith.truncf does at run time.
                 weight = weight.astype(ml_dtypes.bfloat16) if as_bf16 else weight
                 packed = bufferization.ToBufferOp(
-                    packed_type, _packed_constant(weight, element, dtypes, kp, np_),
+                    packed_type, _packed_constant(weight, operand, dtypes, kp, np_),
                     read_only=True).result
             else:
                 rhs = transposed(rhs_in) if t_rhs else rhs_in
@@ -408,8 +395,9 @@ class AmxOutliner:
                 rhs_buffer = bufferization.ToBufferOp(memref_of(rhs.type), rhs,
                                                       read_only=True).result
                 packed = memref.AllocOp(packed_type, [], []).result
-                pack = self._pack(index, op.location, [rhs_buffer.type, packed_type],
-                                  dtypes.vnni, element)
+                pack = outline(self.module_op, "amx_pack", [rhs_buffer.type, packed_type],
+                               op.location, {},
+                               lambda args: _build_pack(args, dtypes.vnni, operand))
                 func.CallOp(pack, [rhs_buffer, packed])
             out_type = ir.MemRefType.get([mp, np_], acc_element)
             out = memref.AllocOp(out_type, [], []).result
@@ -421,7 +409,7 @@ class AmxOutliner:
                 memref.copy(acc, out)
             dynamic = ir.ShapedType.get_dynamic_size()
             lhs_buffer = bufferization.ToBufferOp(memref_of(lhs.type), lhs, read_only=True).result
-            operands = [memref.cast(ir.MemRefType.get([dynamic, kp], element), lhs_buffer),
+            operands = [memref.cast(ir.MemRefType.get([dynamic, kp], operand), lhs_buffer),
                         packed,
                         memref.cast(ir.MemRefType.get([dynamic, np_], acc_element), out)]
             roles = ["lhs", "rhs", "out"]
@@ -430,8 +418,8 @@ class AmxOutliner:
                 operands.append(bufferization.ToBufferOp(memref_of(bias.type), bias,
                                                          read_only=True).result)
                 roles.append("bias")
-            kernel = self._kernel(index, op, roles, [v.type for v in operands], mp, np_, kp,
-                                  dtypes, element, acc_element, relu)
+            kernel = self._kernel(op, roles, [v.type for v in operands], mp, np_, kp, dtypes,
+                                  operand, acc_element, relu)
             func.CallOp(kernel, operands)
             result = bufferization.ToTensorOp(ir.RankedTensorType.get([mp, np_], acc_element),
                                               out, restrict=True, writable=True).result
@@ -440,25 +428,18 @@ class AmxOutliner:
                                               [1, 1])
         rewriter.replace_op(op, [result])
 
-    def _pack(self, index, location, types, vnni, element):
-        with location.context:
-            attributes = {"amx.pack": ir.UnitAttr.get()}
-        return new_kernel(self.body, f"amx_pack_{index}", types, location, attributes,
-                          lambda args: _build_pack(args, vnni, element))
-
-    def _kernel(self, index, op, roles, types, rows, np_, kp, dtypes, element, acc_element,
-                relu):
+    def _kernel(self, op, roles, types, rows, np_, kp, dtypes, element, acc_element, relu):
+        o = self.options
+        # gemm rows: the padded row count a runtime may split between cores.
+        kernel = Kernel("amx", tuple(roles), 1, rows, np_, kp, (o.m_block, o.n_block, o.k_block))
         with op.context:
-            # amx.rows: the padded row count a runtime may split between cores.
-            attributes = {"amx.kernel": ir.UnitAttr.get(),
-                          "amx.rows": ir.IntegerAttr.get(ir.IntegerType.get_signless(64), rows),
-                          "llvm.emit_c_interface": ir.UnitAttr.get()}
+            attributes = {KERNEL: kernel.attr(), "llvm.emit_c_interface": ir.UnitAttr.get()}
 
         def build(arguments):
             _Kernel(dict(zip(roles, arguments)), np_, kp, dtypes, element, acc_element,
                     self.options, relu).build()
 
-        return new_kernel(self.body, f"amx_kernel_{index}", types, op.location, attributes, build)
+        return outline(self.module_op, "amx_kernel", types, op.location, attributes, build)
 
 
 def systolic_to_amx(op, pass_, options: SystolicToAmxOptions) -> None:

@@ -13,28 +13,29 @@ on Vulkan, one whose N or K is not a multiple of 4 is left to IREE's own choice.
 
 How the decision reaches IREE: IREE's attributes (`#iree_codegen.compilation_info`,
 `#iree_gpu.lowering_config`) live in IREE's own MLIR, which tessera's bindings cannot
-build or parse. So the pass writes the decision as a plain dictionary attribute,
-`tessera.iree_gpu = {pipeline = "TileAndFuse", mma = "...", workgroup = array<i64: ...>,
-...}`, which any MLIR reads back; `compilation_info_text` turns that dictionary into
-IREE's syntax, and the GPU targets substitute it, as `compilation_info = ...`, into the
-text they give `iree-compile`, which then uses it instead of its own heuristics.
+build. So the pass writes the decision as tessera's own verified attribute,
+`tile.gpu = #tile.gpu_tiles<"TileAndFuse", "NV_MMA_...", [128, 128, 0], ...>`;
+`iree_module` turns each one into IREE's `compilation_info` (written in IREE's syntax
+and held as an opaque attribute of a dialect tessera does not load) on a copy of the
+module, whose text `iree-compile` reads and follows instead of its own heuristics.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tessera.errors import TesseraError
-from tessera.hardware import GPU_PRESETS, GpuConfig, gpu_preset
+from tessera.hardware import GPU_DEFAULT_PRESET, GPU_PRESETS, GpuConfig, gpu_preset, spec_text
+from tessera.knobs import Options, knob
 from tessera.mlir import ir, rewrite
 
-from tessera.dialects.common import elem, shape_of
-from tessera.dialects.systolic import MatmulOp, array_params
+from tessera.dialects.common import element, element_combo, shape_of
+from tessera.dialects.tile import GPU_TILES, GpuTiles
+from tessera.dialects.systolic import MatmulOp, array_params, transpose_flags
 from tessera.passes.common import NO_MATCH
 from tessera.passes.systolic_to_linalg import matmul_to_linalg
 
-ATTR = "tessera.iree_gpu"
 
 # An IREE MMA intrinsic name carries its shape and types: NV_MMA_SYNC_F32_16x8x16_BF16.
 _INTRINSIC = re.compile(r"^[A-Z_]+?_(F32|F16|I32)_(\d+)x(\d+)x(\d+)_([A-Z0-9]+)$")
@@ -55,48 +56,25 @@ SUPPORTED = {
 
 
 @dataclass(frozen=True)
-class SystolicToIreeGpuOptions:
-    """`preset` names the GPU (tessera.hardware.GPU_PRESETS); a positive tile, subgroup
-    or pipeline-depth option replaces the preset's value."""
+class SystolicToIreeGpuOptions(Options):
+    """`gpu` is the whole GpuConfig as a preset spec: a preset name from
+    tessera.hardware.GPU_PRESETS, optionally with overrides of its fields, e.g.
+    `h100,tile_m=64,pipeline_depth=4` (`hardware.spec_text` writes one for a config)."""
 
-    preset: str = "a100"
-    tile_m: int = 0
-    tile_n: int = 0
-    tile_k: int = 0
-    subgroups_m: int = 0
-    subgroups_n: int = 0
-    pipeline_depth: int = 0
+    gpu: str = knob("a100", "the GPU: a preset, optionally with field=value overrides")
 
     def __post_init__(self):
-        self.config()  # fail on a bad option before the pass runs
+        super().__post_init__()
+        self.config()  # fail on a bad spec before the pass runs
 
     def config(self) -> GpuConfig:
-        """The GpuConfig these options describe (errors name the option)."""
-        try:
-            base = gpu_preset(self.preset)
-            changes = {f: getattr(self, f) for f in ("tile_m", "tile_n", "tile_k", "subgroups_m",
-                                                     "subgroups_n", "pipeline_depth")
-                       if getattr(self, f) != 0}
-            return replace(base, **changes)
-        except TesseraError as e:
-            raise TesseraError(f"tessera-systolic-to-iree-gpu: {e}") from None
+        """The GpuConfig these options describe."""
+        return gpu_preset(self.gpu)
 
 
 def options_for(config: GpuConfig) -> dict:
-    """Pass options reproducing `config`, which must be a preset with changed tiles."""
-    if config.name not in GPU_PRESETS:
-        raise TesseraError(f"gpu config '{config.name}' is not a preset; start from one with "
-                           f"dataclasses.replace(gpu_preset('a100'), tile_m=...)")
-    base = GPU_PRESETS[config.name]
-    device = ("api", "arch", "mma", "subgroup_size", "shared_memory_bytes", "features",
-              "explicit_target")
-    changed = [f for f in device if getattr(base, f) != getattr(config, f)]
-    if changed:
-        raise TesseraError(f"gpu config changes {', '.join(changed)} of preset '{config.name}'; "
-                           f"only tiles, subgroups and pipeline_depth can change")
-    return {"preset": config.name, "tile_m": config.tile_m, "tile_n": config.tile_n,
-            "tile_k": config.tile_k, "subgroups_m": config.subgroups_m,
-            "subgroups_n": config.subgroups_n, "pipeline_depth": config.pipeline_depth}
+    """Pass options reproducing `config`."""
+    return {"gpu": spec_text(config, GPU_PRESETS, GPU_DEFAULT_PRESET[config.api])}
 
 
 def intrinsic_shape(name: str) -> tuple[int, int, int, str, str]:
@@ -149,20 +127,23 @@ def choose_mma(config: GpuConfig, rows: int, cols: int, operand: str, acc: str,
 
 
 def decide(config: GpuConfig, op) -> dict | None:
-    """tessera's decision for one systolic.matmul, as the `tessera.iree_gpu` entries
-    (None: leave this one to IREE)."""
+    """tessera's decision for one systolic.matmul, as the fields of its GpuTiles (None:
+    leave this one to IREE)."""
     rows, cols, _ = array_params(op.array)
-    operand, acc = elem(op.lhs.type), elem(op.acc.type)
-    if (operand, acc) not in SUPPORTED[config.api]:
+    combo = element_combo(element(op.lhs.type), element(op.acc.type))
+    if combo not in SUPPORTED[config.api]:
+        a, c = element(op.lhs.type), element(op.acc.type)
         raise TesseraError(
-            f"{operand}·{operand}→{acc} matmuls are not supported on {config.api} "
+            f"{a}·{a}→{c} matmuls are not supported on {config.api} "
             f"(supported: {', '.join(f'{a}·{a}→{c}' for a, c in SUPPORTED[config.api])})")
+    operand, acc = combo
     shape = shape_of(op.acc.type)
     batch = len(shape) == 3
     m, n = shape[-2:]
     lhs_shape = shape_of(op.lhs.type)
-    t_lhs = bool(ir.BoolAttr(ir.ArrayAttr(op.transpose)[0]).value)
-    k = lhs_shape[-2] if t_lhs else lhs_shape[-1]
+    k = lhs_shape[-2] if transpose_flags(op.transpose)[0] else lhs_shape[-1]
+    if 0 in (m, n, k):
+        return None  # nothing to tile: IREE's own choice
     pick = choose_mma(config, rows, cols, operand, acc, m, n, k)
     if config.api == "vulkan":
         return _vulkan(config, pick, batch, m, n, k)
@@ -225,18 +206,9 @@ def _vulkan(config: GpuConfig, pick, batch, m, n, k) -> dict | None:
             "pipeline_depth": config.pipeline_depth}
 
 
-def decision_attr(decision: dict) -> ir.DictAttr:
-    """The `tessera.iree_gpu` dictionary for a decision (ints as i64 arrays)."""
-    i64 = ir.IntegerType.get_signless(64)
-    entries = {}
-    for key, value in decision.items():
-        if isinstance(value, str):
-            entries[key] = ir.StringAttr.get(value)
-        elif isinstance(value, int):
-            entries[key] = ir.IntegerAttr.get(i64, value)
-        else:
-            entries[key] = ir.DenseI64ArrayAttr.get(list(value))
-    return ir.DictAttr.get(entries)
+def gpu_tiles(decision: dict) -> GpuTiles:
+    """The typed tiles of a decision (lists become tuples)."""
+    return GpuTiles(**{k: tuple(v) if isinstance(v, list) else v for k, v in decision.items()})
 
 
 class _Recorder:
@@ -252,19 +224,19 @@ class _Recorder:
         self.rewriter.replace_op(op, values)
 
 
-def annotate_linalg(op, rewriter, decision: ir.DictAttr | None):
+def annotate_linalg(op, rewriter, tiles: GpuTiles | None):
     """systolic.matmul -> linalg (via tessera-systolic-to-linalg), the contraction
-    carrying `decision` as tessera.iree_gpu (nothing when None)."""
+    carrying `tiles` as `tile.gpu` (nothing when None)."""
     has_epilogue = op.bias is not None or len(ir.DictAttr(op.epilogue)) > 0
     recorder = _Recorder(rewriter)
     matmul_to_linalg(op, recorder)
-    if decision is None:
+    if tiles is None:
         return
     result = recorder.values[0]
     # With an epilogue the value is the elementwise generic's; the matmul feeds it.
     contraction = result.owner.operands[0].owner if has_epilogue else result.owner
     # The bindings' rewriter has no in-place modification hook; the op is this pattern's own.
-    contraction.attributes[ATTR] = decision
+    contraction.attributes[GPU_TILES] = tiles.attr()
 
 
 def systolic_to_iree_gpu(op, pass_, options: SystolicToIreeGpuOptions) -> None:
@@ -280,7 +252,7 @@ def systolic_to_iree_gpu(op, pass_, options: SystolicToIreeGpuOptions) -> None:
             matmul.location.emit_error(f"tessera-systolic-to-iree-gpu: {e}")
             failed.append(matmul)
             return NO_MATCH
-        annotate_linalg(matmul, rewriter, decision_attr(decision) if decision else None)
+        annotate_linalg(matmul, rewriter, gpu_tiles(decision) if decision else None)
 
     patterns = rewrite.RewritePatternSet()
     patterns.add(MatmulOp, pattern)
@@ -291,68 +263,75 @@ def systolic_to_iree_gpu(op, pass_, options: SystolicToIreeGpuOptions) -> None:
 
 # --- into IREE's syntax ------------------------------------------------------------------
 
-_ENTRY = re.compile(re.escape(ATTR) + r" = (\{[^{}]*\})")
-
-
-def _ints(value) -> list[int]:
-    return list(ir.DenseI64ArrayAttr(value))
-
-
 def _list(values) -> str:
     return "[" + ", ".join(str(v) for v in values) + "]"
 
 
-def compilation_info_text(d: ir.DictAttr) -> str:
-    """`#iree_codegen.compilation_info<...>` for one `tessera.iree_gpu` dictionary."""
-    pipeline = ir.StringAttr(d["pipeline"]).value
-    mma = ir.StringAttr(d["mma"]).value
-    size = _list(_ints(d["workgroup_size"]))
-    depth = ir.IntegerAttr(d["pipeline_depth"]).value
-    if pipeline == "TileAndFuse":
-        fields = [f"workgroup = {_list(_ints(d['workgroup']))}",
-                  f"reduction = {_list(_ints(d['reduction']))}"]
-        if mma:
-            fields += [f"mma_kind = #iree_gpu.mma_layout<{mma}>", "promote_operands = [0, 1]",
-                       f"subgroup = {_list(_ints(d['subgroup']))}"]
+def compilation_info_text(tiles: GpuTiles) -> str:
+    """`#iree_codegen.compilation_info<...>` for one `#tile.gpu_tiles<...>`, in IREE's
+    syntax (hand-written: tessera's bindings have no builders for IREE's attributes)."""
+    size, depth = _list(tiles.workgroup_size), tiles.pipeline_depth
+    if tiles.pipeline == "TileAndFuse":
+        fields = [f"workgroup = {_list(tiles.workgroup)}",
+                  f"reduction = {_list(tiles.reduction)}"]
+        if tiles.mma:
+            fields += [f"mma_kind = #iree_gpu.mma_layout<{tiles.mma}>",
+                       "promote_operands = [0, 1]", f"subgroup = {_list(tiles.subgroup)}"]
         else:
-            fields += [f"thread = {_list(_ints(d['thread']))}"]
-        subgroup_size = _subgroup_size(d)
+            fields += [f"thread = {_list(tiles.thread)}"]
         lowering = f"#iree_gpu.lowering_config<{{{', '.join(fields)}}}>"
         options = (f"gpu_pipeline_options = #iree_gpu.pipeline_options<"
                    f"prefetch_num_stages = {depth}>")
         translation = (f"#iree_codegen.translation_info<pipeline = #iree_gpu.pipeline<TileAndFuse> "
-                       f"workgroup_size = {size} subgroup_size = {subgroup_size}, {{{options}}}>")
-    elif pipeline == "CooperativeMatrixVectorize":
-        levels = [_ints(d[key]) for key in ("workgroup", "subgroup", "reduction", "intrinsic")]
+                       f"workgroup_size = {size} subgroup_size = {tiles.subgroup_size}, "
+                       f"{{{options}}}>")
+    elif tiles.pipeline == "CooperativeMatrixVectorize":
+        levels = [tiles.workgroup, tiles.subgroup, tiles.reduction, tiles.intrinsic]
         lowering = f"#iree_codegen.lowering_config<tile_sizes = {_list(_list(l) for l in levels)}>"
         translation = (f"#iree_codegen.translation_info<pipeline = "
                        f"#iree_gpu.spirv_pipeline<CooperativeMatrixVectorize> workgroup_size = "
-                       f"{size} subgroup_size = {_subgroup_size(d)}, "
+                       f"{size} subgroup_size = {tiles.subgroup_size}, "
                        f"{{pipeline_depth = {depth} : i64, store_stage = 0 : i64}}>")
-    elif pipeline == "MatmulPromoteVectorize":
-        lowering = f"#iree_codegen.lowering_config<tile_sizes = [{_list(_ints(d['workgroup']))}]>"
+    else:  # MatmulPromoteVectorize (GpuTiles.of admits no other pipeline)
+        lowering = f"#iree_codegen.lowering_config<tile_sizes = [{_list(tiles.workgroup)}]>"
         translation = (f"#iree_codegen.translation_info<pipeline = "
                        f"#iree_gpu.spirv_pipeline<MatmulPromoteVectorize> workgroup_size = "
                        f"{size}, {{pipeline_depth = {depth} : i64, store_stage = 1 : i64}}>")
-    else:
-        raise TesseraError(f"{ATTR} names unknown pipeline '{pipeline}'")
     return (f"#iree_codegen.compilation_info<lowering_config = {lowering}, "
             f"translation_info = {translation}>")
 
 
-def _subgroup_size(d: ir.DictAttr) -> int:
-    return ir.IntegerAttr(d["subgroup_size"]).value
+def _foreign(context: ir.Context, text: str) -> ir.Attribute:
+    """An attribute of a dialect tessera does not load (IREE's), held opaquely."""
+    allowed = context.allow_unregistered_dialects
+    context.allow_unregistered_dialects = True
+    try:
+        return ir.Attribute.parse(text, context)
+    finally:
+        context.allow_unregistered_dialects = allowed
 
 
-def to_iree_text(text: str, context: ir.Context) -> tuple[str, list[str]]:
-    """Replace every `tessera.iree_gpu = {...}` in printed IR with IREE's
-    `compilation_info = ...`; returns the new text and the compilation infos, in order."""
+def iree_module(module: ir.Module, module_attributes: dict[str, str] | None = None):
+    """(text for iree-compile, compilation infos in order): a copy of `module` whose
+    `tile.gpu` tiles became IREE's `compilation_info`, with `module_attributes` (IREE
+    syntax) set on the module."""
+    from tessera.host import copy_module
+
+    copy = copy_module(module)
+    context, annotated = copy.context, []
+
+    def visit(op):
+        if GPU_TILES in op.attributes:
+            annotated.append(op)
+        return ir.WalkResult.ADVANCE
+
+    copy.operation.walk(visit)
     infos = []
-
-    def substitute(match):
-        with context:
-            info = compilation_info_text(ir.DictAttr(ir.Attribute.parse(match.group(1))))
+    for op in annotated:
+        info = compilation_info_text(GpuTiles.of(op))
+        del op.attributes[GPU_TILES]
+        op.attributes["compilation_info"] = _foreign(context, info)
         infos.append(info)
-        return f"compilation_info = {info}"
-
-    return _ENTRY.sub(substitute, text), infos
+    for name, text in (module_attributes or {}).items():
+        copy.operation.attributes[name] = _foreign(context, text)
+    return copy.operation.get_asm(), infos

@@ -6,17 +6,10 @@ array: a rank-2 matmul becomes `linalg.matmul`, a batched one `linalg.batch_matm
 requantize) becomes one elementwise `linalg.generic` after it.
 """
 
-from dataclasses import dataclass
-
 from tessera.mlir import arith, ir, linalg, math, rewrite, tensor
 
 from tessera.dialects.common import shape_of
 from tessera.dialects.systolic import MatmulOp, has_scale, transpose_flags
-
-
-@dataclass(frozen=True)
-class SystolicToLinalgOptions:
-    """This pass has no options."""
 
 
 def _maps(rank: int, t_lhs: bool, t_rhs: bool):
@@ -93,7 +86,7 @@ def matmul_to_linalg(op, rewriter):
     rewriter.replace_op(op, [result])
 
 
-def systolic_to_linalg(op, pass_, options: SystolicToLinalgOptions) -> None:
+def systolic_to_linalg(op, pass_, options) -> None:
     """Pass body: rewrite every systolic.matmul (no folding elsewhere)."""
     patterns = rewrite.RewritePatternSet()
     patterns.add(MatmulOp, matmul_to_linalg)

@@ -14,29 +14,23 @@ and requantizing epilogues are left to `tessera-systolic-to-linalg`.
 
 from dataclasses import dataclass
 
-from tessera.errors import TesseraError
+from tessera.hardware import RiscvConfig
+from tessera.knobs import knob, knobs_from
 from tessera.mlir import arith, ir, memref, rewrite, scf, vector
 
-from tessera.dialects.common import elem, shape_of
-from tessera.dialects.systolic import MatmulOp, has_scale
-from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill, new_kernel
+from tessera.dialects.common import element, element_combo, shape_of
+from tessera.dialects.systolic import KERNEL, Kernel, MatmulOp, has_scale, transpose_flags
+from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill, outline
 
 SUPPORTED = {("f32", "f32"), ("i8", "i32")}
 
 
 @dataclass(frozen=True)
-class SystolicToVectorOptions:
-    """vlen: bits of one vector register; rows: result rows per microkernel block."""
+class SystolicToVectorOptions(knobs_from(RiscvConfig, "vlen")):
+    """vlen: bits of one vector register (the RiscvConfig's); rows: result rows per
+    microkernel block."""
 
-    vlen: int = 256
-    rows: int = 4
-
-    def __post_init__(self):
-        if self.vlen < 64 or self.vlen & (self.vlen - 1):
-            raise TesseraError(f"tessera-systolic-to-vector: vlen must be a power of two "
-                               f">= 64, got {self.vlen}")
-        if self.rows <= 0:
-            raise TesseraError(f"tessera-systolic-to-vector: rows must be positive, got {self.rows}")
+    rows: int = knob(4, "result rows per microkernel block", low=1, high=64)
 
 
 def _c(v: int):
@@ -136,41 +130,35 @@ class _Kernel:
             scf.YieldOp([])
 
 
-class VectorOutliner:
-    """Pass state: where kernels go and how many there are."""
+def _rewrite(module_op, op, rewriter, options: SystolicToVectorOptions):
+    """One supported rank-2 systolic.matmul -> a call of a new microkernel."""
+    acc_t = op.acc.type
+    combo = element_combo(element(op.lhs.type), element(acc_t))
+    if combo not in SUPPORTED or has_scale(op.epilogue) or len(shape_of(acc_t)) != 2 \
+            or 0 in shape_of(op.lhs.type) + shape_of(op.rhs.type):
+        return NO_MATCH
+    m, n = shape_of(acc_t)
+    k = shape_of(op.lhs.type)[0 if transpose_flags(op.transpose)[0] else 1]
+    lanes = options.vlen // 32
+    relu = "relu" in ir.DictAttr(op.epilogue)
+    acc_type = element(acc_t)
 
-    def __init__(self, module_body, options: SystolicToVectorOptions):
-        self.body, self.options, self.count = module_body, options, 0
-
-    def rewrite(self, op, rewriter):
-        lhs_t, acc_t = op.lhs.type, op.acc.type
-        combo = (elem(lhs_t), elem(acc_t))
-        if combo not in SUPPORTED or has_scale(op.epilogue) or len(shape_of(acc_t)) != 2:
-            return NO_MATCH
-        m, n = shape_of(acc_t)
-        k = shape_of(op.lhs.type)[0 if bool(ir.BoolAttr(ir.ArrayAttr(op.transpose)[0]).value) else 1]
-        lanes = self.options.vlen // 32
-        relu = "relu" in ir.DictAttr(op.epilogue)
-        call_kernel(op, rewriter, is_zero_fill(op.acc),
-                    lambda roles, types: self._kernel(op, roles, types, m, n, k, lanes, relu))
-
-    def _kernel(self, op, roles, types, m, n, k, lanes, relu):
-        name = f"vector_kernel_{self.count}"
-        self.count += 1
-        acc_type = ir.ShapedType(op.acc.type).element_type
+    def make_kernel(roles, types):
+        kernel = Kernel("vector", tuple(roles), 1, m, n, k, (options.rows, 2 * lanes, 1))
+        with op.context:
+            attributes = {KERNEL: kernel.attr()}
 
         def build(arguments):
-            _Kernel(dict(zip(roles, arguments)), m, n, k, lanes, self.options.rows, acc_type,
+            _Kernel(dict(zip(roles, arguments)), m, n, k, lanes, options.rows, acc_type,
                     isinstance(acc_type, ir.IntegerType), relu).build()
 
-        with op.context:
-            attributes = {"vector.kernel": ir.UnitAttr.get()}
-        return new_kernel(self.body, name, types, op.location, attributes, build)
+        return outline(module_op, "vector_kernel", types, op.location, attributes, build)
+
+    call_kernel(op, rewriter, is_zero_fill(op.acc), make_kernel)
 
 
 def systolic_to_vector(op, pass_, options: SystolicToVectorOptions) -> None:
     """Pass body: every supported rank-2 systolic.matmul becomes a microkernel call."""
-    outliner = VectorOutliner(op.regions[0].blocks[0], options)
     patterns = rewrite.RewritePatternSet()
-    patterns.add(MatmulOp, outliner.rewrite)
+    patterns.add(MatmulOp, lambda matmul, rewriter: _rewrite(op, matmul, rewriter, options))
     rewrite.walk_and_apply_patterns(op, patterns.freeze())

@@ -11,25 +11,17 @@ units share the DRAM channel, which is what the simulator's contention model cha
 
 from dataclasses import dataclass
 
-from tessera.errors import TesseraError
-from tessera.hardware import UNBOUNDED
+from tessera.hardware import UNBOUNDED, NpuConfig
+from tessera.knobs import knobs_from
 from tessera.mlir import arith, func, ir, scf
 
+from tessera.dialects.systolic import Memory, is_parallel, kernel_functions
 from tessera.dialects.tile import LaunchOp, YieldOp, grid_attr
-from tessera.passes.systolic_tile import PARALLEL
 
 
 @dataclass(frozen=True)
-class TileDistributeOptions:
-    """The unit grid: rows x cols."""
-
-    rows: int = 1
-    cols: int = 1
-
-    def __post_init__(self):
-        if self.rows <= 0 or self.cols <= 0:
-            raise TesseraError(f"tessera-tile-distribute: grid must be positive, got "
-                               f"{self.rows}x{self.cols}")
+class TileDistributeOptions(knobs_from(NpuConfig, "grid_rows", "grid_cols")):
+    """The unit grid: grid-rows x grid-cols (the NpuConfig's fields)."""
 
 
 def _constant(value) -> int | None:
@@ -51,7 +43,7 @@ def _parallel_loops(block) -> list:
     chain = []
     while True:
         loop = next((op for op in block.operations
-                     if isinstance(op, scf.ForOp) and PARALLEL in op.attributes), None)
+                     if isinstance(op, scf.ForOp) and is_parallel(op)), None)
         if loop is None:
             return chain
         chain.append(loop)
@@ -72,10 +64,9 @@ def distribute(kernel: func.FuncOp, rows: int, cols: int) -> None:
     if not _parallel_loops(block):
         return  # nothing to share out: the kernel stays on one unit
     body_ops = list(block.operations)[:-1]  # all but the return
-    memory = ir.DictAttr(kernel.attributes["systolic.memory"])
-    local = min(ir.IntegerAttr(memory["spad_bytes"]).value + ir.IntegerAttr(memory["acc_bytes"]).value,
-                UNBOUNDED)
-    bandwidth = ir.IntegerAttr(memory["dram_bytes_per_cycle"]).value
+    memory = Memory.of(kernel)
+    local = min(memory.spad_bytes + memory.acc_bytes, UNBOUNDED)
+    bandwidth = memory.dram_bytes_per_cycle
     index = ir.IndexType.get()
     with ir.InsertionPoint(block.operations[0]), kernel.location:
         launch = LaunchOp(grid_attr(rows, cols, local, bandwidth))
@@ -97,8 +88,7 @@ def distribute(kernel: func.FuncOp, rows: int, cols: int) -> None:
 
 def tile_distribute(op, pass_, options: TileDistributeOptions) -> None:
     """Pass body: distribute every kernel that is not distributed yet."""
-    for f in op.regions[0].blocks[0].operations:
-        if isinstance(f, func.FuncOp) and "systolic.kernel" in f.attributes:
-            already = any(isinstance(o, LaunchOp) for o in f.regions[0].blocks[0].operations)
-            if not already:
-                distribute(f, options.rows, options.cols)
+    for f, _ in kernel_functions(op, "isa"):
+        already = any(isinstance(o, LaunchOp) for o in f.regions[0].blocks[0].operations)
+        if not already:
+            distribute(f, options.grid_rows, options.grid_cols)

@@ -8,8 +8,7 @@ attached for IREE (`tessera-systolic-to-iree-gpu`).
 
 from tessera.hardware import GpuConfig
 from tessera.mlir import ir
-from tessera.passes.linalg_to_systolic import linalg_to_systolic
-from tessera.passes.systolic_to_iree_gpu import intrinsic_shape, options_for, systolic_to_iree_gpu
+from tessera.passes.systolic_to_iree_gpu import intrinsic_shape, options_for
 from tessera.pipeline import Pipeline
 
 
@@ -26,7 +25,7 @@ def pipeline(context: ir.Context, config: GpuConfig) -> Pipeline:
     """linalg -> systolic (MMA-shaped array) -> linalg + IREE tiles, then canonicalize."""
     rows, cols = array_shape(config)
     pm = Pipeline(context)
-    pm.add(linalg_to_systolic, rows=rows, cols=cols, dataflow="os")
-    pm.add(systolic_to_iree_gpu, **options_for(config))
+    pm.add("tessera-linalg-to-systolic", rows=rows, cols=cols, dataflow="os")
+    pm.add("tessera-systolic-to-iree-gpu", **options_for(config))
     pm.add("canonicalize,cse")
     return pm

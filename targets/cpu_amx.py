@@ -12,7 +12,7 @@ kernels, `tessera-systolic-to-amx`), then builds two pieces:
 
 Cores (the `tile` level): the callback splits the kernel's rows into blocks of whole
 32-row register blocks, one per core, and calls the shared object's
-`_mlir_ciface_amx_kernel_<i>` on each block from a thread pool; ctypes releases the GIL
+the kernel's `_mlir_ciface_` entry on each block from a thread pool; ctypes releases the GIL
 for the call, so the blocks run in parallel. Threads rather than OpenMP because the
 lowered code then needs no OpenMP runtime.
 
@@ -21,8 +21,8 @@ XFEATURE_XTILEDATA)`) before the first AMX instruction. `executable.report.save(
 writes the shared object plus the host code (LLVM dialect) and `load(dir)` runs it again
 without any tessera pass or kernel compilation (only the host glue is JIT-compiled again).
 
-On a CPU without AMX the target is unavailable (with the reason); `emulate` builds the
-same program with the AMX tile ops rewritten by `tessera-amx-emulate`, which tests
+On a CPU without AMX the target is unavailable (with the reason); `EMULATED` (and
+`emulate(module)`) builds the same program with the AMX tile ops rewritten by `tessera-amx-emulate`, which tests
 everything but the AMX instructions themselves.
 """
 
@@ -35,28 +35,27 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from tessera.errors import TesseraError
-from tessera.executable import Executable, TensorSpec, entry_signature, numpy_dtype
-from tessera.hardware import amx_preset
-from tessera.host import (HOST_PIPELINE, HostProgram, _descriptor, add_entry, copy_module,
-                          declare_externals, lower_to_llvm)
-from tessera.mlir import func, ir, translate_to_llvm_ir
+from tessera import llvm
+from tessera.errors import DiagnosticError, TesseraError
+from tessera.executable import Executable, TensorSpec, numpy_dtype
+from tessera.hardware import AMX_PRESETS, AmxConfig
+from tessera.host import (HostProgram, add_entry, copy_module, declare_externals, descriptor,
+                          lower_to_llvm)
+from tessera.mlir import func, ir
+from tessera.target import Report, Target
 
-NAME = "cpu-amx"
+from tessera.dialects.systolic import kernel_functions
+
 AMX_FLAGS = ("amx_tile", "amx_bf16", "amx_int8")
 TRIPLE = "x86_64-unknown-linux-gnu"
 AMX_FEATURES = "+amx-tile,+amx-bf16,+amx-int8"
 ROW_BLOCK = 32  # rows of one register block: the unit rows are split between cores in
-
-# The host pipeline with the x86 conversions on (x86.amx ops -> LLVM AMX intrinsics).
-KERNEL_PIPELINE = HOST_PIPELINE.replace(
-    "convert-vector-to-llvm", "convert-vector-to-llvm{enable-x86}")
 
 _SYS_ARCH_PRCTL = 158
 _ARCH_REQ_XCOMP_PERM = 0x1023
@@ -67,7 +66,7 @@ def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
     """The CPU feature flags Linux reports (first processor)."""
     try:
         text = Path(path).read_text()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return set()
     for line in text.splitlines():
         if line.startswith("flags"):
@@ -120,64 +119,74 @@ def available() -> tuple[bool, str]:
 
 def kernel_names(module: ir.Module) -> list[str]:
     """The AMX kernels `tessera-systolic-to-amx` outlined in `module`."""
-    return [op.sym_name.value for op in module.body.operations
-            if isinstance(op, func.FuncOp) and "amx.kernel" in op.attributes]
+    return [f.sym_name.value for f, _ in kernel_functions(module, "amx")]
+
+
+def _callees(function) -> set[str]:
+    """Names of the functions `function` calls."""
+    names = set()
+
+    def visit(op):
+        if isinstance(op.opview, func.CallOp):
+            names.add(ir.FlatSymbolRefAttr(op.opview.callee).value)
+        return ir.WalkResult.ADVANCE
+
+    function.operation.walk(visit)
+    return names
+
+
+def kernel_library(module: ir.Module) -> set[str]:
+    """The kernels and every function they call, directly or not (e.g. the helpers of
+    tessera-amx-emulate): what goes into the shared object."""
+    functions = {op.sym_name.value: op for op in module.body.operations
+                 if isinstance(op, func.FuncOp)}
+    library, todo = set(), kernel_names(module)
+    while todo:
+        name = todo.pop()
+        if name not in library and name in functions:
+            library.add(name)
+            todo.extend(_callees(functions[name]))
+    return library
 
 
 def kernel_llvm_ir(module: ir.Module) -> str:
-    """LLVM IR of `module`'s kernels alone (and the emulation helpers they call), with
-    the kernels public so that the shared object exports them."""
-    from tessera.errors import DiagnosticError
+    """LLVM IR of `module`'s kernels alone (and the functions they call), with the
+    kernels public so that the shared object exports them."""
     from tessera.pipeline import Pipeline
 
-    kernels = copy_module(module)
+    kernels, library = copy_module(module), kernel_library(module)
+    public = set(kernel_names(module))
     for op in list(kernels.body.operations):
         if not isinstance(op, func.FuncOp):
             continue
-        if "amx.kernel" in op.attributes:
-            if "sym_visibility" in op.attributes:
-                del op.attributes["sym_visibility"]
-        elif not op.sym_name.value.startswith("amx_emulate_"):
+        name = op.sym_name.value
+        if name not in library:
             op.erase()
+        elif name in public and "sym_visibility" in op.attributes:
+            del op.attributes["sym_visibility"]
+    from tessera.host import host_pipeline
+
     try:
-        Pipeline(module.context).add(KERNEL_PIPELINE).run(kernels)
+        Pipeline(module.context).add(host_pipeline(x86=True)).run(kernels)
     except DiagnosticError as e:
         raise DiagnosticError(e.diags, "lowering the AMX kernels to LLVM failed:") from None
-    try:
-        return translate_to_llvm_ir(kernels)
-    except RuntimeError as e:
-        raise TesseraError(f"translating the AMX kernels to LLVM IR failed: {e}") from None
+    return llvm.to_llvm_ir(kernels, "the AMX kernels")
 
 
 def _machine(cpu: str, features: str):
-    import llvmlite.binding as llvm
-
-    llvm.initialize_all_targets()
-    llvm.initialize_all_asmprinters()
-    if cpu == "host":
-        cpu, features = llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
-    return llvm.Target.from_triple(TRIPLE).create_target_machine(
-        cpu=cpu, features=features, opt=3, reloc="pic", codemodel="default")
-
-
-def _optimized(llvm_ir: str, machine):
-    from tessera.targets.riscv.toolchain import optimized_module
-
-    return optimized_module(llvm_ir, machine, TRIPLE, "the kernels'")
+    return llvm.target_machine(TRIPLE, cpu, features, reloc="pic")
 
 
 def assembly(llvm_ir: str, cpu: str = "sapphirerapids", features: str = AMX_FEATURES) -> str:
     """x86-64 assembly of LLVM IR (optimized like the object), for inspection and tests:
     it runs nowhere, so it can be made for an AMX CPU on any machine."""
-    machine = _machine(cpu, features)
-    return machine.emit_assembly(_optimized(llvm_ir, machine))
+    return llvm.emit_assembly(llvm_ir, _machine(cpu, features), TRIPLE, "the kernels'")
 
 
 def build_shared_object(llvm_ir: str, path: Path, cpu: str = "host", features: str = "") -> Path:
     """`path` (a .so) from the kernels' LLVM IR, for `cpu` ("host": this machine)."""
-    machine = _machine(cpu, features)
     obj = path.with_suffix(".o")
-    obj.write_bytes(machine.emit_object(_optimized(llvm_ir, machine)))
+    obj.write_bytes(llvm.emit_object(llvm_ir, _machine(cpu, features), TRIPLE, "the kernels'"))
     result = subprocess.run(["cc", "-shared", "-o", str(path), str(obj)], capture_output=True,
                             text=True)
     if result.returncode != 0:
@@ -189,30 +198,32 @@ def build_shared_object(llvm_ir: str, path: Path, cpu: str = "host", features: s
 
 
 def _kernel_arguments(module: ir.Module) -> dict[str, list]:
-    """name -> [(shape, dtype)] of each kernel's memref arguments, rows made static."""
+    """name -> [(shape, dtype name)] of each kernel's memref arguments, rows made static."""
     table = {}
-    for op in module.body.operations:
-        if isinstance(op, func.FuncOp) and "amx.kernel" in op.attributes:
-            rows = ir.IntegerAttr(op.attributes["amx.rows"]).value
-            arguments = []
-            for t in op.type.inputs:
-                t = ir.MemRefType(t)
-                shape = [rows if d == ir.ShapedType.get_dynamic_size() else d for d in t.shape]
-                arguments.append((shape, str(t.element_type)))
-            table[op.sym_name.value] = arguments
+    for op, kernel in kernel_functions(module, "amx"):
+        arguments = []
+        for t in op.type.inputs:
+            t = ir.MemRefType(t)
+            shape = [kernel.m if d == ir.ShapedType.get_dynamic_size() else d for d in t.shape]
+            arguments.append((shape, numpy_dtype(t.element_type).name))
+        table[op.sym_name.value] = arguments
     return table
 
 
+def _dtype(name: str) -> np.dtype:
+    if name == "bfloat16":
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
 class AmxProgram:
-    """Kernels in a shared object, host code in the JIT; `save` / `load` it."""
+    """Kernels in a shared object, host code in the JIT."""
 
     def __init__(self, directory: Path, host_module: ir.Module, outputs: list[TensorSpec],
-                 signature: list[TensorSpec], kernels: dict[str, list], threads: int,
-                 emulated: bool, keep=None):
-        self._keep = keep  # a TemporaryDirectory owning `directory`, if any
-        self.directory = directory
-        self.signature, self.outputs, self.kernels = signature, outputs, kernels
-        self.emulated = emulated
+                 kernels: dict[str, list], threads: int):
+        self.directory, self.outputs, self.kernels = directory, outputs, kernels
         self.threads = threads or os.cpu_count() or 1
         self.host_module = host_module
         self.library = ctypes.CDLL(str(directory / "kernels.so"))
@@ -222,7 +233,7 @@ class AmxProgram:
             function = getattr(self.library, f"_mlir_ciface_{name}")
             function.argtypes = [ctypes.c_void_p] * len(arguments)
             function.restype = None
-            specs = [(tuple(shape), numpy_dtype(dtype)) for shape, dtype in arguments]
+            specs = [(tuple(shape), _dtype(dtype)) for shape, dtype in arguments]
             externals[name] = (functools.partial(self._call, function), specs)
         self.host = HostProgram(host_module, outputs, externals)
 
@@ -237,7 +248,7 @@ class AmxProgram:
         def run(start):
             parts = [a[start:start + per_thread] if i in (0, 2) else a
                      for i, a in enumerate(arrays)]
-            descriptors = [_descriptor(p) for p in parts]
+            descriptors = [descriptor(p) for p in parts]
             function(*[ctypes.addressof(d) for d in descriptors])
 
         if self.pool is None or len(starts) == 1:
@@ -250,24 +261,47 @@ class AmxProgram:
     def run(self, arrays):
         return self.host.run(arrays)
 
+
+@dataclass
+class AmxReport(Report):
+    """The kernels of the program (one row each) and how it runs; `save` writes it."""
+
+    program: AmxProgram | None = None
+    signature: list = field(default_factory=list)
+    emulated: bool = False
+    keep: object = None  # a TemporaryDirectory owning the program's files, if any
+
+    @property
+    def kernels(self) -> list[str]:
+        return list(self.program.kernels)
+
+    @property
+    def threads(self) -> int:
+        return self.program.threads
+
+    def kernel_rows(self) -> list[dict]:
+        return [{"kernel": name, "rows": arguments[0][0][0],
+                 "arguments": " ".join("x".join(map(str, s)) for s, _ in arguments)}
+                for name, arguments in self.program.kernels.items()]
+
     def save(self, directory) -> Path:
         """Write kernels.so, host.mlirbc (LLVM dialect) and program.json to `directory`."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        if directory.resolve() != self.directory.resolve():
-            shutil.copy(self.directory / "kernels.so", directory / "kernels.so")
-        with open(directory / "host.mlirbc", "wb") as f:
-            self.host_module.operation.write_bytecode(f)
-        meta = {"signature": [[list(s.shape), str(s.dtype)] for s in self.signature],
-                "outputs": [[list(s.shape), str(s.dtype)] for s in self.outputs],
-                "kernels": self.kernels, "threads": self.threads, "emulated": self.emulated}
-        (directory / "program.json").write_text(json.dumps(meta, indent=1))
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            p = self.program
+            if directory.resolve() != p.directory.resolve():
+                shutil.copy(p.directory / "kernels.so", directory / "kernels.so")
+            with open(directory / "host.mlirbc", "wb") as f:
+                p.host_module.operation.write_bytecode(f)
+            meta = {"signature": [[list(s.shape), s.dtype.name] for s in self.signature],
+                    "outputs": [[list(s.shape), s.dtype.name] for s in p.outputs],
+                    "kernels": p.kernels, "threads": p.threads, "emulated": self.emulated}
+            (directory / "program.json").write_text(json.dumps(meta, indent=1))
+        except OSError as e:
+            raise TesseraError(f"could not save the cpu-amx program to '{directory}': "
+                               f"{e.strerror or e}") from None
         return directory
-
-
-def _spec(item) -> TensorSpec:
-    shape, dtype = item
-    return TensorSpec(tuple(shape), numpy_dtype("bf16") if dtype == "bfloat16" else np.dtype(dtype))
 
 
 def load(directory, threads: int | None = None) -> Executable:
@@ -282,79 +316,87 @@ def load(directory, threads: int | None = None) -> Executable:
         raise TesseraError(f"{directory} is not a saved cpu-amx program: "
                            f"{', '.join(missing)} missing (write one with "
                            f"executable.report.save(directory))")
-    meta = json.loads((directory / "program.json").read_text())
-    if not meta["emulated"]:
+    try:
+        meta = json.loads((directory / "program.json").read_text())
+        signature = [TensorSpec(tuple(s), _dtype(d)) for s, d in meta["signature"]]
+        outputs = [TensorSpec(tuple(s), _dtype(d)) for s, d in meta["outputs"]]
+        kernels, emulated = meta["kernels"], bool(meta["emulated"])
+        threads = int(meta["threads"] if threads is None else threads)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise TesseraError(f"{directory}/program.json is not a cpu-amx program description: "
+                           f"{e}") from None
+    if not emulated:
         ok, why = available()
         if not ok:
-            raise TesseraError(f"target {NAME} is not available here: {why}")
-    context = make_context()
-    with context:
+            raise TesseraError(f"target cpu-amx is not available here: {why}")
+    with make_context():
         host = ir.Module.parse((directory / "host.mlirbc").read_bytes())
-    program = AmxProgram(directory, host, [_spec(o) for o in meta["outputs"]],
-                         [_spec(s) for s in meta["signature"]], meta["kernels"],
-                         meta["threads"] if threads is None else threads, meta["emulated"])
-    executable = Executable(NAME, program.run, program.signature, {})
-    executable.report = program
-    return executable
+    program = AmxProgram(directory, host, outputs, kernels, threads)
+    report = AmxReport("cpu-amx", AmxConfig(threads=threads), program=program,
+                       signature=signature, emulated=emulated)
+    return Executable("cpu-amx", program.run, signature, report)
 
 
-def pipeline(context: ir.Context, hw=None):
-    """The tessera passes for `hw` (a preset name or an AmxConfig), AMX ops not emulated."""
-    from tessera.pipelines import cpu_amx
+class CpuAmx(Target[AmxConfig]):
+    """Intel AMX tile kernels in a shared object, the rest of the model in the host JIT;
+    with `emulated`, the AMX tile ops run as scalar code (any x86-64 CPU)."""
 
-    return cpu_amx.pipeline(context, amx_preset(hw))
+    hw_type = AmxConfig
+    presets = AMX_PRESETS
+    default_preset = "amx"
+
+    def __init__(self, emulated: bool = False):
+        self.emulated = emulated
+        self.name = "cpu-amx-emulated" if emulated else "cpu-amx"
+
+    def available(self) -> tuple[bool, str]:
+        return _toolchain() if self.emulated else available()
+
+    def pipeline(self, context: ir.Context, hw: AmxConfig):
+        from tessera.pipelines import cpu_amx
+
+        return cpu_amx.pipeline(context, hw, emulate=self.emulated)
+
+    def build(self, module, hw: AmxConfig, func_name, signature):
+        keep = tempfile.TemporaryDirectory(prefix="tessera-amx-")
+        directory = Path(keep.name)
+        kernels = _kernel_arguments(module)
+        llvm_ir = kernel_llvm_ir(module)
+        (directory / "kernels.ll").write_text(llvm_ir)
+        build_shared_object(llvm_ir, directory / "kernels.so")
+        host = copy_module(module)
+        declare_externals(host, set(kernels))
+        outputs = add_entry(host, func_name)
+        lower_to_llvm(host)
+        program = AmxProgram(directory, host, outputs, kernels, hw.threads)
+        report = AmxReport(self.name, hw, program=program, signature=signature,
+                           emulated=self.emulated, keep=keep)
+        return program.run, report
+
+    def understands(self, module: ir.Module) -> bool:
+        """Modules holding AMX kernels run with their tile ops emulated."""
+        return bool(kernel_names(module))
+
+    def evaluate(self, module, arrays, func_name="main"):
+        from tessera.pipeline import Pipeline
+
+        if self.understands(module) and not self.emulated:
+            # AMX tile ops as scalar code of the same meaning, so any CPU runs them.
+            module = copy_module(module)
+            Pipeline(module.context).add("tessera-amx-emulate").run(module)
+        return super().evaluate(module, arrays, func_name)
 
 
-def _build(module: ir.Module, hw, func_name: str, emulate: bool) -> Executable:
-    with module.context, ir.Location.unknown():
-        return _build_in_context(module, amx_preset(hw), func_name, emulate)
-
-
-def _build_in_context(module: ir.Module, config, func_name: str, emulate: bool) -> Executable:
-    from tessera.pipelines.cpu_amx import pipeline
-
-    signature = entry_signature(module, func_name)
-    start = time.perf_counter()
-    pipeline(module.context, config, emulate=emulate).run(module)
-    passes_s = time.perf_counter() - start
-
-    start = time.perf_counter()
-    keep = tempfile.TemporaryDirectory(prefix="tessera-amx-")
-    directory = Path(keep.name)
-    kernels = _kernel_arguments(module)
-    llvm_ir = kernel_llvm_ir(module)
-    (directory / "kernels.ll").write_text(llvm_ir)
-    build_shared_object(llvm_ir, directory / "kernels.so")
-    host = copy_module(module)
-    declare_externals(host, set(kernels))
-    outputs = add_entry(host, func_name)
-    lower_to_llvm(host)
-    program = AmxProgram(directory, host, outputs, signature, kernels, config.threads, emulate,
-                         keep)
-    backend_s = time.perf_counter() - start
-    executable = Executable(NAME, program.run, signature,
-                            {"passes_s": passes_s, "backend_s": backend_s})
-    executable.report = program
-    return executable
-
-
-def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
-    """Compile `module` for AMX (`hw`: a preset name — amx, amx-bf16 — or an AmxConfig).
-    Needs a CPU with AMX (see `available`)."""
-    ok, why = available()
-    if not ok:
-        raise TesseraError(f"target {NAME} is not available here: {why}")
-    return _build(module, hw, func_name, emulate=False)
+TARGET = CpuAmx()
+EMULATED = CpuAmx(emulated=True)
 
 
 def emulate(module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
-    """The same program with the AMX tile ops emulated (`tessera-amx-emulate`), for CPUs
-    without AMX: packing, blocking, edges, epilogue, the shared object, the split over
-    cores and save/load are the real ones; the AMX instructions are not."""
-    ok, why = _toolchain()
-    if not ok:
-        raise TesseraError(f"target {NAME} (emulated) is not available here: {why}")
-    return _build(module, hw, func_name, emulate=True)
+    """The cpu-amx program of `module` with its AMX tile ops emulated
+    (`tessera-amx-emulate`), for CPUs without AMX: packing, blocking, edges, epilogue, the
+    shared object, the split over cores and save/load are the real ones; the AMX
+    instructions are not."""
+    return EMULATED.compile(module, hw, func_name=func_name)
 
 
 def main(argv=None) -> int:
@@ -362,10 +404,10 @@ def main(argv=None) -> int:
     assembly (Sapphire Rapids) of the AMX kernels compiled from FILE (linalg on tensors).
     Works on any machine: the code is printed, not run."""
     import argparse
-    import sys
 
     from tessera.context import make_context, parse_module
-    from tessera.pipelines.cpu_amx import pipeline
+    from tessera.files import read_text
+    from tessera.tools.common import print_error
 
     parser = argparse.ArgumentParser(prog="python -m tessera.targets.cpu_amx",
                                      description=main.__doc__)
@@ -373,15 +415,15 @@ def main(argv=None) -> int:
     parser.add_argument("--hw", default=None, help="amx (default) or amx-bf16")
     args = parser.parse_args(argv)
     try:
-        text = Path(args.source).read_text()
+        text = read_text(args.source)
         with make_context() as context, ir.Location.unknown():
             module = parse_module(text, args.source)
-            pipeline(context, amx_preset(args.hw)).run(module)
+            TARGET.pipeline(context, TARGET.hardware(args.hw)).run(module)
             if not kernel_names(module):
                 raise TesseraError(f"{args.source}: no matmul became an AMX kernel")
             print(assembly(kernel_llvm_ir(module)))
-    except (TesseraError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except TesseraError as e:
+        print_error(str(e))
         return 1
     return 0
 

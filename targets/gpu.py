@@ -23,16 +23,15 @@ PTX it produces says `.target sm_90`.
 from __future__ import annotations
 
 import functools
-import re
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tessera import iree
 from tessera.errors import TesseraError
-from tessera.executable import Executable, entry_signature
-from tessera.hardware import GpuConfig, gpu_preset
+from tessera.hardware import GPU_DEFAULT_PRESET, GpuConfig, gpu_preset, gpu_presets
 from tessera.mlir import ir
+from tessera.target import Report, Target
 
 # tessera api -> IREE HAL device (compiler) and runtime driver name.
 HAL_DEVICE = {"cuda": "cuda", "rocm": "hip", "vulkan": "vulkan"}
@@ -42,22 +41,11 @@ _FEATURES_FLAG = {"cuda": "--iree-cuda-target-features", "rocm": "--iree-rocm-ta
                   "vulkan": "--iree-vulkan-target-features"}
 
 
-def available() -> tuple[bool, str]:
-    """Compiling for a GPU needs the IREE compiler and runtime pip packages only."""
-    try:
-        import iree.compiler  # noqa: F401
-        import iree.runtime  # noqa: F401
-    except ImportError as e:
-        return False, (f"IREE is not installed ({e}); "
-                       f"pip install iree-base-compiler iree-base-runtime")
-    return True, ""
-
-
 @functools.cache
 def can_run(api: str) -> tuple[bool, str]:
     """Whether IREE's runtime finds a device for `api` here (driver loads and lists at
     least one device), and why not."""
-    ok, why = available()
+    ok, why = iree.available()
     if not ok:
         return False, why
     import iree.runtime as ireert
@@ -88,7 +76,8 @@ def target_flags(config: GpuConfig) -> list[str]:
 
 
 def explicit_target(config: GpuConfig) -> str:
-    """`#hal.device.target<...>` describing a CUDA chip IREE has no entry for."""
+    """`#hal.device.target<...>` describing a CUDA chip IREE has no entry for (IREE's
+    syntax, written by hand: tessera's bindings cannot build IREE's attributes)."""
     if config.api != "cuda":
         raise TesseraError(f"explicit_target is only for cuda configs, not {config.api}")
     mma = ", ".join(f"<{m}>" for m in config.mma)
@@ -104,92 +93,78 @@ def explicit_target(config: GpuConfig) -> str:
             f"{{iree_codegen.target_info = {target}}}>]> : !hal.device")
 
 
-_MODULE = re.compile(r"^module( attributes \{)?", re.MULTILINE)
-
-
-def with_device_target(text: str, config: GpuConfig) -> str:
-    """Module text with `hal.device.targets` naming the chip (for explicit targets)."""
-    if not config.explicit_target:
-        return text
-    entry = f"hal.device.targets = [{explicit_target(config)}]"
-    match = _MODULE.search(text)
-    if match is None:
-        raise TesseraError("the module text has no top-level 'module' to put the GPU target on")
-    if match.group(1):
-        return text[:match.end()] + entry + ", " + text[match.end():]
-    return text[:match.end()] + f" attributes {{{entry}}}" + text[match.end():]
-
-
 @dataclass
-class GpuReport:
+class GpuReport(Report):
     """What a GPU compile leaves behind: the vmfb, IREE's per-dispatch configurations,
     tessera's compilation infos, and whether (or why not) it runs here."""
 
-    config: GpuConfig
-    directory: object  # a TemporaryDirectory holding the files; removed with the report
-    vmfb_path: Path
-    configurations_dir: Path
+    directory: object = None  # a TemporaryDirectory holding the files; removed with the report
+    vmfb_path: Path | None = None
+    configurations_dir: Path | None = None
     compilation_infos: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     why_not: str = ""
     input_text: str = ""  # what iree-compile was given
+
+    @property
+    def config(self) -> GpuConfig:
+        return self.hw
+
+    def kernel_rows(self) -> list[dict]:
+        return [{"dispatch": i, "compilation_info": info}
+                for i, info in enumerate(self.compilation_infos)]
 
     def dispatch_configurations(self) -> str:
         """The dumped executable configurations, all dispatches, as one text."""
         return "\n".join(p.read_text() for p in sorted(self.configurations_dir.glob("*.mlir")))
 
 
-def build(text: str, config: GpuConfig, directory: Path) -> tuple[bytes, list[str]]:
-    """iree-compile `text` (already naming its device when the config says so) for
-    `config`'s device; dumps the per-dispatch configurations into `directory`."""
-    import iree.compiler as ireec
+class Gpu(Target[GpuConfig]):
+    """A GPU through IREE (`api`: cuda, rocm or vulkan), with tessera's tiles."""
 
-    flags = target_flags(config) + [
-        f"--iree-hal-dump-executable-configurations-to={directory / 'configurations'}"]
-    try:
-        vmfb = ireec.compile_str(text, extra_args=flags)
-    except ireec.CompilerToolError as e:
-        raise TesseraError(f"IREE could not compile the module for {config.api} "
-                           f"({config.arch}):\n{e}") from None
-    return vmfb, flags
+    hw_type = GpuConfig
 
+    def __init__(self, api: str):
+        self.api = api
+        self.name = f"gpu-{api}"
+        self.presets = gpu_presets(api)
+        self.default_preset = GPU_DEFAULT_PRESET[api]
 
-def pipeline(api: str, context: ir.Context, hw=None):
-    """The tessera passes for the `api` GPU `hw` (a preset name or a GpuConfig)."""
-    from tessera.pipelines import gpu
+    def available(self) -> tuple[bool, str]:
+        """Compiling for a GPU needs the IREE compiler and runtime pip packages only."""
+        return iree.available()
 
-    return gpu.pipeline(context, gpu_preset(hw, api))
+    def can_run(self) -> tuple[bool, str]:
+        return can_run(self.api)
 
+    def hardware(self, hw=None) -> GpuConfig:
+        # Every GPU preset resolves, so that one of another api gets a clear error.
+        return gpu_preset(hw, self.api)
 
-def compile(api: str, module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
-    """Run the GPU pipeline on `module` (in place) for `hw` (a preset name or GpuConfig
-    of this api; default a100 / mi300 / vulkan-ampere), then iree-compile it."""
-    from tessera.passes.systolic_to_iree_gpu import to_iree_text
-    from tessera.pipelines.gpu import pipeline
+    def pipeline(self, context: ir.Context, hw: GpuConfig):
+        from tessera.pipelines import gpu
 
-    name = f"gpu-{api}"
-    ok, why = available()
-    if not ok:
-        raise TesseraError(f"target {name} is not available here: {why}")
-    config = gpu_preset(hw, api)
-    signature = entry_signature(module, func_name)
-    start = time.perf_counter()
-    pipeline(module.context, config).run(module)
-    text, infos = to_iree_text(str(module), module.context)
-    text = with_device_target(text, config)
-    passes_s = time.perf_counter() - start
-    directory = tempfile.TemporaryDirectory(prefix=f"tessera-{name}-")
-    path = Path(directory.name)
-    start = time.perf_counter()
-    vmfb, flags = build(text, config, path)
-    backend_s = time.perf_counter() - start
-    (path / "module.vmfb").write_bytes(vmfb)
-    runnable, why_not = can_run(api)
-    report = GpuReport(config, directory, path / "module.vmfb", path / "configurations", infos,
-                       flags, why_not, text)
-    runner = _runner(vmfb, api, func_name) if runnable else _cannot_run(name, report)
-    return Executable(name, runner, signature, {"passes_s": passes_s, "backend_s": backend_s},
-                      report)
+        return gpu.pipeline(context, hw)
+
+    def build(self, module, hw: GpuConfig, func_name, signature):
+        from tessera.passes.systolic_to_iree_gpu import iree_module
+
+        extra = {"hal.device.targets": f"[{explicit_target(hw)}]"} if hw.explicit_target else {}
+        text, infos = iree_module(module, extra)
+        directory = tempfile.TemporaryDirectory(prefix=f"tessera-{self.name}-")
+        path = Path(directory.name)
+        flags = target_flags(hw) + [
+            f"--iree-hal-dump-executable-configurations-to={path / 'configurations'}"]
+        vmfb = iree.compile_text(text, flags, f"IREE could not compile the module for "
+                                              f"{hw.api} ({hw.arch})")
+        (path / "module.vmfb").write_bytes(vmfb)
+        runnable, why_not = can_run(self.api)
+        report = GpuReport(self.name, hw, directory=directory, vmfb_path=path / "module.vmfb",
+                           configurations_dir=path / "configurations", compilation_infos=infos,
+                           flags=flags, why_not=why_not, input_text=text)
+        if runnable:
+            return iree.Runner(vmfb, func_name, HAL_DEVICE[self.api]), report
+        return _cannot_run(self.name, report), report
 
 
 def _cannot_run(name: str, report: GpuReport):
@@ -200,10 +175,7 @@ def _cannot_run(name: str, report: GpuReport):
     return run
 
 
-def _runner(vmfb: bytes, api: str, func_name: str):
-    from tessera.targets.iree_cpu import runner
-
-    return runner(vmfb, func_name, HAL_DEVICE[api])
+CUDA, ROCM, VULKAN = Gpu("cuda"), Gpu("rocm"), Gpu("vulkan")
 
 
 def main(argv=None) -> int:
@@ -212,9 +184,10 @@ def main(argv=None) -> int:
     IREE's per-dispatch configurations (default) or the text tessera gave iree-compile.
     Works on any machine: nothing is run."""
     import argparse
-    import sys
 
     import tessera
+    from tessera.files import read_text
+    from tessera.tools.common import print_error
 
     parser = argparse.ArgumentParser(prog="python -m tessera.targets.gpu", description=main.__doc__)
     parser.add_argument("source")
@@ -224,46 +197,14 @@ def main(argv=None) -> int:
                         choices=["configurations", "input"])
     args = parser.parse_args(argv)
     try:
-        text = Path(args.source).read_text()
+        text = read_text(args.source)
         executable = tessera.compile(text, target=args.target, hw=args.hw, source_name=args.source)
-    except (TesseraError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except TesseraError as e:
+        print_error(str(e))
         return 1
     report = executable.report
-    if args.what == "input":
-        print(report.input_text)
-    else:
-        print(report.dispatch_configurations())
+    print(report.input_text if args.what == "input" else report.dispatch_configurations())
     return 0
-
-
-@dataclass(frozen=True)
-class GpuTarget:
-    """The target interface (NAME, available, can_run, pipeline, compile) of one api:
-    what `tessera.targets.get_target("gpu-cuda")` returns."""
-
-    api: str
-
-    @property
-    def NAME(self) -> str:  # noqa: N802 (the attribute every target module has)
-        return f"gpu-{self.api}"
-
-    def available(self) -> tuple[bool, str]:
-        return available()
-
-    def can_run(self) -> tuple[bool, str]:
-        return can_run(self.api)
-
-    def pipeline(self, context: ir.Context, hw=None):
-        return pipeline(self.api, context, hw)
-
-    def compile(self, module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
-        return compile(self.api, module, hw, func_name=func_name)
-
-
-def target(api: str) -> GpuTarget:
-    """The gpu-`api` target (api: cuda, rocm or vulkan)."""
-    return GpuTarget(api)
 
 
 if __name__ == "__main__":

@@ -8,71 +8,33 @@ reference path goes through the `systolic` dialect and back.
 
 from __future__ import annotations
 
-import time
-
-from tessera.errors import TesseraError
-from tessera.executable import Executable, entry_signature
+from tessera import iree
+from tessera.hardware import IREE_CPU_PRESETS, IreeCpuConfig
 from tessera.mlir import ir
-
-NAME = "iree-cpu"
-IREE_FLAGS = ("--iree-llvmcpu-target-cpu=host",)
+from tessera.target import Report, Target
 
 
-def available() -> tuple[bool, str]:
-    """iree-cpu needs only the pip packages iree-base-compiler and iree-base-runtime."""
-    try:
-        import iree.compiler  # noqa: F401
-        import iree.runtime  # noqa: F401
-    except ImportError as e:
-        return False, f"IREE is not installed ({e}); pip install iree-base-compiler iree-base-runtime"
-    return True, ""
+class IreeCpu(Target[IreeCpuConfig]):
+    """linalg on tensors -> IREE llvm-cpu, run on this CPU."""
+
+    name = "iree-cpu"
+    hw_type = IreeCpuConfig
+    presets = IREE_CPU_PRESETS
+    default_preset = "host"
+
+    def available(self) -> tuple[bool, str]:
+        """iree-cpu needs only the pip packages iree-base-compiler and iree-base-runtime."""
+        return iree.available()
+
+    def pipeline(self, context: ir.Context, hw: IreeCpuConfig):
+        from tessera.pipelines import iree_cpu
+
+        return iree_cpu.pipeline(context, hw)
+
+    def build(self, module, hw: IreeCpuConfig, func_name, signature):
+        vmfb = iree.compile_text(str(module), [f"--iree-llvmcpu-target-cpu={hw.cpu}", *iree.CPU_FLAGS],
+                                 "IREE could not compile the module for llvm-cpu", ["llvm-cpu"])
+        return iree.Runner(vmfb, func_name), Report(self.name, hw)
 
 
-def build(text: str) -> bytes:
-    """IREE-compile MLIR text (linalg on tensors) to a vmfb for this CPU."""
-    import iree.compiler as ireec
-
-    try:
-        return ireec.compile_str(text, target_backends=["llvm-cpu"], extra_args=list(IREE_FLAGS))
-    except ireec.CompilerToolError as e:
-        raise TesseraError(f"IREE could not compile the module for llvm-cpu:\n{e}") from None
-
-
-def pipeline(context: ir.Context, hw=None):
-    """The tessera passes run before IREE (`hw` is unused)."""
-    from tessera.pipelines import iree_cpu
-
-    return iree_cpu.pipeline(context)
-
-
-def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
-    """Run tessera's iree-cpu pipeline on `module` (in place), then IREE; `hw` is unused."""
-    ok, why = available()
-    if not ok:
-        raise TesseraError(f"target iree-cpu is not available here: {why}")
-    signature = entry_signature(module, func_name)
-    start = time.perf_counter()
-    pipeline(module.context).run(module)
-    passes_s = time.perf_counter() - start
-    start = time.perf_counter()
-    vmfb = build(str(module))
-    backend_s = time.perf_counter() - start
-    return Executable(NAME, runner(vmfb, func_name), signature,
-                      {"passes_s": passes_s, "backend_s": backend_s})
-
-
-def runner(vmfb: bytes, func_name: str, driver: str = "local-task"):
-    """A function running `func_name` of an IREE vmfb on `driver` (arrays in, a tuple
-    of arrays out); the GPU targets use it with their drivers."""
-    import iree.runtime as ireert
-
-    bound = ireert.load_vm_flatbuffer(vmfb, driver=driver)
-    function = bound[func_name]
-
-    def run(arrays):
-        results = function(*arrays)
-        if isinstance(results, (tuple, list)):
-            return tuple(r.to_host() for r in results)
-        return (results.to_host(),)
-
-    return run
+TARGET = IreeCpu()

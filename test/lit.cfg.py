@@ -11,7 +11,7 @@ config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.test_source_root, "Output")
-config.excludes = ["python", "Inputs", "Output", "lit.cfg.py"]
+config.excludes = ["python", "hostile", "Inputs", "Output", "lit.cfg.py"]
 
 # Tools come from the environment lit runs in (the project's .venv/bin).
 bin_dir = os.path.dirname(sys.executable)

@@ -17,78 +17,89 @@ everything agrees, 1 when something disagrees or fails.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from tessera.errors import TesseraError
-from tessera.tools.common import tool_main
+from tessera.tools.common import ArgumentParser, sources, tool_main
 
 
-def _parser() -> argparse.ArgumentParser:
-    from tessera.targets import TARGETS
+def _parser() -> ArgumentParser:
+    from tessera.target import TARGETS
 
-    p = argparse.ArgumentParser(prog="tessera-check", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="tessera-check", description=__doc__.splitlines()[0])
     p.add_argument("source", help="FILE.py:NAME, FILE.py (all its MODELS) or FILE.mlir")
     p.add_argument("--targets", default=None,
-                   help=f"comma-separated subset of: {', '.join(TARGETS)} (default: all)")
-    p.add_argument("--hw", action="append", default=[], metavar="TARGET=PRESET",
-                   help="hardware preset for one target, e.g. npu-sim=tpu-128x128")
+                   help=f"comma-separated subset of: {', '.join(TARGETS)} (default: all); "
+                        f"with --pass-pipeline, the target that evaluates the module")
+    p.add_argument("--hw", action="append", default=[], metavar="TARGET=SPEC",
+                   help="hardware for one target, e.g. npu-sim=tpu-128x128 or "
+                        "npu-sim=gemmini-16x16,rows=8")
     p.add_argument("--pass-pipeline", default=None,
                    help="with FILE.mlir: check that this pipeline keeps the result")
     p.add_argument("-o", "--out-dir", default=".", help="where reproducers are written")
-    p.add_argument("--atol", type=float, default=None, help="absolute tolerance (floats)")
-    p.add_argument("--rtol", type=float, default=None, help="relative tolerance (floats)")
+    p.add_argument("--atol", default=None, help="absolute tolerance (floats)")
+    p.add_argument("--rtol", default=None, help="relative tolerance (floats)")
     return p
 
 
-def _targets(text: str | None) -> list[str] | None:
-    from tessera.targets import TARGETS, get_target
+def _targets(text: str | None):
+    from tessera.target import get_target
 
     if text is None:
         return None
     names = [t.strip() for t in text.split(",") if t.strip()]
-    for name in names:
-        get_target(name)  # an unknown name is an error that lists the known ones
-    return names or list(TARGETS)
+    if not names:
+        raise TesseraError(f"--targets expects target names, got '{text}'")
+    return [get_target(name) for name in names]  # an unknown name lists the known ones
 
 
-def _hw(items: list[str]) -> dict:
+def _hw(items: list[str], targets) -> dict:
+    from tessera.target import get_target
+
     hw = {}
     for item in items:
-        target, sep, preset = item.partition("=")
-        if not sep or not preset:
-            raise TesseraError(f"--hw expects TARGET=PRESET, e.g. npu-sim=tpu-128x128, got '{item}'")
-        hw[target] = preset
+        target, sep, spec = item.partition("=")
+        if not sep or not spec or not target:
+            raise TesseraError(f"--hw expects TARGET=PRESET, e.g. npu-sim=tpu-128x128, got "
+                               f"'{item}'")
+        backend = get_target(target)
+        backend.hardware(spec)  # a bad spec is an error now, not a failed cell later
+        hw[backend.name] = spec
     return hw
 
 
-def _sources(source: str) -> list[tuple[str, object, tuple]]:
-    """(name, model or MLIR text, inputs) for each model the source names."""
-    from tessera.tools.tessera_compile import load_file, load_source
+def _tolerance(args):
+    from tessera.compare import Tolerance
 
-    file, _, name = source.partition(":")
-    path = Path(file)
-    if path.suffix == ".py" and not name and path.is_file():
-        names = getattr(load_file(path), "MODELS", None)
-        if not names:
-            raise TesseraError(f"{path} has no MODELS list; name one model as {path}:NAME")
-        return [(n, *load_source(f"{file}:{n}")) for n in names]
-    model, inputs = load_source(source)
-    return [(name or path.stem, model, inputs)]
+    values = {}
+    for name in ("atol", "rtol"):
+        text = getattr(args, name)
+        if text is not None:
+            try:
+                values[name] = float(text)
+            except ValueError:
+                raise TesseraError(f"--{name} expects a number, got '{text}'") from None
+    return Tolerance(**values)
 
 
-def _check_step(args, tolerance) -> int:
+def _check_step(args, tolerance, targets) -> int:
     from tessera.check import step_changes_result
     from tessera.context import make_context, parse_module
+    from tessera.files import read_text
     from tessera.mlir import ir
 
     path = Path(args.source)
-    if path.suffix != ".mlir" or not path.is_file():
+    if path.suffix != ".mlir":
         raise TesseraError(f"--pass-pipeline needs an .mlir file, got '{args.source}'")
+    if targets is not None and len(targets) != 1:
+        raise TesseraError("with --pass-pipeline, --targets names the one target that "
+                           "evaluates the module")
+    text = read_text(path)
     context = make_context()
     with context, ir.Location.unknown():
-        module = parse_module(path.read_text(), str(path))
-        changes, error, why = step_changes_result(module, args.pass_pipeline, tolerance)
+        module = parse_module(text, str(path))
+        changes, error, why = step_changes_result(module, args.pass_pipeline, tolerance,
+                                                  target=targets[0] if targets else None)
     if changes:
         detail = why or f"max abs difference {error:.3g} on seeded random inputs"
         print(f"{path}: error: '{args.pass_pipeline}' changes what the module computes: {detail}")
@@ -99,20 +110,19 @@ def _check_step(args, tolerance) -> int:
 
 @tool_main
 def main(argv: list[str]) -> int:
-    from tessera.check import Tolerance, check
+    from tessera.check import check
+    from tessera.files import out_dir as checked_dir
     from tessera.matrix import format_rows
 
     args = _parser().parse_args(argv)
-    tolerance = Tolerance(args.atol if args.atol is not None else Tolerance.atol,
-                          args.rtol if args.rtol is not None else Tolerance.rtol)
+    tolerance = _tolerance(args)
+    targets = _targets(args.targets)
     if args.pass_pipeline is not None:
-        return _check_step(args, tolerance)
-    targets, hw = _targets(args.targets), _hw(args.hw)
-    out_dir = Path(args.out_dir)
-    if not out_dir.is_dir():
-        raise TesseraError(f"output directory '{out_dir}' does not exist")
+        return _check_step(args, tolerance, targets)
+    hw = _hw(args.hw, targets)
+    out_dir = checked_dir(args.out_dir)
     failed = False
-    for name, model, inputs in _sources(args.source):
+    for name, model, inputs in sources(args.source):
         results = check(model, inputs, targets, hw, tolerance=tolerance, out_dir=out_dir,
                         name=name)
         print(format_rows([(name, r.cell) for r in results]))

@@ -8,14 +8,12 @@ Reads MLIR from a file or stdin, runs a pipeline that mixes tessera and upstream
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
-from pathlib import Path
 
-from tessera.errors import Diag, DiagnosticError, TesseraError, diag_from
+from tessera.errors import Diag, DiagnosticError, diag_from
 from tessera.mlir import ir
-from tessera.tools.common import tool_main
+from tessera.tools.common import ArgumentParser, tool_main
 
 SPLIT_MARKER = "// -----"
 
@@ -26,8 +24,8 @@ TOOL_FLAGS = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def _parser() -> ArgumentParser:
+    p = ArgumentParser(
         prog="tessera-opt",
         description="Run tessera and upstream MLIR passes on an .mlir file.",
         epilog="Pass flags: --<pass-name>[=\"opt=value ...\"], applied in the order given, "
@@ -67,30 +65,29 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def list_passes() -> str:
-    from tessera.passes.registry import option_fields, passes
+    from tessera.knobs import help_lines
+    from tessera.passes.registry import passes
 
     lines = ["tessera passes (use as --<name> or inside --pass-pipeline):"]
     for name, info in passes().items():
         lines.append(f"  {name:32} {info.summary}")
-        defaults = info.options()
-        for opt, kind in option_fields(info.options).items():
-            value = getattr(defaults, opt.replace("-", "_"))
-            lines.append(f"      {opt}={kind.__name__} (default {value})")
+        for opt, kind, default, doc in help_lines(info.options):
+            shown = str(default).lower() if isinstance(default, bool) else default
+            lines.append(f"      {opt}={getattr(kind, '__name__', kind)} (default {shown}): {doc}")
     lines.append("Upstream MLIR passes are available by their textual names "
                  "(canonicalize, cse, linalg-generalize-named-ops, ...).")
     return "\n".join(lines)
 
 
 def read_input(path: str) -> tuple[str, str]:
-    """(text, display name) of the input file or stdin."""
+    """(text, display name) of the input file or stdin; both must be UTF-8."""
+    from tessera.files import decode, read_text
+
     if path == "-":
-        return sys.stdin.read(), "<stdin>"
-    try:
-        return Path(path).read_text(), path
-    except FileNotFoundError:
-        raise TesseraError(f"could not open input file '{path}': no such file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
-        raise TesseraError(f"could not read input file '{path}': {e}") from None
+        stdin = getattr(sys.stdin, "buffer", None)
+        data = stdin.read() if stdin is not None else sys.stdin.read().encode()
+        return decode(data, "<stdin>"), "<stdin>"
+    return read_text(path), path
 
 
 def chunks(text: str, split: bool) -> list[tuple[str, int]]:
@@ -162,6 +159,10 @@ def main(argv: list[str]) -> int:
 
     tool_args, pass_flags = split_argv(argv)
     args = _parser().parse_args(tool_args)
+    if args.output != "-":
+        from tessera.files import writable
+
+        writable(args.output)  # before the work, so nothing is lost after it
     if args.list_passes:
         print(list_passes())
         return 0
@@ -189,11 +190,10 @@ def main(argv: list[str]) -> int:
 
 
 def _write(path: str, text: str) -> None:
+    from tessera.files import write_text
+
     if path == "-":
         sys.stdout.write(text)
-        return
-    try:
-        Path(path).write_text(text)
-    except OSError as e:
-        raise TesseraError(f"could not write output file '{path}': {e.strerror}") from None
+    else:
+        write_text(path, text)
 

@@ -3,39 +3,46 @@
     tessera-sim examples/models.py:mlp --hw gemmini-16x16 --trace mlp.json --plot mlp.png
     tessera-sim matmul.mlir --hw tpu-128x128 --ideal --dataflow os
 
-Prints the output check (against PyTorch eager for a model, against the iree-cpu
-reference for an .mlir file, on seeded random inputs), then the report table: cycles,
-stalls, PE utilization, mapping efficiency, SRAM and DRAM traffic per kernel, and which
-ops ran on the array and which on the host. `--trace` writes a Chrome trace-event JSON
-(open it in Perfetto), `--plot` a PNG of array utilization over time.
+Prints the output check (against PyTorch eager for a model, against the IREE reference
+for an .mlir file, on seeded random inputs), then the report table: cycles, stalls, PE
+utilization, mapping efficiency, SRAM and DRAM traffic per kernel, and which ops ran on
+the array and which on the host. `--trace` writes a Chrome trace-event JSON (open it in
+Perfetto), `--plot` a PNG of array utilization over time. Every field of the hardware
+description (tessera.hardware.NpuConfig) has a flag of its own.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import re
 
+from tessera import knobs
 from tessera.errors import TesseraError
-from tessera.tools.common import check_outputs, tool_main
+from tessera.tools.common import ArgumentParser, check_outputs, load_source, tool_main
+
+_GRID = re.compile(r"([0-9]+)x([0-9]+)")
 
 
-def _parser() -> argparse.ArgumentParser:
-    from tessera.hardware import NPU_PRESETS
+def _parser() -> ArgumentParser:
+    from tessera.hardware import NPU_PRESETS, NpuConfig
 
-    p = argparse.ArgumentParser(prog="tessera-sim", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog="tessera-sim", description=__doc__.splitlines()[0])
     p.add_argument("source", help="FILE.py:NAME (a model) or FILE.mlir (linalg on tensors)")
-    p.add_argument("--hw", default="gemmini-16x16", help=f"preset: {', '.join(NPU_PRESETS)}")
+    p.add_argument("--hw", default="gemmini-16x16",
+                   help=f"preset ({', '.join(NPU_PRESETS)}), optionally with field=value "
+                        f"overrides")
     p.add_argument("--ideal", action="store_true",
                    help="ideal memory: unbounded capacity and bandwidth, no DMA latency")
-    for name, kind, what in (("rows", int, "array rows"), ("cols", int, "array columns"),
-                             ("dataflow", str, "ws, os or is"),
-                             ("spad-bytes", int, "scratchpad bytes per unit"),
-                             ("acc-bytes", int, "accumulator bytes per unit"),
-                             ("dram-bytes-per-cycle", int, "shared DRAM bandwidth (0 = unbounded)"),
-                             ("dma-latency", int, "cycles before a transfer's data arrive")):
-        p.add_argument(f"--{name}", type=kind, default=None, help=f"override the preset's {what}")
-    p.add_argument("--grid", default=None, help="units as ROWSxCOLS, e.g. 2x2")
-    p.add_argument("--no-double-buffer", action="store_true", help="one buffer per operand")
+    # One flag per hardware field, made from its declaration (type, range, help).
+    for flag, kind, default, doc in knobs.help_lines(NpuConfig):
+        if kind is bool:
+            p.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=None,
+                           help=f"override the preset: {doc}")
+        else:
+            p.add_argument(f"--{flag}", default=None, metavar=flag.split("-")[-1].upper(),
+                           help=f"override the preset: {doc}")
+    p.add_argument("--grid", default=None, help="units as ROWSxCOLS, e.g. 2x2 "
+                                                "(= --grid-rows R --grid-cols C)")
     p.add_argument("--trace", default=None, help="write a Chrome trace-event JSON here")
     p.add_argument("--plot", default=None, help="write a utilization plot (PNG) here")
     return p
@@ -43,31 +50,37 @@ def _parser() -> argparse.ArgumentParser:
 
 def hardware(args):
     """The NpuConfig the command line describes."""
-    from tessera.hardware import npu_preset
+    from tessera.hardware import NpuConfig, npu_preset
 
     config = npu_preset(args.hw)
-    changes = {f: getattr(args, f) for f in ("rows", "cols", "dataflow", "spad_bytes",
-                                             "acc_bytes", "dram_bytes_per_cycle", "dma_latency")
-               if getattr(args, f) is not None}
+    items = []
+    for name in knobs.fields(NpuConfig):
+        value = getattr(args, name)
+        if value is not None:
+            items.append((name, str(value).lower() if isinstance(value, bool) else value))
     if args.grid is not None:
-        rows, _, cols = args.grid.partition("x")
-        if not (rows.isdigit() and cols.isdigit()):
+        match = _GRID.fullmatch(args.grid)
+        if match is None:
             raise TesseraError(f"--grid expects ROWSxCOLS, e.g. 2x2, got '{args.grid}'")
-        changes.update(grid_rows=int(rows), grid_cols=int(cols))
-    if args.no_double_buffer:
-        changes["double_buffer"] = False
-    if changes:
-        config = dataclasses.replace(config, name=f"{config.name}+custom", **changes)
+        items += [("grid_rows", match.group(1)), ("grid_cols", match.group(2))]
+    if items:
+        import dataclasses
+
+        config = knobs.with_overrides(config, items, "npu")
+        config = dataclasses.replace(config, name=f"{config.name}+custom")
     return config.ideal() if args.ideal else config
 
 
 @tool_main
 def main(argv: list[str]) -> int:
     import tessera
-    from tessera.tools.tessera_compile import load_source
+    from tessera.files import writable
 
     args = _parser().parse_args(argv)
     config = hardware(args)
+    for path, what in ((args.trace, "trace file"), (args.plot, "plot file")):
+        if path is not None:
+            writable(path, what)  # checked before the work, so nothing is lost after it
     model, inputs = load_source(args.source)
     name = args.source.partition(":")[0]
     program = tessera.compile(model, inputs, target="npu-sim", hw=config, source_name=name)
@@ -80,9 +93,6 @@ def main(argv: list[str]) -> int:
         program.report.write_trace(args.trace)
         print(f"trace: {args.trace} (open in https://ui.perfetto.dev; 1 us = 1 cycle)")
     if args.plot:
-        try:
-            program.report.plot(args.plot)
-        except ImportError:
-            raise TesseraError("--plot needs matplotlib: pip install 'tessera[plot]'") from None
+        program.report.plot(args.plot)
         print(f"plot: {args.plot}")
     return 0

@@ -4,21 +4,21 @@ disagrees, find the first pass of its pipeline whose output computes something e
 How a target's pipeline is bisected: the imported module is evaluated by a reference
 interpreter (`evaluate`), then the target's pipeline is replayed one step at a time and
 the module is evaluated after each step. The first step whose module no longer matches
-the reference is the culprit; a step that fails outright is one too. The reference
-interpreter runs a module wherever it can still run unchanged:
-
-- still tensors (linalg, tensor-level `systolic.matmul` turned back into linalg by
-  `tessera-systolic-to-linalg`): on iree-cpu, the plain reference path;
-- holding ISA-level `systolic` kernels: on npu-sim's functional simulator, with the host
-  code JIT-compiled (timing skipped);
-- holding other buffer-level kernels (RVV vector microkernels, AMX tile kernels): on the
-  host JIT; the vector dialect is portable, so the kernel runs on this CPU with the same
-  semantics, and AMX tile ops are first rewritten by `tessera-amx-emulate`.
+the reference is the culprit; a step that fails outright is one too. A module is
+evaluated by the bisected target's `Target.evaluate`, which runs it wherever it can still
+run unchanged: tensor-level modules and portable buffer-level kernels by the reference
+interpreter (tessera.reference: IREE, or the host JIT), kernels of the target's own kind
+by the target (npu-sim's functional simulator for ISA kernels; AMX tile kernels with
+their tile ops emulated). For a module of unknown origin, the target whose kernels it
+holds evaluates it (`Target.understands`).
 
 The input of the culprit step is then shrunk (`minimize`: the entry function returns an
 earlier value when that still shows the divergence) and written as a `.mlir` reproducer
 whose RUN line re-checks the step: `tessera check FILE.mlir --pass-pipeline=...` exits
 non-zero as long as the step changes what the module computes.
+
+The checker uses only the target contract (tessera.target): it never asks which target
+it holds.
 """
 
 from __future__ import annotations
@@ -28,99 +28,30 @@ from pathlib import Path
 
 import numpy as np
 
+from tessera.compare import Tolerance
 from tessera.errors import TesseraError
 from tessera.mlir import func, ir
-
-ATOL = 1e-4
-RTOL = 1e-4
+from tessera.reference import functions as _functions
 
 
-@dataclass(frozen=True)
-class Tolerance:
-    """Floats match when |got - want| <= atol + rtol * |want| everywhere; integers and
-    booleans must be equal."""
+def evaluate(module: ir.Module, arrays, func_name: str = "main", target=None):
+    """Run `module` (any stage of any tessera pipeline) on `arrays`: by `target`'s
+    `evaluate` when given, else by the target that understands its kernels, else by the
+    reference interpreter; `module` is not changed."""
+    from tessera.reference import evaluate as reference
+    from tessera.target import all_targets
 
-    atol: float = ATOL
-    rtol: float = RTOL
-
-    def compare(self, got, want) -> tuple[bool, float]:
-        """(within tolerance, largest absolute difference) over all outputs."""
-        got, want = _as_tuple(got), _as_tuple(want)
-        if len(got) != len(want):
-            return False, float("inf")
-        ok, worst = True, 0.0
-        for g, w in zip(got, want):
-            g, w = np.asarray(g), np.asarray(w)
-            if g.shape != w.shape:
-                return False, float("inf")
-            g64, w64 = g.astype(np.float64), w.astype(np.float64)
-            diff = np.abs(g64 - w64)
-            if diff.size:
-                worst = max(worst, float(np.nan_to_num(diff, nan=np.inf).max()))
-            if w.dtype.kind in "iub":
-                ok &= bool(np.array_equal(g64, w64))
-            else:
-                ok &= bool(np.allclose(g64, w64, rtol=self.rtol, atol=self.atol, equal_nan=True))
-        return ok, worst
+    if target is None:
+        target = next((t for t in all_targets() if t.understands(module)), None)
+    if target is None:
+        return reference(module, arrays, func_name)
+    return target.evaluate(module, arrays, func_name)
 
 
-def _as_tuple(x) -> tuple:
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
-
-
-# ---------------------------------------------------------------------------------------
-# The reference interpreter
-
-
-def _functions(module: ir.Module):
-    return [op for op in module.body.operations if isinstance(op, func.FuncOp)]
-
-
-def _has_buffer_functions(module: ir.Module) -> bool:
-    return any(isinstance(t, ir.MemRefType)
-               for f in _functions(module) for t in f.type.inputs)
-
-
-def _has_op(module: ir.Module, prefix: str) -> bool:
-    """Whether any op in `module` has a name starting with `prefix`."""
-    found = []
-
-    def visit(op):
-        if op.name.startswith(prefix):
-            found.append(op)
-            return ir.WalkResult.INTERRUPT
-        return ir.WalkResult.ADVANCE
-
-    module.operation.walk(visit)
-    return bool(found)
-
-
-def evaluate(module: ir.Module, arrays, func_name: str = "main") -> tuple[np.ndarray, ...]:
-    """Run `module` (any stage of any tessera pipeline) on `arrays` by the reference
-    interpreter described in the module docstring; `module` is not changed."""
-    from tessera.host import HostProgram, copy_module, lowered_copy
-    from tessera.pipeline import Pipeline
-    from tessera.targets import iree_cpu, npu_sim
-
-    module = copy_module(module)
-    arrays = [np.ascontiguousarray(a) for a in arrays]
-    if any("systolic.kernel" in f.attributes for f in _functions(module)):
-        program, _ = npu_sim.load(module, func_name, timed=False)
-        return program.run(arrays)
-    stages = "tessera-systolic-to-linalg"
-    if _has_op(module, "x86.amx."):
-        stages += ",tessera-amx-emulate"  # AMX tile ops as scalar code of the same meaning
-    Pipeline(module.context).add(stages).run(module)
-    if _has_buffer_functions(module):
-        lowered, outputs = lowered_copy(module, func_name)
-        return HostProgram(lowered, outputs, {}).run(arrays)
-    return iree_cpu.runner(iree_cpu.build(str(module)), func_name)(arrays)
-
-
-def _try_evaluate(module, arrays, func_name):
+def _try_evaluate(module, arrays, func_name, target=None):
     """(outputs, None) or (None, why it could not be evaluated)."""
     try:
-        return evaluate(module, arrays, func_name), None
+        return evaluate(module, arrays, func_name, target), None
     except TesseraError as e:
         return None, str(e).splitlines()[0]
 
@@ -161,14 +92,15 @@ class Divergence:
 
 
 def bisect(module: ir.Module, steps, arrays, reference, tolerance: Tolerance,
-           func_name: str = "main") -> Divergence:
+           func_name: str = "main", target=None) -> Divergence:
     """Replay `steps` (tessera.pipeline.Step) on a copy of `module` one at a time and
-    return the first whose result stops matching `reference` on `arrays`."""
+    return the first whose result stops matching `reference` on `arrays`; modules are
+    evaluated by `target` (see `evaluate`)."""
     from tessera.host import copy_module
     from tessera.pipeline import Pipeline
 
     current = copy_module(module)
-    outputs, why = _try_evaluate(current, arrays, func_name)
+    outputs, why = _try_evaluate(current, arrays, func_name, target)
     if outputs is None:
         raise TesseraError(f"the imported module cannot be evaluated: {why}")
     ok, error = tolerance.compare(outputs, reference)
@@ -182,7 +114,7 @@ def bisect(module: ir.Module, steps, arrays, reference, tolerance: Tolerance,
         except TesseraError as e:
             return Divergence(step.text(), index, len(steps), error, None,
                               failure=str(e).splitlines()[0], skipped=skipped, before=before)
-        outputs, why = _try_evaluate(current, arrays, func_name)
+        outputs, why = _try_evaluate(current, arrays, func_name, target)
         if outputs is None:
             skipped.append(f"{step.text()}: {why}")
             continue
@@ -199,22 +131,23 @@ def bisect(module: ir.Module, steps, arrays, reference, tolerance: Tolerance,
 
 
 def random_inputs(module: ir.Module, func_name: str = "main") -> list[np.ndarray]:
-    """Seeded random inputs for the entry function (normal floats, ints in int8 range)."""
+    """Seeded random inputs for the entry function (see tessera.compare.random_inputs)."""
+    from tessera.compare import random_inputs as seeded
     from tessera.executable import entry_signature
-    from tessera.tools.common import random_inputs as seeded
 
     return seeded(entry_signature(module, func_name))
 
 
 def step_changes_result(module: ir.Module, pipeline_text: str, tolerance: Tolerance,
-                        func_name: str = "main") -> tuple[bool, float, str]:
+                        func_name: str = "main", target=None) -> tuple[bool, float, str]:
     """(changes, max abs difference, why not evaluated) for running `pipeline_text` on a
-    copy of `module`, both sides evaluated on seeded random inputs."""
+    copy of `module`, both sides evaluated on seeded random inputs (by `target`, see
+    `evaluate`)."""
     from tessera.host import copy_module
     from tessera.pipeline import Pipeline
 
     arrays = random_inputs(module, func_name)
-    before, why = _try_evaluate(module, arrays, func_name)
+    before, why = _try_evaluate(module, arrays, func_name, target)
     if before is None:
         raise TesseraError(f"the input module cannot be evaluated: {why}")
     after_module = copy_module(module)
@@ -223,7 +156,7 @@ def step_changes_result(module: ir.Module, pipeline_text: str, tolerance: Tolera
         pipeline.run(after_module)
     except TesseraError as e:
         return True, float("inf"), f"the pipeline fails: {str(e).splitlines()[0]}"
-    after, why = _try_evaluate(after_module, arrays, func_name)
+    after, why = _try_evaluate(after_module, arrays, func_name, target)
     if after is None:
         raise TesseraError(f"the module after the pipeline cannot be evaluated: {why}")
     ok, error = tolerance.compare(after, before)
@@ -234,16 +167,17 @@ def _entry(module: ir.Module, func_name: str):
     return next(f for f in _functions(module) if f.sym_name.value == func_name)
 
 
-_NOT_CUT_POINTS = {"arith.constant", "tensor.empty", "linalg.fill", "func.return",
-                   "bufferization.to_buffer", "bufferization.to_tensor", "memref.alloc"}
-
-
 def cut_points(module: ir.Module, func_name: str = "main") -> list[int]:
     """Indices of the entry function's top-level ops whose single tensor result could
-    be returned instead of the function's result."""
+    be returned instead of the function's result (not constants, empty tensors, fills or
+    buffer bookkeeping: they compute nothing a pass could get wrong)."""
+    from tessera.mlir import arith, bufferization, linalg, memref, tensor
+
+    not_cut = (arith.ConstantOp, tensor.EmptyOp, linalg.FillOp, func.ReturnOp,
+               bufferization.ToBufferOp, bufferization.ToTensorOp, memref.AllocOp)
     ops = list(_entry(module, func_name).regions[0].blocks[0].operations)
     return [i for i, op in enumerate(ops)
-            if op.operation.name not in _NOT_CUT_POINTS and len(op.results) == 1
+            if not isinstance(op, not_cut) and len(op.results) == 1
             and isinstance(op.results[0].type, ir.RankedTensorType)]
 
 
@@ -268,7 +202,7 @@ def truncated(module: ir.Module, index: int, func_name: str = "main") -> ir.Modu
 
 
 def minimize(module: ir.Module, pipeline_text: str, tolerance: Tolerance,
-             func_name: str = "main") -> ir.Module:
+             func_name: str = "main", target=None) -> ir.Module:
     """The smallest prefix of `module`'s entry function (by binary search over its cut
     points) on which `pipeline_text` still changes the result; `module` if none is
     smaller."""
@@ -278,7 +212,8 @@ def minimize(module: ir.Module, pipeline_text: str, tolerance: Tolerance,
         mid = (low + high) // 2
         try:
             candidate = truncated(module, points[mid], func_name)
-            changes, _, _ = step_changes_result(candidate, pipeline_text, tolerance, func_name)
+            changes, _, _ = step_changes_result(candidate, pipeline_text, tolerance, func_name,
+                                                target)
         except TesseraError:
             changes = False
         if changes:
@@ -289,15 +224,18 @@ def minimize(module: ir.Module, pipeline_text: str, tolerance: Tolerance,
 
 
 def write_reproducer(path: Path, module: ir.Module, pipeline_text: str, header: list[str],
-                     tolerance: Tolerance) -> Path:
-    """Write `module` with a RUN line that checks `pipeline_text` on it."""
-    options = ""
+                     tolerance: Tolerance, target: str | None = None) -> Path:
+    """Write `module` with a RUN line that checks `pipeline_text` on it (evaluated by
+    `target`, when given)."""
+    from tessera.files import write_text
+
+    options = f" --targets {target}" if target else ""
     if tolerance != Tolerance():
-        options = f" --atol {tolerance.atol:g} --rtol {tolerance.rtol:g}"
+        options += f" --atol {tolerance.atol:g} --rtol {tolerance.rtol:g}"
     lines = [f"// {line}" for line in header]
     lines.append(f"// RUN: tessera-check %s --pass-pipeline='builtin.module({pipeline_text})'"
                  f"{options}")
-    path.write_text("\n".join(lines) + "\n" + str(module))
+    write_text(path, "\n".join(lines) + "\n" + str(module), "reproducer")
     return path
 
 
@@ -316,51 +254,44 @@ class TargetResult:
 def check(model, example_inputs=(), targets=None, hw: dict | None = None, *,
           tolerance: Tolerance = Tolerance(), out_dir: str | Path = ".",
           name: str = "model", func_name: str = "main") -> list[TargetResult]:
-    """Run `model` (a torch.nn.Module, or MLIR text) on `targets` (default: every
-    target) against PyTorch eager (for MLIR: the reference interpreter), and bisect
-    each target that disagrees; reproducers are written to `out_dir`."""
+    """Run `model` (a torch.nn.Module, or MLIR text) on `targets` (names or Targets;
+    default: every target) against PyTorch eager (for MLIR: the reference interpreter),
+    and bisect each target that disagrees; reproducers are written to `out_dir`."""
+    from tessera.compiler import as_module
     from tessera.context import make_context
+    from tessera.files import out_dir as checked_dir
     from tessera.matrix import reference_outputs, run_cell
-    from tessera.targets import TARGETS, get_target
+    from tessera.target import TARGETS, get_target
 
     hw = hw or {}
-    out_dir = Path(out_dir)
+    out_dir = checked_dir(out_dir, "reproducer folder")
+    backends = [get_target(t) for t in (targets or TARGETS)]
     reference, arrays = reference_outputs(model, example_inputs, func_name)
     results = []
-    for target in targets or TARGETS:
-        cell = run_cell(model, example_inputs, target, hw.get(target),
-                        reference=(reference, arrays),
-                        tolerance=tolerance, runs=1, name=name)
+    for backend in backends:
+        cell = run_cell(model, example_inputs, backend, hw.get(backend.name),
+                        reference=(reference, arrays), tolerance=tolerance, runs=1, name=name)
         result = TargetResult(cell)
         results.append(result)
         if cell.status not in ("mismatch", "error"):
             continue
-        backend = get_target(target)
-        if not hasattr(backend, "pipeline"):
-            continue
         context = make_context()
-        module = _import(model, example_inputs, context)
+        module = as_module(model, example_inputs, context)
         with context, ir.Location.unknown():
-            steps = backend.pipeline(context, hw.get(target)).steps
-            divergence = bisect(module, steps, arrays, reference, tolerance, func_name)
+            try:
+                steps = backend.pipeline(context, backend.hardware(hw.get(backend.name))).steps
+            except TesseraError:
+                continue  # the cell's error already says why (e.g. a bad hw for it)
+            divergence = bisect(module, steps, arrays, reference, tolerance, func_name, backend)
             if divergence.before is not None:
-                small = minimize(divergence.before, divergence.step, tolerance, func_name)
-                path = out_dir / f"tessera-check-{name}-{target}.mlir"
-                header = [f"Reproducer written by `tessera check` ({name} on {target}).",
+                small = minimize(divergence.before, divergence.step, tolerance, func_name,
+                                 backend)
+                path = out_dir / f"tessera-check-{name}-{backend.name}.mlir"
+                header = [f"Reproducer written by `tessera check` ({name} on {backend.name}).",
                           f"First divergent step: {divergence.describe()}.",
                           "The RUN line fails while the step changes what this module "
                           "computes on seeded random inputs."]
                 divergence.reproducer = write_reproducer(path, small, divergence.step, header,
-                                                         tolerance)
+                                                         tolerance, backend.name)
         result.divergence = divergence
     return results
-
-
-def _import(model, example_inputs, context) -> ir.Module:
-    from tessera.context import parse_module
-    from tessera.frontend import import_torch
-
-    if isinstance(model, str):
-        with context:
-            return parse_module(model)
-    return import_torch(model, *example_inputs, context=context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from tessera.errors import Diag, DiagnosticError, diags_from_error
+from tessera.errors import Diag, DiagnosticError, TesseraError, diags_from_error
 from tessera.mlir import ir
 
 
@@ -33,9 +33,39 @@ def _custom_form_hint(text: str, filename: str) -> Diag | None:
     return None
 
 
+MAX_NESTING = 512  # brackets open at once; MLIR's recursive parser overflows the stack near 5000
+
+# Strings and comments are skipped whole; `->` and `>=` are not closing brackets.
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|->|>=|[(\[{<]|[)\]}>]')
+
+
+def check_nesting(text: str, filename: str = "<input>", limit: int = MAX_NESTING) -> None:
+    """Refuse text nested deeper than `limit` brackets (of any kind, outside strings and
+    comments) before MLIR's parser, which recurses once per level, overflows its stack."""
+    if sum(text.count(c) for c in "([{<") <= limit:
+        return  # cannot be nested deeper than it has brackets
+    depth = 0
+    for m in _TOKENS.finditer(text):
+        token = m.group()
+        if token in "([{<":
+            depth += 1
+            if depth > limit:
+                line = text.count("\n", 0, m.start()) + 1
+                col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+                raise DiagnosticError([Diag("error", f"the input is nested more than {limit} "
+                                                     f"levels deep (regions, brackets or "
+                                                     f"types); tessera does not parse it",
+                                            filename, line, col)])
+        elif token in ")]}>":
+            depth = max(depth - 1, 0)
+
+
 def parse_module(text: str, filename: str = "<input>") -> ir.Module:
     """Parse `text` in the current context; errors become a DiagnosticError whose
     locations name `filename`."""
+    if not isinstance(text, str):
+        raise TesseraError(f"MLIR to parse must be text, got {type(text).__name__}")
+    check_nesting(text, filename)
     try:
         return ir.Module.parse(text)
     except ir.MLIRError as e:

@@ -8,6 +8,7 @@ that mlir-opt prints, so editors and FileCheck patterns can read them.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +19,27 @@ _FILE_LOC = re.compile(r'"([^"]*)":(\d+):(\d+)')
 
 class TesseraError(Exception):
     """A mistake in what the user asked for (bad IR, unknown pass, unsupported op, ...)."""
+
+
+class LocatedError(TesseraError):
+    """A TesseraError about one op or attribute: a pass emits it at `location` (an
+    `ir.Location`); elsewhere `str()` starts with that place (file:line:col)."""
+
+    def __init__(self, message: str, location):
+        self.message = message
+        self.location = location
+        file, line, col = _place(location)
+        super().__init__(f"{file}:{line}:{col}: {message}" if file is not None else message)
+
+
+def suggest(word, candidates) -> str:
+    """'; did you mean 'x' or 'y'?' for the closest candidates, or ''."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, [str(c) for c in candidates], n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
 
 
 @dataclass(frozen=True)

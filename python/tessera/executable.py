@@ -1,29 +1,41 @@
 """What a target's compile returns: a callable on numpy arrays (or torch tensors) that
-checks its inputs against the compiled signature and keeps its measurements."""
+checks its inputs against the compiled signature and keeps its report.
+
+Element types are read as MLIR types (`numpy_dtype`), never from their printed names.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from tessera.errors import TesseraError
 from tessera.mlir import func, ir
 
-_DTYPES = {"f32": "float32", "f64": "float64", "f16": "float16", "i8": "int8", "i16": "int16",
-           "i32": "int32", "i64": "int64", "i1": "bool", "ui8": "uint8"}
+MAX_TENSOR_BYTES = 1 << 34  # 16 GiB: an entry tensor beyond this cannot be fed here anyway
 
 
-def numpy_dtype(element: str) -> np.dtype:
-    """The numpy dtype of an MLIR element type name (bf16 via ml_dtypes)."""
-    if element == "bf16":
+def numpy_dtype(t: ir.Type) -> np.dtype:
+    """The numpy dtype of an MLIR element type (bf16 via ml_dtypes)."""
+    if isinstance(t, ir.IntegerType):
+        if t.width == 1:
+            return np.dtype(np.bool_)
+        if t.width in (8, 16, 32, 64):
+            kind = "uint" if t.is_unsigned else "int"
+            return np.dtype(f"{kind}{t.width}")
+    elif isinstance(t, (ir.F16Type, ir.F32Type, ir.F64Type)):
+        return np.dtype(f"float{t.width}")
+    elif isinstance(t, ir.BF16Type):
         import ml_dtypes
 
         return np.dtype(ml_dtypes.bfloat16)
-    if element not in _DTYPES:
-        raise TesseraError(f"element type {element} has no numpy equivalent")
-    return np.dtype(_DTYPES[element])
+    elif isinstance(t, ir.ComplexType) and isinstance(t.element_type, (ir.F32Type, ir.F64Type)):
+        return np.dtype(f"complex{2 * ir.FloatType(t.element_type).width}")
+    elif isinstance(t, ir.IndexType):
+        return np.dtype(np.int64)
+    raise TesseraError(f"element type {t} has no numpy equivalent tessera can pass")
 
 
 @dataclass(frozen=True)
@@ -34,20 +46,51 @@ class TensorSpec:
     def __str__(self) -> str:
         return "x".join(str(d) for d in self.shape + (self.dtype.name,))
 
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.float64)) * self.dtype.itemsize
+
+
+def entry_function(module: ir.Module, func_name: str) -> func.FuncOp:
+    """The function `func_name` of `module`; a missing one is an error naming the others."""
+    names = []
+    for op in module.body.operations:
+        if isinstance(op, func.FuncOp):
+            if op.sym_name.value == func_name:
+                return op
+            names.append(op.sym_name.value)
+    known = f" (it has: {', '.join(names)})" if names else " (it has no functions)"
+    raise TesseraError(f"the module has no function '{func_name}' to call{known}")
+
+
+def tensor_spec(t: ir.Type, what: str) -> TensorSpec:
+    """The spec of a static ranked tensor type; anything else is an error naming `what`."""
+    if not isinstance(t, ir.RankedTensorType):
+        raise TesseraError(f"{what} is {t}; tessera programs take and return ranked tensors "
+                           f"(wrap scalars in a 0-d tensor, e.g. tensor<f32>)")
+    if not t.has_static_shape:
+        raise TesseraError(f"{what} is {t}; tessera needs static shapes (export the model "
+                           f"with fixed-size example inputs)")
+    spec = TensorSpec(tuple(t.shape), numpy_dtype(t.element_type))
+    if spec.nbytes > MAX_TENSOR_BYTES:
+        raise TesseraError(f"{what} is {t}: {spec.nbytes / (1 << 30):.0f} GiB, more than "
+                           f"tessera can hand a program ({MAX_TENSOR_BYTES >> 30} GiB)")
+    return spec
+
 
 def entry_signature(module: ir.Module, func_name: str) -> list[TensorSpec]:
     """Input specs of `func_name` in `module`; a missing or dynamic entry is an error."""
-    for op in module.body.operations:
-        if isinstance(op, func.FuncOp) and op.sym_name.value == func_name:
-            specs = []
-            for t in op.type.inputs:
-                if not isinstance(t, ir.RankedTensorType) or not t.has_static_shape:
-                    raise TesseraError(
-                        f"entry function '{func_name}' takes {t}; tessera needs static "
-                        f"shapes (export the model with fixed-size example inputs)")
-                specs.append(TensorSpec(tuple(t.shape), numpy_dtype(str(t.element_type))))
-            return specs
-    raise TesseraError(f"the module has no function '{func_name}' to call")
+    entry = entry_function(module, func_name)
+    if entry.is_external:
+        raise TesseraError(f"function '{func_name}' is only declared; it has no body to compile")
+    return [tensor_spec(t, f"input {i} of '{func_name}'") for i, t in enumerate(entry.type.inputs)]
+
+
+def result_signature(module: ir.Module, func_name: str) -> list[TensorSpec]:
+    """Result specs of `func_name` in `module` (same rules as the inputs)."""
+    entry = entry_function(module, func_name)
+    return [tensor_spec(t, f"result {i} of '{func_name}'")
+            for i, t in enumerate(entry.type.results)]
 
 
 def to_numpy(x) -> np.ndarray:
@@ -55,7 +98,7 @@ def to_numpy(x) -> np.ndarray:
     if hasattr(x, "detach") and hasattr(x, "numpy"):
         import torch
 
-        t = x.detach().cpu()
+        t = x.detach().cpu().resolve_conj().resolve_neg()
         if t.dtype == torch.bfloat16:
             import ml_dtypes
 
@@ -64,26 +107,38 @@ def to_numpy(x) -> np.ndarray:
     return np.asarray(x)
 
 
-@dataclass
-class Executable:
-    """A compiled program for one target. Call it on arrays; read `timings`."""
+def contiguous(a: np.ndarray) -> np.ndarray:
+    """`a` in C order, keeping its rank (np.ascontiguousarray makes 0-d arrays 1-d)."""
+    return a if a.flags.c_contiguous else a.copy(order="C")
 
-    target: str
-    runner: object  # callable(list of np.ndarray) -> tuple of np.ndarray
-    signature: list[TensorSpec]
-    timings: dict[str, float] = field(default_factory=dict)
-    report: object = None  # a target's extra measurements (e.g. simulated cycles)
+
+class Executable:
+    """A compiled program for one target. Call it on arrays; read `report` (and
+    `timings`, the report's)."""
+
+    def __init__(self, target: str, runner, signature: list[TensorSpec], report):
+        self.target = target
+        self.runner = runner  # callable(list of np.ndarray) -> tuple of np.ndarray
+        self.signature = signature
+        self.report = report
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return self.report.timings
 
     def __call__(self, *inputs):
         arrays = [to_numpy(x) for x in inputs]
         if len(arrays) != len(self.signature):
-            raise TesseraError(f"expected {len(self.signature)} inputs "
-                               f"({', '.join(map(str, self.signature))}), got {len(arrays)}")
+            expected = ", ".join(map(str, self.signature)) or "none"
+            raise TesseraError(f"expected {len(self.signature)} inputs ({expected}), "
+                               f"got {len(arrays)}")
         for i, (a, spec) in enumerate(zip(arrays, self.signature)):
             if tuple(a.shape) != spec.shape or a.dtype != spec.dtype:
                 got = "x".join(str(d) for d in tuple(a.shape) + (a.dtype.name,))
                 raise TesseraError(f"input {i} is {got} but the compiled program expects {spec}")
         start = time.perf_counter()
-        outputs = self.runner([np.ascontiguousarray(a) for a in arrays])
-        self.timings["run_s"] = time.perf_counter() - start
+        outputs = self.runner([contiguous(a) for a in arrays])
+        self.report.timings["run_s"] = time.perf_counter() - start
+        if len(outputs) == 0:
+            return None
         return outputs[0] if len(outputs) == 1 else outputs

@@ -1,43 +1,51 @@
-"""Hardware descriptions: plain dataclasses with named presets.
+"""Hardware descriptions: frozen dataclasses of knobs with named presets.
 
 An `ArrayConfig` describes one matrix engine (a `systolic` array); an `NpuConfig` a grid
-of such units with their memories and DRAM; a `RiscvConfig` a vector hart. They become
-MLIR attributes (`#systolic.array<...>`, `systolic.memory`, `#tile.grid<...>`), so a
-`.mlir` file carries the hardware it was compiled for.
+of such units with their memories and DRAM; a `RiscvConfig` a vector hart; an
+`AmxConfig` the AMX tiles of a CPU's cores; a `GpuConfig` a GPU as IREE sees it. Every
+field is a knob (tessera.knobs): declared once with its type, bounds and help, validated
+when the description is made, and inherited by the pass options and command-line flags
+that set it. They become MLIR attributes (`#systolic.array<...>`, `#systolic.memory<...>`,
+`#tile.grid<...>`), so a `.mlir` file carries the hardware it was compiled for.
+
+`resolve(spec, ...)` turns what a user writes into a description: an instance, `None`
+(the default preset), or text `preset[:variant][,field=value...]`, e.g.
+`gemmini-16x16:ideal` or `gemmini-16x16,rows=32,dataflow=os`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
-from tessera.errors import TesseraError
+from tessera import knobs
+from tessera.errors import TesseraError, suggest
+from tessera.knobs import knob
 
 DATAFLOWS = ("ws", "os", "is")  # weight-, output-, input-stationary
+MAX_ARRAY_DIM = 4096  # rows or columns of one array
+MAX_GRID_DIM = 64  # units per grid row or column
+UNBOUNDED = 1 << 62  # bytes: "as much memory as the program wants"
+MAX_RATE = 1 << 30  # bytes per cycle, or cycles of latency
 
 
 @dataclass(frozen=True)
 class ArrayConfig:
     """One RxC systolic array and the dataflow it runs."""
 
-    rows: int = 16
-    cols: int = 16
-    dataflow: str = "ws"
+    KIND: ClassVar[str] = "array"  # how messages name this kind of hardware
+
+    rows: int = knob(16, "array rows (PEs per column)", low=1, high=MAX_ARRAY_DIM)
+    cols: int = knob(16, "array columns (PEs per row)", low=1, high=MAX_ARRAY_DIM)
+    dataflow: str = knob("ws", "ws (weight-), os (output-) or is (input-stationary)",
+                         choices=DATAFLOWS)
 
     def __post_init__(self):
-        for name in ("rows", "cols"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise TesseraError(f"array {name} must be a positive integer, got {value!r}")
-        if self.dataflow not in DATAFLOWS:
-            raise TesseraError(
-                f"array dataflow must be one of {', '.join(DATAFLOWS)}, got {self.dataflow!r}")
-
-
-UNBOUNDED = 1 << 62  # bytes: "as much memory as the program wants"
+        knobs.validate(self, "array")
 
 
 @dataclass(frozen=True)
-class NpuConfig:
+class NpuConfig(ArrayConfig):
     """An NPU: a grid of units, each one systolic array with its own scratchpad and
     accumulator, all sharing one DRAM channel.
 
@@ -46,30 +54,21 @@ class NpuConfig:
     operand two buffers when they fit, so moves overlap computes.
     """
 
-    rows: int = 16
-    cols: int = 16
-    dataflow: str = "ws"
-    spad_bytes: int = 256 * 1024
-    acc_bytes: int = 64 * 1024
-    dram_bytes_per_cycle: int = 16
-    dma_latency: int = 64
-    grid_rows: int = 1
-    grid_cols: int = 1
-    double_buffer: bool = True
+    KIND: ClassVar[str] = "npu"
+
+    spad_bytes: int = knob(256 * 1024, "scratchpad bytes per unit", low=1, high=UNBOUNDED)
+    acc_bytes: int = knob(64 * 1024, "accumulator bytes per unit", low=1, high=UNBOUNDED)
+    dram_bytes_per_cycle: int = knob(16, "shared DRAM bandwidth in bytes/cycle (0: unbounded)",
+                                     low=0, high=MAX_RATE)
+    dma_latency: int = knob(64, "cycles from issuing a transfer to its data", low=0,
+                            high=MAX_RATE)
+    grid_rows: int = knob(1, "rows of the unit grid", low=1, high=MAX_GRID_DIM)
+    grid_cols: int = knob(1, "columns of the unit grid", low=1, high=MAX_GRID_DIM)
+    double_buffer: bool = knob(True, "two buffers per operand when they fit")
     name: str = "custom"
 
     def __post_init__(self):
-        for f in ("rows", "cols", "spad_bytes", "acc_bytes", "grid_rows", "grid_cols"):
-            value = getattr(self, f)
-            if not isinstance(value, int) or value <= 0:
-                raise TesseraError(f"npu {f} must be a positive integer, got {value!r}")
-        for f in ("dram_bytes_per_cycle", "dma_latency"):
-            value = getattr(self, f)
-            if not isinstance(value, int) or value < 0:
-                raise TesseraError(f"npu {f} must be a non-negative integer, got {value!r}")
-        if self.dataflow not in DATAFLOWS:
-            raise TesseraError(f"npu dataflow must be one of {', '.join(DATAFLOWS)}, "
-                               f"got {self.dataflow!r}")
+        knobs.validate(self, "npu")
         # The smallest useful scratchpad holds one rows x cols block of 1-byte elements.
         if self.spad_bytes < self.rows * self.cols:
             raise TesseraError(
@@ -103,26 +102,69 @@ NPU_PRESETS = {
     # Four 16x16 units, each with 64 KiB + 16 KiB, sharing one 16 B/cycle DRAM channel.
     "grid-2x2-16x16": NpuConfig(16, 16, "ws", 64 * 1024, 16 * 1024, 16, 64, 2, 2),
 }
+NPU_VARIANTS = {"ideal": NpuConfig.ideal}
+
+
+def resolve(spec, cls: type, presets: dict, default: str, kind: str | None = None,
+            variants=None):
+    """The description `spec` names: a `cls` instance (returned as is), None (preset
+    `default`), or text `preset[:variant][,field=value...]`. Anything else, an unknown
+    preset, variant or field, or a bad value is a TesseraError naming what is allowed."""
+    kind = kind or cls.KIND
+    if isinstance(spec, cls):
+        return spec
+    if spec is None:
+        spec = default
+    if not isinstance(spec, str):
+        raise TesseraError(f"{kind} hardware must be a {cls.__name__} or a preset name "
+                           f"({', '.join(presets)}), got {type(spec).__name__}")
+    head, *overrides = [part.strip() for part in spec.split(",")]
+    name, _, variant = head.partition(":")
+    if name not in presets:
+        raise TesseraError(f"unknown {kind} preset '{name}' (known presets: "
+                           f"{', '.join(presets)}){suggest(name, presets)}")
+    config = replace(presets[name], name=name)
+    items = []
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise TesseraError(f"{kind} hardware '{spec}': expected field=value after the "
+                               f"preset, got '{item}'")
+        items.append((key, value))
+    config = knobs.with_overrides(config, items, kind)
+    if variant:
+        variants = variants or {}
+        if variant not in variants:
+            known = ", ".join(f"':{v}'" for v in variants) or "none"
+            raise TesseraError(f"unknown {kind} preset variant ':{variant}' (variants: {known})")
+        config = variants[variant](config)
+    return replace(config, name=spec) if overrides else config
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "|".join(value)
+    return str(value)
+
+
+def spec_text(config, presets: dict, default: str) -> str:
+    """Text that `resolve` turns back into `config`: the preset it was made from (else
+    `default`) and `field=value` for every knob that differs from it."""
+    base_name = config.name.split(",")[0].split(":")[0]
+    if base_name not in presets:
+        base_name = default
+    base = presets[base_name]
+    changes = [f"{n}={_text(getattr(config, n))}" for n in knobs.fields(type(config))
+               if getattr(config, n) != getattr(base, n)]
+    return ",".join([base_name] + changes)
 
 
 def npu_preset(spec) -> NpuConfig:
-    """An NpuConfig from a preset name, `name:ideal`, or an NpuConfig (returned as is)."""
-    if isinstance(spec, NpuConfig):
-        return spec
-    if spec is None:
-        spec = "gemmini-16x16"
-    if not isinstance(spec, str):
-        raise TesseraError(f"hw must be an NpuConfig or a preset name, got {type(spec).__name__}")
-    name, _, variant = spec.partition(":")
-    if name not in NPU_PRESETS:
-        from tessera.passes.registry import suggest
-
-        raise TesseraError(f"unknown npu preset '{name}'{suggest(name, NPU_PRESETS)}; "
-                           f"known presets: {', '.join(NPU_PRESETS)}")
-    if variant not in ("", "ideal"):
-        raise TesseraError(f"unknown preset variant ':{variant}' (only ':ideal')")
-    config = replace(NPU_PRESETS[name], name=name)
-    return config.ideal() if variant == "ideal" else config
+    """An NpuConfig from a preset spec (`gemmini-16x16`, `tpu-128x128:ideal`, ...) or an
+    NpuConfig (returned as is); None is gemmini-16x16."""
+    return resolve(spec, NpuConfig, NPU_PRESETS, "gemmini-16x16", "npu", NPU_VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -130,13 +172,15 @@ class RiscvConfig:
     """A RISC-V hart with the vector extension (RVV 1.0) of `vlen` bits per register;
     `vector = False` lowers matmuls to scalar loops (the baseline)."""
 
-    vlen: int = 256
-    vector: bool = True
+    KIND: ClassVar[str] = "riscv"
+
+    vlen: int = knob(256, "bits of one vector register (RVV VLEN)", low=64, high=65536,
+                     power_of_two=True)
+    vector: bool = knob(True, "use the vector extension (false: scalar code)")
     name: str = "custom"
 
     def __post_init__(self):
-        if not isinstance(self.vlen, int) or self.vlen < 64 or self.vlen & (self.vlen - 1):
-            raise TesseraError(f"riscv vlen must be a power of two >= 64, got {self.vlen!r}")
+        knobs.validate(self, "riscv")
 
 
 RISCV_PRESETS = {
@@ -147,23 +191,27 @@ RISCV_PRESETS = {
 }
 
 
-def _preset(kind: str, spec, presets: dict, cls: type, default: str):
-    """`spec` if it is a `cls`, else the preset it names (None: `default`) renamed to it."""
-    if isinstance(spec, cls):
-        return spec
-    spec = spec or default
-    if spec not in presets:
-        from tessera.passes.registry import suggest
-
-        raise TesseraError(f"unknown {kind} preset '{spec}'{suggest(spec, presets)}; "
-                           f"known presets: {', '.join(presets)}")
-    return replace(presets[spec], name=spec)
-
-
 def riscv_preset(spec) -> RiscvConfig:
-    """A RiscvConfig from a preset name or a RiscvConfig (default rvv-256)."""
-    return _preset("riscv", spec, RISCV_PRESETS, RiscvConfig, "rvv-256")
+    """A RiscvConfig from a preset spec or a RiscvConfig (default rvv-256)."""
+    return resolve(spec, RiscvConfig, RISCV_PRESETS, "rvv-256", "riscv")
 
+
+@dataclass(frozen=True)
+class IreeCpuConfig:
+    """The CPU IREE's llvm-cpu backend compiles for (`host`: this machine)."""
+
+    KIND: ClassVar[str] = "iree-cpu"
+
+    cpu: str = knob("host", "LLVM CPU name for IREE's llvm-cpu backend (host: this machine)")
+    name: str = "custom"
+
+    def __post_init__(self):
+        knobs.validate(self, "iree-cpu")
+        if not self.cpu or not all(c.isalnum() or c in "-_." for c in self.cpu):
+            raise TesseraError(f"iree-cpu cpu must be an LLVM CPU name, got {self.cpu!r}")
+
+
+IREE_CPU_PRESETS = {"host": IreeCpuConfig()}
 
 GPU_APIS = ("cuda", "rocm", "vulkan")  # IREE HAL devices: cuda, hip, vulkan
 
@@ -183,33 +231,32 @@ class GpuConfig:
     for arches IREE 3.13 has no entry for (Hopper's sm_90).
     """
 
-    api: str = "cuda"
-    arch: str = "sm_80"
-    mma: tuple[str, ...] = ("NV_MMA_SYNC_F32_16x8x16_BF16", "NV_MMA_SYNC_F32_16x8x16_F16")
-    subgroup_size: int = 32
-    tile_m: int = 128
-    tile_n: int = 128
-    tile_k: int = 64
-    subgroups_m: int = 2
-    subgroups_n: int = 2
-    pipeline_depth: int = 2
-    shared_memory_bytes: int = 163 * 1024
-    features: str = ""
-    explicit_target: bool = False
+    KIND: ClassVar[str] = "gpu"
+
+    api: str = knob("cuda", "IREE backend", choices=GPU_APIS)
+    arch: str = knob("sm_80", "chip for IREE (sm_80, gfx942, ampere, ...)")
+    mma: tuple[str, ...] = knob(("NV_MMA_SYNC_F32_16x8x16_BF16", "NV_MMA_SYNC_F32_16x8x16_F16"),
+                                "MMA intrinsics (IREE names), preferred first, '|'-separated")
+    subgroup_size: int = knob(32, "threads per subgroup", low=1, high=1024)
+    tile_m: int = knob(128, "workgroup tile rows", low=1, high=1 << 16)
+    tile_n: int = knob(128, "workgroup tile columns", low=1, high=1 << 16)
+    tile_k: int = knob(64, "workgroup tile reduction step", low=1, high=1 << 16)
+    subgroups_m: int = knob(2, "subgroups along rows", low=1, high=1024)
+    subgroups_n: int = knob(2, "subgroups along columns", low=1, high=1024)
+    pipeline_depth: int = knob(2, "K steps of operands in flight in shared memory", low=1,
+                               high=8)
+    shared_memory_bytes: int = knob(163 * 1024, "shared memory per workgroup", low=1,
+                                    high=1 << 30)
+    features: str = knob("", "target features for IREE (e.g. +ptx80)")
+    explicit_target: bool = knob(False, "describe the chip to IREE in full (arches it lacks)")
     name: str = "custom"
 
     def __post_init__(self):
-        if self.api not in GPU_APIS:
-            raise TesseraError(f"gpu api must be one of {', '.join(GPU_APIS)}, got {self.api!r}")
-        if not isinstance(self.arch, str) or not self.arch:
+        knobs.validate(self, "gpu")
+        if not self.arch:
             raise TesseraError(f"gpu arch must be a non-empty string, got {self.arch!r}")
-        if isinstance(self.mma, str) or not all(isinstance(m, str) for m in self.mma):
+        if not isinstance(self.mma, tuple) or not all(isinstance(m, str) for m in self.mma):
             raise TesseraError(f"gpu mma must be a tuple of intrinsic names, got {self.mma!r}")
-        for f in ("subgroup_size", "tile_m", "tile_n", "tile_k", "subgroups_m", "subgroups_n",
-                  "pipeline_depth", "shared_memory_bytes"):
-            value = getattr(self, f)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise TesseraError(f"gpu {f} must be a positive integer, got {value!r}")
         for tile, split in (("tile_m", "subgroups_m"), ("tile_n", "subgroups_n")):
             if getattr(self, tile) % getattr(self, split):
                 raise TesseraError(f"gpu {tile} ({getattr(self, tile)}) must be a multiple of "
@@ -218,8 +265,6 @@ class GpuConfig:
         if threads > 1024:
             raise TesseraError(f"gpu subgroups_m x subgroups_n x subgroup_size is {threads} "
                                f"threads; a workgroup has at most 1024")
-        if self.pipeline_depth > 8:
-            raise TesseraError(f"gpu pipeline_depth must be at most 8, got {self.pipeline_depth}")
         # Operand blocks of 2-byte elements, one set per stage in flight.
         need = (self.tile_m + self.tile_n) * self.tile_k * 2 * self.pipeline_depth
         if need > self.shared_memory_bytes:
@@ -251,23 +296,18 @@ GPU_PRESETS = {
 GPU_DEFAULT_PRESET = {"cuda": "a100", "rocm": "mi300", "vulkan": "vulkan-ampere"}
 
 
-def gpu_preset(spec, api: str | None = None) -> GpuConfig:
-    """A GpuConfig from a preset name or a GpuConfig (returned as is); `None` is the
-    default preset of `api`. A config for another api than `api` is an error."""
-    if spec is None:
-        spec = GPU_DEFAULT_PRESET[api or "cuda"]
-    if isinstance(spec, str):
-        if spec not in GPU_PRESETS:
-            from tessera.passes.registry import suggest
+def gpu_presets(api: str | None) -> dict[str, GpuConfig]:
+    """The GPU presets of `api` (all of them for None)."""
+    return {n: c for n, c in GPU_PRESETS.items() if api is None or c.api == api}
 
-            raise TesseraError(f"unknown gpu preset '{spec}'{suggest(spec, GPU_PRESETS)}; "
-                               f"known presets: {', '.join(GPU_PRESETS)}")
-        spec = replace(GPU_PRESETS[spec], name=spec)
-    if not isinstance(spec, GpuConfig):
-        raise TesseraError(f"hw must be a GpuConfig or a preset name, got {type(spec).__name__}")
-    if api is not None and spec.api != api:
-        raise TesseraError(f"gpu config '{spec.name}' is for {spec.api}, not {api}")
-    return spec
+
+def gpu_preset(spec, api: str | None = None) -> GpuConfig:
+    """A GpuConfig from a preset spec or a GpuConfig; `None` is the default preset of
+    `api`. A config for another api than `api` is an error."""
+    config = resolve(spec, GpuConfig, GPU_PRESETS, GPU_DEFAULT_PRESET[api or "cuda"], "gpu")
+    if api is not None and config.api != api:
+        raise TesseraError(f"gpu config '{config.name}' is for {config.api}, not {api}")
+    return config
 
 
 @dataclass(frozen=True)
@@ -279,18 +319,21 @@ class AmxConfig:
     matmuls of bf16 values widened to f32, as torch writes bf16 layers, are bf16
     already and use AMX either way.)"""
 
-    m_block: int = 64
-    n_block: int = 256
-    k_block: int = 256
-    threads: int = 0
-    precision: str = "f32"
+    KIND: ClassVar[str] = "amx"
+
+    m_block: int = knob(64, "result rows per cache block", low=32, high=1 << 16,
+                        multiple_of=32)
+    n_block: int = knob(256, "result columns per cache block", low=32, high=1 << 16,
+                        multiple_of=32)
+    k_block: int = knob(256, "reduction elements per cache block", low=64, high=1 << 16,
+                        multiple_of=64)
+    threads: int = knob(0, "cores sharing a matmul's rows (0: all)", low=0, high=1024)
+    precision: str = knob("f32", "f32 matmuls: stay f32 (off AMX) or run in bf16",
+                          choices=("f32", "bf16"))
     name: str = "custom"
 
     def __post_init__(self):
-        if self.precision not in ("f32", "bf16"):
-            raise TesseraError(f"amx precision must be 'f32' or 'bf16', got {self.precision!r}")
-        if not isinstance(self.threads, int) or self.threads < 0:
-            raise TesseraError(f"amx threads must be a non-negative integer, got {self.threads!r}")
+        knobs.validate(self, "amx")
 
 
 AMX_PRESETS = {
@@ -300,5 +343,5 @@ AMX_PRESETS = {
 
 
 def amx_preset(spec) -> AmxConfig:
-    """An AmxConfig from a preset name or an AmxConfig (default "amx")."""
-    return _preset("amx", spec, AMX_PRESETS, AmxConfig, "amx")
+    """An AmxConfig from a preset spec or an AmxConfig (default "amx")."""
+    return resolve(spec, AmxConfig, AMX_PRESETS, "amx", "amx")

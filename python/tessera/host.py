@@ -18,32 +18,36 @@ import io
 import numpy as np
 
 from tessera.errors import TesseraError
-from tessera.executable import TensorSpec, numpy_dtype
+from tessera.executable import TensorSpec, entry_function, result_signature
 from tessera.mlir import bufferization, func, ir
 
 ENTRY = "tessera_entry"
 
-HOST_PIPELINE = ",".join([
-    "func.func(convert-elementwise-to-linalg)",
-    "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
-    "buffer-deallocation-pipeline",
-    "convert-bufferization-to-memref",
-    "tessera-memref-copy-to-linalg",
-    "convert-linalg-to-loops",
-    "lower-affine",
-    "convert-scf-to-cf",
-    "expand-strided-metadata",
-    "lower-affine",  # again: expand-strided-metadata makes affine.apply of subview offsets
-    "convert-vector-to-llvm",
-    "finalize-memref-to-llvm",
-    "convert-math-to-llvm",
-    "convert-math-to-libm",
-    "convert-arith-to-llvm",
-    "convert-cf-to-llvm",
-    "convert-func-to-llvm",
-    "convert-index-to-llvm",
-    "reconcile-unrealized-casts",
-])
+def host_pipeline(x86: bool = False) -> str:
+    """The pipeline text that bufferizes a module and lowers it to the LLVM dialect;
+    `x86` turns on the x86 vector conversions (AMX tile ops, AVX-512 dots)."""
+    return ",".join([
+        "func.func(convert-elementwise-to-linalg)",
+        "one-shot-bufferize{bufferize-function-boundaries "
+        "function-boundary-type-conversion=identity-layout-map}",
+        "buffer-deallocation-pipeline",
+        "convert-bufferization-to-memref",
+        "tessera-memref-copy-to-linalg",
+        "convert-linalg-to-loops",
+        "lower-affine",
+        "convert-scf-to-cf",
+        "expand-strided-metadata",
+        "lower-affine",  # again: expand-strided-metadata makes affine.apply of subview offsets
+        "convert-vector-to-llvm{enable-x86}" if x86 else "convert-vector-to-llvm",
+        "finalize-memref-to-llvm",
+        "convert-math-to-llvm",
+        "convert-math-to-libm",
+        "convert-arith-to-llvm",
+        "convert-cf-to-llvm",
+        "convert-func-to-llvm",
+        "convert-index-to-llvm",
+        "reconcile-unrealized-casts",
+    ])
 
 
 MODEL = "tessera_model"  # the model's function, renamed so it cannot clash with C's main
@@ -52,10 +56,13 @@ MODEL = "tessera_model"  # the model's function, renamed so it cannot clash with
 def add_entry(module: ir.Module, func_name: str) -> list[TensorSpec]:
     """Add `tessera_entry(inputs..., out buffers...)` calling `func_name` (renamed
     `tessera_model`); return the output specs."""
-    target = next((op for op in module.body.operations
-                   if isinstance(op, func.FuncOp) and op.sym_name.value == func_name), None)
-    if target is None:
-        raise TesseraError(f"the module has no function '{func_name}'")
+    specs = result_signature(module, func_name)
+    target = entry_function(module, func_name)
+    for op in module.body.operations:
+        if isinstance(op, func.FuncOp) and op.sym_name.value in (ENTRY, MODEL) \
+                and op.operation != target.operation:
+            raise TesseraError(f"the module defines a function '{op.sym_name.value}', a name "
+                               f"tessera reserves for the program's entry; rename it")
     target.attributes["sym_name"] = ir.StringAttr.get(MODEL, module.context)
     inputs = list(target.type.inputs)
     outputs = [ir.RankedTensorType(t) for t in target.type.results]
@@ -71,7 +78,7 @@ def add_entry(module: ir.Module, func_name: str) -> list[TensorSpec]:
                 bufferization.MaterializeInDestinationOp(None, result, buffer, restrict=True,
                                                          writable=True)
             func.ReturnOp([])
-    return [TensorSpec(tuple(t.shape), numpy_dtype(str(t.element_type))) for t in outputs]
+    return specs
 
 
 def copy_module(module: ir.Module) -> ir.Module:
@@ -92,13 +99,13 @@ def declare_externals(module: ir.Module, names: set[str]) -> None:
             op.erase()
 
 
-def lower_to_llvm(module: ir.Module) -> None:
+def lower_to_llvm(module: ir.Module, x86: bool = False) -> None:
     """Bufferize and lower the host module to the LLVM dialect, in place."""
     from tessera.errors import DiagnosticError
     from tessera.pipeline import Pipeline
 
     try:
-        Pipeline(module.context).add(HOST_PIPELINE).run(module)
+        Pipeline(module.context).add(host_pipeline(x86)).run(module)
     except DiagnosticError as e:
         raise DiagnosticError(e.diags, "lowering the host code to LLVM failed:") from None
 
@@ -130,7 +137,8 @@ def array_at(address: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarra
     return np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)
 
 
-def _descriptor(array: np.ndarray):
+def descriptor(array: np.ndarray):
+    """A ranked memref descriptor (ctypes) viewing `array` (no copy)."""
     rank = array.ndim
 
     class Descriptor(ctypes.Structure):
@@ -182,7 +190,7 @@ class HostProgram:
 
     def run(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, ...]:
         outputs = [np.empty(spec.shape, spec.dtype) for spec in self.outputs]
-        descriptors = [_descriptor(a) for a in list(arrays) + outputs]
+        descriptors = [descriptor(a) for a in list(arrays) + outputs]
         self.engine.invoke(ENTRY, *[ctypes.pointer(ctypes.pointer(d)) for d in descriptors])
         if self._error is not None:
             error, self._error = self._error, None

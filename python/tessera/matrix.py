@@ -32,6 +32,15 @@ class Cell:
     note: str = ""
 
 
+def _flatten(out) -> tuple:
+    """A model's outputs as a flat tuple (nested tuples and lists unpacked; None dropped)."""
+    if out is None:
+        return ()
+    if isinstance(out, (tuple, list)):
+        return tuple(x for o in out for x in _flatten(o))
+    return (out,)
+
+
 def reference_outputs(model, example_inputs, func_name: str = "main"):
     """(reference outputs, input arrays): PyTorch eager for a model; for MLIR text, the
     reference interpreter (tessera.check.evaluate) on seeded random inputs."""
@@ -48,66 +57,60 @@ def reference_outputs(model, example_inputs, func_name: str = "main"):
             return evaluate(module, arrays, func_name), arrays
     import torch
 
-    with torch.no_grad():
-        out = model(*example_inputs)
-    outs = out if isinstance(out, (tuple, list)) else (out,)
-    return tuple(to_numpy(o) for o in outs), [to_numpy(x) for x in example_inputs]
+    if not isinstance(model, torch.nn.Module):
+        raise TesseraError(f"the model must be a torch.nn.Module or MLIR text, got "
+                           f"{type(model).__name__}")
+    if not isinstance(example_inputs, (tuple, list)):
+        raise TesseraError(f"example inputs must be a tuple of tensors, got "
+                           f"{type(example_inputs).__name__}")
+    try:
+        with torch.no_grad():
+            out = model(*example_inputs)
+    except Exception as e:  # the user's forward raised: report it as theirs
+        raise TesseraError(f"running {type(model).__name__} in PyTorch failed: "
+                           f"{type(e).__name__}: {e}") from None
+    return (tuple(to_numpy(o) for o in _flatten(out)),
+            [to_numpy(x) for x in example_inputs])
 
 
-def measured(target: str, executable, arrays) -> str:
-    """The target's own measurement: simulated cycles, executed RISC-V instructions."""
-    report = executable.report
-    if target == "npu-sim":
-        return f"{report.total_cycles} cycles, PE util {100 * report.utilization:.1f}%"
-    if target == "riscv":
-        insns, _ = report.count_instructions(arrays)
-        return f"{insns} instructions (RVV VLEN {report.vlen})"
-    return ""
-
-
-def _can_run(backend) -> tuple[bool, str]:
-    if hasattr(backend, "can_run"):
-        return backend.can_run()
-    return True, ""
-
-
-def run_cell(model, example_inputs, target: str, hw=None, *, reference=None, tolerance=None,
+def run_cell(model, example_inputs, target, hw=None, *, reference=None, tolerance=None,
              runs: int = 5, name: str = "model", with_measurement: bool = False) -> Cell:
-    """Compile `model` for `target`, run it `runs` times and compare with `reference`,
-    the (outputs, input arrays) of `reference_outputs` (computed when None; pass it when
-    running several targets). User-level failures become an "error" cell, not an
-    exception."""
+    """Compile `model` for `target` (a name or a Target), run it `runs` times and compare
+    with `reference`, the (outputs, input arrays) of `reference_outputs` (computed when
+    None; pass it when running several targets). User-level failures become an "error"
+    cell, not an exception. With `with_measurement`, the target's own measure (its
+    report's summary after `Target.measure`) fills `measured`."""
     import tessera
-    from tessera.check import Tolerance
-    from tessera.targets import get_target
+    from tessera.compare import Tolerance
+    from tessera.target import get_target
 
     tolerance = tolerance or Tolerance()
     backend = get_target(target)
     ok, why = backend.available()
     if not ok:
-        return Cell(target, "unavailable", note=why)
+        return Cell(backend.name, "unavailable", note=why)
     expected, arrays = reference or reference_outputs(model, example_inputs)
     try:
-        executable = tessera.compile(model, example_inputs, target=target, hw=hw,
+        executable = tessera.compile(model, example_inputs, target=backend, hw=hw,
                                      source_name=name)
     except TesseraError as e:
-        return Cell(target, "error", note=f"compile: {str(e).splitlines()[0]}")
+        return Cell(backend.name, "error", note=f"compile: {str(e).splitlines()[0]}")
     compile_s = executable.timings["compile_s"]
-    ok, why = _can_run(backend)
+    ok, why = backend.can_run()
     if not ok:
-        return Cell(target, "compile-only", compile_s, note=why)
+        return Cell(backend.name, "compile-only", compile_s, note=why)
     try:
         times = []
         for _ in range(max(runs, 1)):
             start = time.perf_counter()
             got = executable(*arrays)
             times.append((time.perf_counter() - start) * 1e3)
-        extra = measured(target, executable, arrays) if with_measurement else ""
+        extra = backend.measure(executable, arrays).summary() if with_measurement else ""
     except TesseraError as e:
-        return Cell(target, "error", compile_s, note=f"run: {str(e).splitlines()[0]}")
+        return Cell(backend.name, "error", compile_s, note=f"run: {str(e).splitlines()[0]}")
     matches, error = tolerance.compare(got, expected)
-    return Cell(target, "ok" if matches else "mismatch", compile_s, statistics.median(times),
-                error, extra)
+    return Cell(backend.name, "ok" if matches else "mismatch", compile_s,
+                statistics.median(times), error, extra)
 
 
 def format_rows(rows: list[tuple[str, Cell]]) -> str:

@@ -13,6 +13,9 @@ from torch_mlir import ir, passmanager, rewrite
 from torch_mlir.dialects import (arith, bufferization, builtin, ext, func, irdl, linalg, math,
                                  memref, scf, tensor, vector)
 from torch_mlir.dialects import x86  # x86.amx.* tile ops (cpu-amx)
+from torch_mlir.dialects import transform  # the transform dialect (upstream rewrites as scripts)
+from torch_mlir.dialects.transform import interpreter as transform_interpreter
+from torch_mlir.dialects.transform import structured as transform_structured
 from torch_mlir.dialects._ods_common import _cext as _bindings
 from torch_mlir.dialects.ext import Operand, Pure, Region, Result
 
@@ -68,6 +71,7 @@ def torch_importer():
 
 __all__ = [
     "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "bufferization", "builtin", "func",
-    "linalg", "math", "memref", "scf", "tensor", "vector", "x86", "Operand", "Result", "Region", "Pure", "PassManager",
-    "MLIRError", "TORCH_MLIR_OPT", "torch_importer", "translate_to_llvm_ir",
+    "linalg", "math", "memref", "scf", "tensor", "vector", "x86", "transform",
+    "transform_interpreter", "transform_structured", "Operand", "Result", "Region", "Pure",
+    "PassManager", "MLIRError", "TORCH_MLIR_OPT", "torch_importer", "translate_to_llvm_ir",
 ]

@@ -18,9 +18,12 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from tessera.errors import TesseraError, error_from_mlir
+from tessera.errors import LocatedError, TesseraError, error_from_mlir
 from tessera.mlir import TORCH_MLIR_OPT, PassManager, ir
-from tessera.passes.registry import lookup, make_options, parse_options, passes, suggest
+from tessera.errors import suggest
+from tessera.passes.registry import lookup, make_options, name_of, parse_options, passes
+
+MAX_PIPELINE_DEPTH = 64  # nested anchors like builtin.module(func.func(...)): far more than used
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,10 @@ class Element:
         return f"{self.name}{{{self.options}}}" if self.options else self.name
 
 
+def _shown(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _split_top(text: str) -> list[str]:
     """Split on commas that are not inside (), {} or quotes."""
     parts, depth, quote, start = [], 0, False, 0
@@ -47,21 +54,27 @@ def _split_top(text: str) -> list[str]:
             continue
         elif ch in "({":
             depth += 1
+            if depth > MAX_PIPELINE_DEPTH:
+                raise TesseraError(f"invalid pass pipeline '{_shown(text)}': nested more than "
+                                   f"{MAX_PIPELINE_DEPTH} levels deep")
         elif ch in ")}":
             depth -= 1
             if depth < 0:
-                raise TesseraError(f"invalid pass pipeline '{text}': unbalanced '{ch}'")
+                raise TesseraError(f"invalid pass pipeline '{_shown(text)}': unbalanced '{ch}'")
         elif ch == "," and depth == 0:
             parts.append(text[start:i])
             start = i + 1
     if depth != 0 or quote:
-        raise TesseraError(f"invalid pass pipeline '{text}': unbalanced brackets or quotes")
+        raise TesseraError(f"invalid pass pipeline '{_shown(text)}': unbalanced brackets or "
+                           f"quotes")
     parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
 
 
 def parse_pipeline(text: str) -> list[Element]:
     """Parse pipeline text into elements (a `builtin.module(...)` wrapper is optional)."""
+    if not isinstance(text, str):
+        raise TesseraError(f"a pass pipeline is text, got {type(text).__name__}")
     elements = []
     for part in _split_top(text.strip()):
         if part.endswith(")") and "(" in part and ("{" not in part or part.index("(") < part.index("{")):
@@ -147,16 +160,16 @@ class Pipeline:
             self.pm.enable_ir_printing(print_after_all=True)
         self.steps: list[Step] = []
 
-    def add(self, stage, **options) -> "Pipeline":
-        """Add a tessera pass (function or name, with keyword options) or pipeline text."""
+    def add(self, stage, hw=None, **options) -> "Pipeline":
+        """Add a tessera pass (function or name, with keyword options) or pipeline text.
+        With `hw`, a hardware description, the pass's options that are fields of `hw`
+        take their values from it (keywords still win)."""
         if callable(stage):
-            name = next((n for n, info in passes().items() if info.run is stage), None)
-            if name is None:
-                raise TesseraError(f"{stage!r} is not a registered tessera pass")
-            return self.add_pass(name, make_options(name, **options))
-        if options:
+            name = name_of(stage)
+            return self.add_pass(name, make_options(name, hw, **options))
+        if hw is not None or options:
             if stage in passes():
-                return self.add_pass(stage, make_options(stage, **options))
+                return self.add_pass(stage, make_options(stage, hw, **options))
             raise TesseraError(f"keyword options are only for tessera passes, not '{stage}'")
         return self.add_text(stage)
 
@@ -167,8 +180,15 @@ class Pipeline:
         def run(op, pass_):
             try:
                 info.run(op, pass_, options)
+            except LocatedError as e:
+                e.location.emit_error(f"{name}: {e.message}")
+                pass_.signal_pass_failure()
             except TesseraError as e:
                 op.location.emit_error(f"{name}: {e}")
+                pass_.signal_pass_failure()
+            except Exception as e:  # a bug in the pass: still a located error, never a crash
+                op.location.emit_error(f"{name}: internal error ({type(e).__name__}: {e}); "
+                                       f"this is a bug in tessera")
                 pass_.signal_pass_failure()
 
         with self.context:

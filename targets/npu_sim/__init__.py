@@ -11,55 +11,45 @@ kernel call executes its instructions on numpy (`functional.py`). The report
 from __future__ import annotations
 
 import functools
-import time
 from collections import Counter
 
-from tessera.executable import Executable, entry_signature
-from tessera.hardware import npu_preset
-from tessera.host import HostProgram, lowered_copy
-from tessera.mlir import func, ir
+from tessera.hardware import NPU_PRESETS, NPU_VARIANTS, NpuConfig
+from tessera.host import HostProgram, copy_module, lowered_copy
+from tessera.mlir import arith, func, ir
+from tessera.target import Target
 
 from tessera.targets.npu_sim import functional
-from tessera.targets.npu_sim.program import kernels, load_kernel
-from tessera.targets.npu_sim.report import KernelReport, Report
+from tessera.targets.npu_sim.program import check_size, kernels, load_kernel
+from tessera.targets.npu_sim.report import KernelReport, NpuReport
 from tessera.targets.npu_sim.timing import simulate
 
-NAME = "npu-sim"
-
-# Bookkeeping ops that are not work the host does.
-_NOT_WORK = {"func.func", "func.return", "func.call", "arith.constant", "tensor.empty",
-             "bufferization.to_buffer", "bufferization.to_tensor", "memref.alloc",
-             "linalg.yield", "tensor.yield"}
-
-
-def available() -> tuple[bool, str]:
-    """npu-sim needs only numpy and the MLIR bindings (for the host code's JIT)."""
-    return True, ""
+def _shaped(values) -> bool:
+    return any(isinstance(v.type, ir.ShapedType) for v in values)
 
 
 def host_ops(module: ir.Module) -> dict[str, int]:
-    """Ops that stay on the host, by name (outside kernels, bookkeeping excluded)."""
+    """Ops that work on tensors or buffers on the host, by name: outside kernels, and
+    without the bookkeeping ops that move no data (calls into kernels, buffer views of
+    tensors, allocations, empty tensors)."""
+    from tessera.mlir import bufferization, memref, tensor
+
+    bookkeeping = (func.CallOp, func.ReturnOp, arith.ConstantOp, tensor.EmptyOp,
+                   bufferization.ToBufferOp, bufferization.ToTensorOp, memref.AllocOp)
     counts: Counter = Counter()
 
     def visit(op):
-        name = op.operation.name if hasattr(op, "operation") else op.name
-        if name not in _NOT_WORK and not name.startswith(("arith.", "math.")):
-            counts[name] += 1
+        if not isinstance(op.opview, bookkeeping) and \
+                (_shaped(op.results) or _shaped(op.operands)):
+            counts[op.name] += 1
         return ir.WalkResult.ADVANCE
 
+    kernel_functions = {k.sym_name.value for k in kernels(module)}
     for f in module.body.operations:
-        if isinstance(f, func.FuncOp) and "systolic.kernel" not in f.attributes:
+        if isinstance(f, func.FuncOp) and f.sym_name.value not in kernel_functions:
             for block in f.regions[0].blocks:
                 for op in block.operations:
                     op.operation.walk(visit)
     return dict(counts)
-
-
-def pipeline(context: ir.Context, hw=None):
-    """The tessera passes for the NPU `hw` (a preset name or an NpuConfig)."""
-    from tessera.pipelines import npu_sim
-
-    return npu_sim.pipeline(context, npu_preset(hw))
 
 
 def load(module: ir.Module, func_name: str = "main", timed: bool = True):
@@ -78,18 +68,36 @@ def load(module: ir.Module, func_name: str = "main", timed: bool = True):
     return HostProgram(host_module, outputs, externals), kernel_reports
 
 
-def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
-    """Compile `module` (linalg on tensors) for the NPU described by `hw` (a preset name,
-    `name:ideal`, or an NpuConfig; default gemmini-16x16)."""
-    config = npu_preset(hw)
-    signature = entry_signature(module, func_name)
-    start = time.perf_counter()
-    pipeline(module.context, config).run(module)
-    passes_s = time.perf_counter() - start
+class NpuSim(Target[NpuConfig]):
+    """Systolic-array NPU simulator: outputs and cycles from one run."""
 
-    start = time.perf_counter()
-    program, kernel_reports = load(module, func_name)
-    report = Report(config, kernel_reports, host_ops(module))
-    backend_s = time.perf_counter() - start
-    return Executable(NAME, program.run, signature, {"passes_s": passes_s, "backend_s": backend_s},
-                      report=report)
+    name = "npu-sim"
+    hw_type = NpuConfig
+    presets = NPU_PRESETS
+    default_preset = "gemmini-16x16"
+    variants = NPU_VARIANTS
+
+    def pipeline(self, context: ir.Context, hw: NpuConfig):
+        from tessera.pipelines import npu_sim
+
+        return npu_sim.pipeline(context, hw)
+
+    def build(self, module, hw: NpuConfig, func_name, signature):
+        for kernel in kernels(module):
+            check_size(kernel)  # before any work: an absurd matmul is refused, not run
+        program, kernel_reports = load(module, func_name)
+        return program.run, NpuReport(self.name, hw, kernels=kernel_reports,
+                                      host_ops=host_ops(module))
+
+    def understands(self, module: ir.Module) -> bool:
+        """Modules holding ISA-level kernels run on the functional simulator."""
+        return bool(kernels(module))
+
+    def evaluate(self, module, arrays, func_name="main"):
+        if not self.understands(module):
+            return super().evaluate(module, arrays, func_name)
+        program, _ = load(copy_module(module), func_name, timed=False)
+        return program.run(list(arrays))
+
+
+TARGET = NpuSim()

@@ -13,6 +13,7 @@ once per op, so loops with thousands of iterations cost little.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -23,12 +24,18 @@ from tessera.executable import numpy_dtype
 from tessera.mlir import arith, func, ir, memref, scf
 
 from tessera.dialects import systolic, tile
-from tessera.dialects.systolic import array_params
+from tessera.dialects.systolic import Kernel, Memory, array_params, kernel_functions
 
-_CMP = {0: lambda a, b: a == b, 1: lambda a, b: a != b, 2: lambda a, b: a < b,
-        3: lambda a, b: a <= b, 4: lambda a, b: a > b, 5: lambda a, b: a >= b,
-        6: lambda a, b: a < b, 7: lambda a, b: a <= b, 8: lambda a, b: a > b,
-        9: lambda a, b: a >= b}
+# Index values are non-negative here, so signed and unsigned comparisons agree.
+_P = arith.CmpIPredicate
+_CMP = {_P.eq: lambda a, b: a == b, _P.ne: lambda a, b: a != b,
+        _P.slt: lambda a, b: a < b, _P.sle: lambda a, b: a <= b,
+        _P.sgt: lambda a, b: a > b, _P.sge: lambda a, b: a >= b,
+        _P.ult: lambda a, b: a < b, _P.ule: lambda a, b: a <= b,
+        _P.ugt: lambda a, b: a > b, _P.uge: lambda a, b: a >= b}
+MAX_INSTRUCTIONS = 4_000_000  # per kernel: loading and timing take ~1 s per 100k
+
+_ISA_STEP = 4  # instructions per reduction step: two move-ins, a preload and a compute
 
 
 @dataclass
@@ -124,13 +131,11 @@ class Loader:
         self.kernel = kernel
         self.slots: dict = {}
         self.unit = 0
-        attrs = kernel.attributes
-        roles = [ir.StringAttr(a).value for a in ir.ArrayAttr(attrs["systolic.arguments"])]
+        info, memory = Kernel.of(kernel), Memory.of(kernel)
         self.program = Program(kernel.sym_name.value, [], [])
-        self.program.memory = {n.name: ir.IntegerAttr(n.attr).value
-                               for n in ir.DictAttr(attrs["systolic.memory"])}
-        self.program.gemm = {n.name: ir.IntegerAttr(n.attr).value
-                             for n in ir.DictAttr(attrs["systolic.gemm"])}
+        self.program.memory = dataclasses.asdict(memory)
+        self.program.gemm = {"batch": info.batch, "m": info.m, "n": info.n, "k": info.k}
+        roles = info.roles
         self.entry = kernel.regions[0].blocks[0]
         self.env: list = []
         for role, arg in zip(roles, self.entry.arguments):
@@ -154,7 +159,7 @@ class Loader:
         shape = tuple(t.shape)
         if any(d < 0 for d in shape):
             raise TesseraError(f"kernel {self.program.name}: buffer {name} has a dynamic shape")
-        dtype = numpy_dtype(str(t.element_type))
+        dtype = numpy_dtype(t.element_type)
         self.program.buffers.append(Buffer(name, space, shape, dtype, self.unit, role))
         return len(self.program.buffers) - 1
 
@@ -212,7 +217,7 @@ def _binary(fn):
 
 
 def _cmpi(loader: Loader, op):
-    test = _CMP[ir.IntegerAttr(op.predicate).value]
+    test = _CMP[arith.CmpIPredicate(ir.IntegerAttr(op.predicate).value)]
     a, b, out = loader.slot(op.lhs), loader.slot(op.rhs), loader.slot(op.result)
 
     def run(env):
@@ -245,8 +250,8 @@ def _for(loader: Loader, op):
 
 def _alloc(loader: Loader, op):
     t = ir.MemRefType(op.result.type)
-    space = {systolic.SPAD: "spad", systolic.ACC: "acc", tile.LOCAL: "local"}.get(
-        str(t.memory_space) if t.memory_space is not None else None, "global")
+    kinds = ((systolic.SpadAttr, "spad"), (systolic.AccAttr, "acc"), (tile.LocalAttr, "local"))
+    space = next((name for kind, name in kinds if isinstance(t.memory_space, kind)), "global")
     out = loader.slot(op.result)
 
     def run(env):
@@ -411,6 +416,26 @@ def load_kernel(kernel) -> Program:
 
 
 def kernels(module: ir.Module) -> list:
-    """The kernel functions of a module, in order."""
-    return [op for op in module.body.operations
-            if isinstance(op, func.FuncOp) and "systolic.kernel" in op.attributes]
+    """The ISA kernel functions of a module, in order."""
+    return [f for f, _ in kernel_functions(module, "isa")]
+
+
+def estimated_instructions(kernel) -> int:
+    """How many instructions loading `kernel` would record, from its attribute alone:
+    one reduction step per (output block, k step) and `_ISA_STEP` instructions a step."""
+    info = Kernel.of(kernel)
+    bm, bn, bk = info.block
+    steps = info.batch * -(-info.m // bm) * -(-info.n // bn) * -(-info.k // bk)
+    return steps * _ISA_STEP
+
+
+def check_size(kernel) -> None:
+    """Refuse, before any work, a kernel too large to simulate instruction by instruction."""
+    estimate = estimated_instructions(kernel)
+    if estimate > MAX_INSTRUCTIONS:
+        info = Kernel.of(kernel)
+        gemm = f"{info.m}x{info.n}x{info.k}" + (f" x{info.batch}" if info.batch > 1 else "")
+        raise TesseraError(
+            f"the matmul {gemm} (MxNxK) of kernel {kernel.sym_name.value} needs about "
+            f"{estimate:,} array instructions on this NPU; the simulator runs at most "
+            f"{MAX_INSTRUCTIONS:,} per kernel (use a larger array or a smaller model)")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from tessera.hardware import UNBOUNDED, NpuConfig
+from tessera.errors import TesseraError
+from tessera.hardware import UNBOUNDED
+from tessera.target import Report
 from tessera.targets.npu_sim.program import Program
 from tessera.targets.npu_sim.timing import Timing
 
@@ -40,12 +42,21 @@ class KernelReport:
 
 
 @dataclass
-class Report:
+class NpuReport(Report):
     """The whole model: its kernels in call order and the ops left on the host."""
 
-    hw: NpuConfig
-    kernels: list[KernelReport]
+    kernels: list[KernelReport] = field(default_factory=list)
     host_ops: dict[str, int] = field(default_factory=dict)
+
+    def kernel_rows(self) -> list[dict]:
+        return [k.row() for k in self.kernels]
+
+    def measures(self) -> dict[str, float]:
+        return {"cycles": self.total_cycles, "stall_cycles": self.stall_cycles,
+                "pe_utilization": self.utilization}
+
+    def summary(self) -> str:
+        return f"{self.total_cycles} cycles, PE util {100 * self.utilization:.1f}%"
 
     @property
     def total_cycles(self) -> int:
@@ -78,7 +89,7 @@ class Report:
                  f"{_bytes(hw.acc_bytes)}, DRAM "
                  f"{f'{hw.dram_bytes_per_cycle} B/cycle' if hw.dram_bytes_per_cycle else 'unbounded'}"
                  f", latency {hw.dma_latency}"]
-        rows = [k.row() for k in self.kernels]
+        rows = self.kernel_rows()
         if rows:
             keys = list(rows[0])
             cells = [[_fmt(r[k]) for k in keys] for r in rows]
@@ -114,12 +125,20 @@ class Report:
                 "otherData": {"time unit": "cycle", "hw": self.hw.name}}
 
     def write_trace(self, path: str) -> None:
-        with open(path, "w") as f:
-            json.dump(self.trace(), f)
+        """Write `trace()` as JSON to `path`."""
+        from tessera.files import write_text
+
+        write_text(path, json.dumps(self.trace()), "trace file")
 
     def plot(self, path: str, bins: int = 200) -> None:
         """PNG of array utilization over time (busy fraction per time bin, per unit)."""
-        import matplotlib
+        from tessera.files import writable
+
+        writable(path, "plot file")
+        try:
+            import matplotlib
+        except ImportError:
+            raise TesseraError("plots need matplotlib: pip install 'tessera[plot]'") from None
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
@@ -146,7 +165,10 @@ class Report:
                      f"PE utilization {100 * self.utilization:.1f}%")
         ax.legend(loc="lower right")
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
+        try:
+            fig.savefig(path, dpi=100, format="png")
+        except (OSError, ValueError) as e:
+            raise TesseraError(f"could not write plot file '{path}': {e}") from None
         plt.close(fig)
 
 

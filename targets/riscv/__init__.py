@@ -2,37 +2,27 @@
 
 `compile` runs the riscv pipeline (matmuls -> RVV broadcast-FMA microkernels), lowers
 the whole model like host code (bufferize, loops, LLVM), translates it to LLVM IR inside
-tessera's MLIR and emits a RISC-V object with llvmlite; a generated C harness is linked
-to it with Debian's riscv64 cross gcc. Calling the result runs the program under
-`qemu-riscv64` with the configured vector length, inputs and outputs crossing as files.
-Without QEMU (or the cross linker) the target is compile-only: the object, the harness
-source and the reason it cannot run are kept on the executable.
+tessera's MLIR and emits a RISC-V object with llvmlite (tessera.llvm); a generated C
+harness is linked to it with Debian's riscv64 cross gcc. Calling the result runs the
+program under `qemu-riscv64` with the configured vector length, inputs and outputs
+crossing as files. Without QEMU (or the cross linker) the target is compile-only: the
+object, the harness source and the reason it cannot run are kept on the report.
 """
 
 from __future__ import annotations
 
 import tempfile
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from tessera import llvm
 from tessera.errors import TesseraError
-from tessera.executable import Executable, entry_signature
-from tessera.hardware import riscv_preset
+from tessera.hardware import RISCV_PRESETS, RiscvConfig
 from tessera.host import lowered_copy
-from tessera.mlir import ir, translate_to_llvm_ir
+from tessera.mlir import ir
+from tessera.target import Report, Target
 
 from tessera.targets.riscv import toolchain
-
-NAME = "riscv"
-
-
-def available() -> tuple[bool, str]:
-    """Compiling needs only llvmlite; running needs QEMU and the cross linker."""
-    try:
-        import llvmlite  # noqa: F401
-    except ImportError:
-        return False, "llvmlite is not installed (pip install llvmlite==0.50.0)"
-    return True, ""
 
 
 def can_run() -> tuple[bool, str]:
@@ -44,21 +34,25 @@ def can_run() -> tuple[bool, str]:
     return True, ""
 
 
-class RiscvProgram:
-    """The built program: its files, and running or counting it under QEMU."""
+@dataclass
+class RiscvReport(Report):
+    """The built program (its files, kept while the report lives) and, once measured,
+    the instructions one run executed."""
 
-    def __init__(self, directory, vlen: int, outputs):
-        self._tmp = directory  # a TemporaryDirectory: removed with this object
-        self.path = Path(directory.name)
-        self.vlen = vlen
-        self.outputs = outputs
-        self.binary = None
-        self.why_not = None
-        ok, why = can_run()
-        if ok:
-            self.binary = toolchain.link(self.path)
-        else:
-            self.why_not = why
+    directory: object = None  # a TemporaryDirectory: removed with this report
+    outputs: list = field(default_factory=list)
+    binary: Path | None = None
+    why_not: str = ""
+    instructions: int | None = None  # in the model's code, for the last measured run
+    instructions_total: int | None = None  # in the whole program (harness, libc)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory.name)
+
+    @property
+    def vlen(self) -> int:
+        return self.hw.vlen
 
     def run(self, arrays):
         if self.binary is None:
@@ -70,14 +64,19 @@ class RiscvProgram:
         """(instructions executed in the model's code, in the whole program)."""
         if self.binary is None:
             raise TesseraError(f"cannot count instructions here: {self.why_not}")
-        return toolchain.count_instructions(self.binary, self.vlen, arrays, self.outputs)
+        self.instructions, self.instructions_total = toolchain.count_instructions(
+            self.binary, self.vlen, arrays, self.outputs)
+        return self.instructions, self.instructions_total
 
+    def measures(self) -> dict[str, float]:
+        if self.instructions is None:
+            return {}
+        return {"instructions": self.instructions}
 
-def pipeline(context: ir.Context, hw=None):
-    """The tessera passes for the hart `hw` (a preset name or a RiscvConfig)."""
-    from tessera.pipelines import riscv
-
-    return riscv.pipeline(context, riscv_preset(hw))
+    def summary(self) -> str:
+        if self.instructions is None:
+            return ""
+        return f"{self.instructions} instructions (RVV VLEN {self.vlen})"
 
 
 def converts_float_to_int(llvm_ir: str) -> bool:
@@ -89,30 +88,51 @@ def converts_float_to_int(llvm_ir: str) -> bool:
     return " = fptosi " in llvm_ir or " = fptoui " in llvm_ir
 
 
-def compile(module: ir.Module, hw=None, *, func_name: str = "main") -> Executable:
-    """Compile `module` for a RISC-V hart described by `hw` (a preset name — rvv-128,
-    rvv-256, rvv-512, scalar — or a RiscvConfig; default rvv-256)."""
-    config = riscv_preset(hw)
-    signature = entry_signature(module, func_name)
-    start = time.perf_counter()
-    pipeline(module.context, config).run(module)
-    passes_s = time.perf_counter() - start
+class Riscv(Target[RiscvConfig]):
+    """A RISC-V hart with RVV, programs run under QEMU user mode."""
 
-    start = time.perf_counter()
-    lowered, outputs = lowered_copy(module, func_name)
-    try:
-        llvm_ir = translate_to_llvm_ir(lowered)
-    except RuntimeError as e:
-        raise TesseraError(f"translating the model to LLVM IR failed: {e}") from None
-    directory = tempfile.TemporaryDirectory(prefix="tessera-riscv-")
-    root = Path(directory.name)
-    (root / "model.ll").write_text(llvm_ir)
-    vectorize = config.vector and not converts_float_to_int(llvm_ir)
-    (root / "model.o").write_bytes(toolchain.emit_object(llvm_ir, config.vlen, vectorize))
-    (root / "harness.c").write_text(toolchain.harness_source(signature, outputs))
-    program = RiscvProgram(directory, config.vlen, outputs)
-    backend_s = time.perf_counter() - start
-    executable = Executable(NAME, program.run, signature,
-                            {"passes_s": passes_s, "backend_s": backend_s})
-    executable.report = program
-    return executable
+    name = "riscv"
+    hw_type = RiscvConfig
+    presets = RISCV_PRESETS
+    default_preset = "rvv-256"
+
+    def available(self) -> tuple[bool, str]:
+        """Compiling needs only llvmlite; running needs QEMU and the cross linker."""
+        try:
+            import llvmlite  # noqa: F401
+        except ImportError:
+            return False, "llvmlite is not installed (pip install llvmlite==0.50.0)"
+        return True, ""
+
+    def can_run(self) -> tuple[bool, str]:
+        return can_run()
+
+    def pipeline(self, context: ir.Context, hw: RiscvConfig):
+        from tessera.pipelines import riscv
+
+        return riscv.pipeline(context, hw)
+
+    def build(self, module, hw: RiscvConfig, func_name, signature):
+        lowered, outputs = lowered_copy(module, func_name)
+        llvm_ir = llvm.to_llvm_ir(lowered)
+        directory = tempfile.TemporaryDirectory(prefix="tessera-riscv-")
+        root = Path(directory.name)
+        (root / "model.ll").write_text(llvm_ir)
+        vectorize = hw.vector and not converts_float_to_int(llvm_ir)
+        (root / "model.o").write_bytes(toolchain.emit_object(llvm_ir, hw.vlen, vectorize))
+        (root / "harness.c").write_text(toolchain.harness_source(signature, outputs))
+        report = RiscvReport(self.name, hw, directory=directory, outputs=outputs)
+        ok, why = can_run()
+        if ok:
+            report.binary = toolchain.link(root)
+        else:
+            report.why_not = why
+        return report.run, report
+
+    def measure(self, executable, arrays) -> Report:
+        """Count the instructions one run executes (under QEMU, with tessera's plugin)."""
+        executable.report.count_instructions(arrays)
+        return executable.report
+
+
+TARGET = Riscv()

@@ -13,14 +13,13 @@
 from __future__ import annotations
 
 import functools
-import re
 import shutil
-import struct
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
+from tessera import llvm
 from tessera.errors import TesseraError
 from tessera.executable import TensorSpec
 
@@ -29,8 +28,7 @@ GCC = "riscv64-linux-gnu-gcc"
 NM = "riscv64-linux-gnu-nm"
 QEMU = "qemu-riscv64"
 
-_C_TYPES = {"float32": "float", "float64": "double", "int8": "int8_t", "int16": "int16_t",
-            "int32": "int32_t", "int64": "int64_t", "uint8": "uint8_t", "bool": "uint8_t"}
+RUN_TIMEOUT_S = 600  # one program under QEMU; a hung program is an error, not a hang
 
 
 def missing_tools() -> list[str]:
@@ -38,104 +36,18 @@ def missing_tools() -> list[str]:
     return [tool for tool in (GCC, QEMU) if shutil.which(tool) is None]
 
 
-# MLIR's LLVM is newer than llvmlite's LLVM 22, and prints float constants in three ways
-# LLVM 22 rejects: `f0x<bits>` literals, shortest decimals (4.941690e-02) that are not
-# exactly representable (LLVM 22 wants exact values), and `inf`/`nan`. All are rewritten as the hex
-# forms LLVM 22 reads: `0x<16 digits of the double>` for float and double, `0xH<bits>`
-# for half, `0xR<bits>` for bfloat.
-_TOKEN = re.compile(
-    r"\b(?P<type>half|bfloat|float|double)\b"
-    r"|\bf0x(?P<bits>[0-9A-Fa-f]+)\b"
-    r"|(?<![\w.%@\"])(?P<decimal>-?\d+\.\d+e[+-]\d+)"
-    r"|(?<![\w.%@\"])(?P<special>[+-]?(?:inf|nan))\b")
-
-
-def _as_legacy(value: float, kind: str | None) -> str:
-    if kind == "half":
-        return "0xH" + np.float16(value).tobytes()[::-1].hex().upper()
-    if kind == "bfloat":
-        return "0xR" + np.float32(value).tobytes()[::-1].hex().upper()[:4]
-    if kind == "float":
-        value = float(np.float32(value))
-    return "0x" + struct.pack(">d", value).hex().upper()
-
-
-def _legacy_line(line: str) -> str:
-    """One pass over a line, remembering the last type keyword seen (linear time: lines
-    of weight constants are long)."""
-    out, last, kind = [], 0, None
-    for m in _TOKEN.finditer(line):
-        if m.group("type"):
-            kind = m.group("type")
-            continue
-        if m.group("bits"):
-            bits = m.group("bits")
-            if len(bits) == 16:
-                new = "0x" + bits.upper()
-            elif len(bits) == 8:
-                new = _as_legacy(struct.unpack(">f", bytes.fromhex(bits))[0], "float")
-            else:
-                new = ("0xR" if kind == "bfloat" else "0xH") + bits.upper()
-        elif m.group("decimal"):
-            if kind in (None, "double"):
-                continue
-            new = _as_legacy(float(m.group("decimal")), kind)
-        else:
-            new = _as_legacy(float(m.group("special")), kind or "double")
-        out.append(line[last:m.start()])
-        out.append(new)
-        last = m.end()
-    out.append(line[last:])
-    return "".join(out)
-
-
-def legacy_llvm_ir(text: str) -> str:
-    """Rewrite float literals into forms LLVM 22 parses (see above)."""
-    return "\n".join(_legacy_line(line) if ("f0x" in line or "e-" in line or "e+" in line
-                                             or "inf" in line or "nan" in line) else line
-                     for line in text.split("\n"))
-
-
-def optimized_module(llvm_ir: str, machine, triple: str, what: str = "the model's",
-                     vectorize: bool = True):
-    """The llvmlite module of `llvm_ir` for `machine`, verified and put through LLVM's
-    -O3 pipeline (loop and SLP vectorizers on when `vectorize`)."""
-    import llvmlite.binding as llvm
-
-    try:
-        module = llvm.parse_assembly(legacy_llvm_ir(llvm_ir))
-    except RuntimeError as e:
-        raise TesseraError(f"LLVM 22 (llvmlite) cannot read {what} LLVM IR: "
-                           f"{str(e)[:400]}") from None
-    module.triple = triple
-    module.data_layout = str(machine.target_data)
-    module.verify()
-    tuning = llvm.PipelineTuningOptions(speed_level=3)
-    tuning.loop_vectorization = vectorize
-    tuning.slp_vectorization = vectorize
-    builder = llvm.create_pass_builder(machine, tuning)
-    builder.getModulePassManager().run(module, builder)
-    return module
-
-
 def emit_object(llvm_ir: str, vlen: int, vectorize: bool = True) -> bytes:
     """RISC-V object code for an LLVM IR module, after LLVM's -O3 pipeline (its loop and
     SLP vectorizers on when `vectorize`, so elementwise loops use RVV too)."""
-    import llvmlite.binding as llvm
-
-    llvm.initialize_all_targets()
-    llvm.initialize_all_asmprinters()
-    features = f"+m,+a,+f,+d,+c,+v,+zvl{vlen}b"
-    machine = llvm.Target.from_triple(TRIPLE).create_target_machine(
-        cpu="generic-rv64", features=features, opt=3, reloc="static", abiname="lp64d")
-    return machine.emit_object(optimized_module(llvm_ir, machine, TRIPLE, vectorize=vectorize))
+    machine = llvm.target_machine(TRIPLE, "generic-rv64", f"+m,+a,+f,+d,+c,+v,+zvl{vlen}b",
+                                  abiname="lp64d")
+    return llvm.emit_object(llvm_ir, machine, TRIPLE, vectorize=vectorize)
 
 
-def _ctype(spec: TensorSpec) -> str:
-    if spec.dtype.name not in _C_TYPES:
-        raise TesseraError(f"the riscv harness cannot pass {spec.dtype.name} tensors "
-                           f"(supported: {', '.join(sorted(_C_TYPES))})")
-    return _C_TYPES[spec.dtype.name]
+def c_type(spec: TensorSpec) -> str:
+    """The C type the harness holds a tensor in: bytes, whatever the element type (it
+    only reads and writes them; the model's code gives them their meaning)."""
+    return "unsigned char"
 
 
 def harness_source(inputs: list[TensorSpec], outputs: list[TensorSpec]) -> str:
@@ -163,7 +75,7 @@ def harness_source(inputs: list[TensorSpec], outputs: list[TensorSpec]) -> str:
         nbytes = count * s.dtype.itemsize
         strides = [int(np.prod(s.shape[d + 1:])) for d in range(len(s.shape))] or [1]
         sizes = list(s.shape) or [1]
-        lines.append(f"  {_ctype(s)} *d{i} = buffer(argv[{i + 1}], {nbytes}, {int(i < len(inputs))});")
+        lines.append(f"  {c_type(s)} *d{i} = buffer(argv[{i + 1}], {nbytes}, {int(i < len(inputs))});")
         lines.append(f"  memref{len(s.shape)} m{i} = {{d{i}, d{i}, 0, {{{', '.join(map(str, sizes))}}}, "
                      f"{{{', '.join(map(str, strides))}}}}};")
     lines.append(f"  _mlir_ciface_tessera_entry({', '.join(f'&m{i}' for i in range(len(specs)))});")
@@ -202,7 +114,14 @@ def run(binary: Path, vlen: int, arrays, outputs: list[TensorSpec], plugin_args=
     command = [QEMU, "-cpu", f"rv64,v=true,vlen={vlen},vext_spec=v1.0"]
     if plugin_args is not None:
         command += ["-plugin", plugin_args, "-d", "plugin"]
-    done = subprocess.run(command + [str(binary)] + ins + outs, capture_output=True, text=True)
+    try:
+        done = subprocess.run(command + [str(binary)] + ins + outs, capture_output=True,
+                              text=True, timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise TesseraError(f"the RISC-V program ran longer than {RUN_TIMEOUT_S} s under QEMU "
+                           f"and was stopped") from None
+    except OSError as e:
+        raise TesseraError(f"could not start {QEMU}: {e.strerror}") from None
     if done.returncode != 0:
         raise TesseraError(f"the RISC-V program failed under QEMU (exit {done.returncode}): "
                            f"{done.stderr.strip()}")

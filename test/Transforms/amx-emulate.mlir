@@ -56,3 +56,50 @@ func.func @int8_tile_ops(%a: memref<16x64xi8>, %b: memref<16x64xi8>, %c: memref<
   x86.amx.tile_store %c[%c0, %c0], %u : memref<16x16xi32>, !x86.amx.tile<16x16xi32>
   return
 }
+
+// -----
+
+// An accumulator that is still used after the multiply keeps its value: the multiply
+// works on a copy, and the later store reads the untouched buffer.
+// CHECK-LABEL: func.func @shared_accumulator_is_copied
+// CHECK: %[[COPY:.+]] = memref.alloca() : memref<16x16xi32>
+// CHECK: %[[ACC:.+]] = memref.alloca() : memref<16x16xi32>
+// CHECK: memref.copy %{{.+}}, %[[ACC]] : memref<16x16xi32, strided<[16, 1], offset: ?>> to memref<16x16xi32>
+// CHECK: memref.copy %[[ACC]], %[[COPY]] : memref<16x16xi32> to memref<16x16xi32>
+// CHECK: call @amx_emulate_tdpbssd_16x64x16(%{{.+}}, %{{.+}}, %[[COPY]])
+// CHECK: %[[OLD:.+]] = memref.subview %arg2
+// CHECK: memref.copy %[[ACC]], %[[OLD]]
+// CHECK: %[[NEW:.+]] = memref.subview %arg1
+// CHECK: memref.copy %[[COPY]], %[[NEW]]
+func.func @shared_accumulator_is_copied(%a: memref<16x64xi8>, %c: memref<16x16xi32>, %d: memref<16x16xi32>) {
+  %c0 = arith.constant 0 : index
+  %ta = x86.amx.tile_load %a[%c0, %c0] : memref<16x64xi8> into !x86.amx.tile<16x64xi8>
+  %tc = x86.amx.tile_load %c[%c0, %c0] : memref<16x16xi32> into !x86.amx.tile<16x16xi32>
+  %r = x86.amx.tile_muli %ta, %ta, %tc : !x86.amx.tile<16x64xi8>, !x86.amx.tile<16x64xi8>, !x86.amx.tile<16x16xi32>
+  x86.amx.tile_store %d[%c0, %c0], %tc : memref<16x16xi32>, !x86.amx.tile<16x16xi32>
+  x86.amx.tile_store %c[%c0, %c0], %r : memref<16x16xi32>, !x86.amx.tile<16x16xi32>
+  return
+}
+
+// -----
+
+// A function that already has a helper's name keeps it; the helper is renamed by the
+// module's symbol table and called by its new name. Two multiplies of one shape share
+// one helper.
+// CHECK-LABEL: func.func @helper_name_taken
+// CHECK-COUNT-2: call @amx_emulate_tdpbf16ps_16x32x16_0(
+// CHECK: func.func @amx_emulate_tdpbf16ps_16x32x16(%{{.+}}: f32) -> f32
+// CHECK: func.func private @amx_emulate_tdpbf16ps_16x32x16_0(
+// CHECK-NOT: func.func private @amx_emulate_tdpbf16ps_16x32x16_1
+func.func @helper_name_taken(%a: memref<16x32xbf16>, %c: memref<16x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %ta = x86.amx.tile_load %a[%c0, %c0] : memref<16x32xbf16> into !x86.amx.tile<16x32xbf16>
+  %z = x86.amx.tile_zero : !x86.amx.tile<16x16xf32>
+  %r = x86.amx.tile_mulf %ta, %ta, %z : !x86.amx.tile<16x32xbf16>, !x86.amx.tile<16x32xbf16>, !x86.amx.tile<16x16xf32>
+  %s = x86.amx.tile_mulf %ta, %ta, %r : !x86.amx.tile<16x32xbf16>, !x86.amx.tile<16x32xbf16>, !x86.amx.tile<16x16xf32>
+  x86.amx.tile_store %c[%c0, %c0], %s : memref<16x16xf32>, !x86.amx.tile<16x16xf32>
+  return
+}
+func.func @amx_emulate_tdpbf16ps_16x32x16(%x: f32) -> f32 {
+  return %x : f32
+}

@@ -205,3 +205,139 @@ func.func @conv_fill_and_elementwise_are_untouched(%x: tensor<1x3x8x8xf32>, %w: 
   %1 = linalg.add ins(%0, %0 : tensor<1x4x6x6xf32>, tensor<1x4x6x6xf32>) outs(%e : tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
   return %1 : tensor<1x4x6x6xf32>
 }
+
+// -----
+
+#lhs = affine_map<(b, m, n, k) -> (b, m, k)>
+#rhs = affine_map<(b, m, n, k) -> (k, n)>
+#out = affine_map<(b, m, n, k) -> (b, m, n)>
+
+// Upstream img2col's contraction: the filter has no batch dim, so the batch folds into M
+// and the whole convolution is one 2-d matmul of 2*9 rows.
+// CHECK-LABEL: func.func @shared_rhs_folds_the_batch_into_m
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<2x9x18xf32>, %[[W:[^:]+]]: tensor<18x5xf32>, %[[C:[^:]+]]: tensor<2x9x5xf32>)
+// CHECK: %[[LHS:.+]] = tensor.collapse_shape %[[A]] {{\[\[}}0, 1], [2]] : tensor<2x9x18xf32> into tensor<18x18xf32>
+// CHECK: %[[ACC:.+]] = tensor.collapse_shape %[[C]] {{\[\[}}0, 1], [2]] : tensor<2x9x5xf32> into tensor<18x5xf32>
+// CHECK: %[[R:.+]] = "systolic.matmul"(%[[LHS]], %[[W]], %[[ACC]])
+// CHECK-SAME: transpose = [false, false]
+// CHECK-SAME: -> tensor<18x5xf32>
+// CHECK: %[[OUT:.+]] = tensor.expand_shape %[[R]] {{\[\[}}0, 1], [2]] output_shape [2, 9, 5] : tensor<18x5xf32> into tensor<2x9x5xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[OUT]]
+func.func @shared_rhs_folds_the_batch_into_m(%a: tensor<2x9x18xf32>, %w: tensor<18x5xf32>, %c: tensor<2x9x5xf32>) -> tensor<2x9x5xf32> {
+  %0 = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %w : tensor<2x9x18xf32>, tensor<18x5xf32>) outs(%c : tensor<2x9x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<2x9x5xf32>
+  return %0 : tensor<2x9x5xf32>
+}
+
+// -----
+
+#lhs = affine_map<(b, m, n, k) -> (b, m, k)>
+#rhs_t = affine_map<(b, m, n, k) -> (n, k)>
+#out = affine_map<(b, m, n, k) -> (b, m, n)>
+
+// A transposed shared rhs (upstream img2col of an fhwc filter) sets the transpose flag;
+// a zero-filled accumulator, even seen through a reshape, is filled anew as a matrix so
+// that later passes still see an empty accumulator.
+// CHECK-LABEL: func.func @shared_transposed_rhs_with_a_zero_fill
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<2x9x18xf32>, %[[W:[^:]+]]: tensor<5x18xf32>
+// CHECK: %[[ZERO:.+]] = arith.constant 0.0
+// CHECK: %[[LHS:.+]] = tensor.collapse_shape %[[A]] {{\[\[}}0, 1], [2]]
+// CHECK: %[[ACC:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.+}} : tensor<18x5xf32>)
+// CHECK: "systolic.matmul"(%[[LHS]], %[[W]], %[[ACC]])
+// CHECK-SAME: transpose = [false, true]
+// CHECK: tensor.expand_shape
+func.func @shared_transposed_rhs_with_a_zero_fill(%a: tensor<2x9x18xf32>, %w: tensor<5x18xf32>, %o: tensor<2x3x3x5xf32>) -> tensor<2x9x5xf32> {
+  %zero = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%zero : f32) outs(%o : tensor<2x3x3x5xf32>) -> tensor<2x3x3x5xf32>
+  %c = tensor.collapse_shape %f [[0], [1, 2], [3]] : tensor<2x3x3x5xf32> into tensor<2x9x5xf32>
+  %0 = linalg.generic {indexing_maps = [#lhs, #rhs_t, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %w : tensor<2x9x18xf32>, tensor<5x18xf32>) outs(%c : tensor<2x9x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<2x9x5xf32>
+  return %0 : tensor<2x9x5xf32>
+}
+
+// -----
+
+#lhs = affine_map<(b, m, n, k) -> (b, m, k)>
+#rhs = affine_map<(b, m, n, k) -> (k, n)>
+#out = affine_map<(b, m, n, k) -> (b, m, n)>
+
+// linalg.batch_matmul with a broadcast rhs folds the same way.
+// CHECK-LABEL: func.func @batch_matmul_with_broadcast_rhs
+// CHECK: "systolic.matmul"{{.*}}(tensor<8x8xi8>, tensor<8x16xi8>, tensor<8x16xi32>) -> tensor<8x16xi32>
+// CHECK: tensor.expand_shape {{.*}} into tensor<2x4x16xi32>
+// CHECK-NOT: linalg.batch_matmul
+func.func @batch_matmul_with_broadcast_rhs(%a: tensor<2x4x8xi8>, %b: tensor<8x16xi8>, %c: tensor<2x4x16xi32>) -> tensor<2x4x16xi32> {
+  %0 = linalg.batch_matmul indexing_maps = [#lhs, #rhs, #out] ins(%a, %b : tensor<2x4x8xi8>, tensor<8x16xi8>) outs(%c : tensor<2x4x16xi32>) -> tensor<2x4x16xi32>
+  return %0 : tensor<2x4x16xi32>
+}
+
+// -----
+
+#lhs_t = affine_map<(b, m, n, k) -> (b, k, m)>
+#rhs = affine_map<(b, m, n, k) -> (k, n)>
+#out = affine_map<(b, m, n, k) -> (b, m, n)>
+#w = affine_map<(b, f, p, k) -> (f, k)>
+#col = affine_map<(b, f, p, k) -> (b, k, p)>
+#bfp = affine_map<(b, f, p, k) -> (b, f, p)>
+
+// Batch and m apart in lhs (a collapse cannot join them), or a lhs shared over the batch
+// (upstream img2col of an nchw convolution): not one 2-d matmul without copies, untouched.
+// CHECK-LABEL: func.func @unfoldable_batches_are_untouched
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK-NOT: systolic.matmul
+func.func @unfoldable_batches_are_untouched(%a: tensor<2x8x4xf32>, %b: tensor<8x16xf32>, %c: tensor<2x4x16xf32>,
+                                            %fw: tensor<4x27xf32>, %fc: tensor<2x27x36xf32>, %fo: tensor<2x4x36xf32>) -> (tensor<2x4x16xf32>, tensor<2x4x36xf32>) {
+  %0 = linalg.generic {indexing_maps = [#lhs_t, #rhs, #out], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : tensor<2x8x4xf32>, tensor<8x16xf32>) outs(%c : tensor<2x4x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4x16xf32>
+  %1 = linalg.generic {indexing_maps = [#w, #col, #bfp], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%fw, %fc : tensor<4x27xf32>, tensor<2x27x36xf32>) outs(%fo : tensor<2x4x36xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4x36xf32>
+  return %0, %1 : tensor<2x4x16xf32>, tensor<2x4x36xf32>
+}
+
+// -----
+
+// An empty M, N, K or batch leaves nothing for an array to do: left in linalg.
+// CHECK-LABEL: func.func @empty_dimensions_are_untouched
+// CHECK-COUNT-3: linalg.matmul
+// CHECK: linalg.batch_matmul
+// CHECK-NOT: systolic.matmul
+func.func @empty_dimensions_are_untouched(%a0: tensor<0x8xf32>, %b: tensor<8x16xf32>, %c0: tensor<0x16xf32>,
+                                          %a: tensor<4x8xf32>, %b0: tensor<8x0xf32>, %c1: tensor<4x0xf32>,
+                                          %ak: tensor<4x0xf32>, %bk: tensor<0x16xf32>, %c: tensor<4x16xf32>,
+                                          %ba: tensor<0x4x8xf32>, %bb: tensor<0x8x16xf32>, %bc: tensor<0x4x16xf32>)
+    -> (tensor<0x16xf32>, tensor<4x0xf32>, tensor<4x16xf32>, tensor<0x4x16xf32>) {
+  %0 = linalg.matmul ins(%a0, %b : tensor<0x8xf32>, tensor<8x16xf32>) outs(%c0 : tensor<0x16xf32>) -> tensor<0x16xf32>
+  %1 = linalg.matmul ins(%a, %b0 : tensor<4x8xf32>, tensor<8x0xf32>) outs(%c1 : tensor<4x0xf32>) -> tensor<4x0xf32>
+  %2 = linalg.matmul ins(%ak, %bk : tensor<4x0xf32>, tensor<0x16xf32>) outs(%c : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %3 = linalg.batch_matmul ins(%ba, %bb : tensor<0x4x8xf32>, tensor<0x8x16xf32>) outs(%bc : tensor<0x4x16xf32>) -> tensor<0x4x16xf32>
+  return %0, %1, %2, %3 : tensor<0x16xf32>, tensor<4x0xf32>, tensor<4x16xf32>, tensor<0x4x16xf32>
+}
+
+// -----
+
+// An unsigned cast attribute is as unsigned as an arith.extui in a body.
+// CHECK-LABEL: func.func @unsigned_cast_matmul_is_untouched
+// CHECK: linalg.matmul
+// CHECK-NOT: systolic.matmul
+func.func @unsigned_cast_matmul_is_untouched(%a: tensor<4x8xi8>, %b: tensor<8x16xi8>, %c: tensor<4x16xi32>) -> tensor<4x16xi32> {
+  %0 = linalg.matmul {cast = #linalg.type_fn<cast_unsigned>} ins(%a, %b : tensor<4x8xi8>, tensor<8x16xi8>) outs(%c : tensor<4x16xi32>) -> tensor<4x16xi32>
+  return %0 : tensor<4x16xi32>
+}

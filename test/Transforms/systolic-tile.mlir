@@ -10,8 +10,8 @@
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK-NOT: "systolic.matmul"
 // CHECK-LABEL: func.func private @systolic_kernel_0
-// CHECK-SAME: systolic.arguments = ["lhs", "rhs", "out"]
-// CHECK-SAME: systolic.gemm = {batch = 1 : i64, k = 24 : i64, m = 40 : i64, n = 20 : i64}
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"isa", ["lhs", "rhs", "out"], [1, 40, 20, 24], [40, 16, 16]>
+// CHECK-SAME: systolic.memory = #systolic.memory<262144 : i64, 65536 : i64, 16 : i64, 64 : i64>
 // CHECK-DAG: memref.alloc() : memref<40x16xf32, #systolic.spad>
 // CHECK-DAG: memref.alloc() : memref<16x16xf32, #systolic.spad>
 // CHECK-DAG: memref.alloc() : memref<40x16xf32, #systolic.acc>
@@ -52,7 +52,7 @@ func.func @k_steps_alternate_buffers(%a: tensor<16x64xf32>, %b: tensor<64x16xf32
 // CHECK-LABEL: func.func @accumulator_input_is_moved_in
 // CHECK: call @systolic_kernel_0(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}})
 // CHECK-LABEL: func.func private @systolic_kernel_0
-// CHECK-SAME: systolic.arguments = ["lhs", "rhs", "acc", "out"]
+// CHECK-SAME: #systolic.kernel<"isa", ["lhs", "rhs", "acc", "out"]
 // CHECK: "systolic.move_in"(%{{.+}}, %{{.+}}) : (memref<?x?xf32, strided<[16, 1], offset: ?>>, memref<8x16xf32, #systolic.acc>)
 // CHECK-NOT: accumulate = false
 // CHECK: "systolic.move_out"
@@ -100,7 +100,7 @@ func.func @is_preloads_an_lhs_block(%a: tensor<20x16xbf16>, %b: tensor<16x12xbf1
 // CHECK: linalg.transpose ins(%{{.+}} : tensor<3x12x8xf32>) outs(%{{.+}} : tensor<3x8x12xf32>) permutation = [0, 2, 1]
 // CHECK: call @systolic_kernel_0
 // CHECK-LABEL: func.func private @systolic_kernel_0
-// CHECK-SAME: systolic.gemm = {batch = 3 : i64, k = 8 : i64, m = 4 : i64, n = 12 : i64}
+// CHECK-SAME: #systolic.kernel<"isa", ["lhs", "rhs", "out"], [3, 4, 12, 8]
 // CHECK: scf.for %[[BATCH:.+]] = %{{.+}} to %{{.+}} step %{{.+}} {
 // CHECK: memref.subview %{{.+}}[%[[BATCH]], %{{.+}}, %{{.+}}] [1, %{{.+}}, %{{.+}}] [1, 1, 1] : memref<3x4x8xf32> to memref<?x?xf32
 func.func @batched_with_transposed_rhs(%a: tensor<3x4x8xf32>, %bt: tensor<3x12x8xf32>) -> tensor<3x4x12xf32> {
@@ -115,8 +115,9 @@ func.func @batched_with_transposed_rhs(%a: tensor<3x4x8xf32>, %bt: tensor<3x12x8
 
 // The epilogue is applied at move-out: the bias slice is read there.
 // CHECK-LABEL: func.func private @systolic_kernel_0
-// CHECK-SAME: systolic.arguments = ["lhs", "rhs", "bias", "out"]
-// CHECK: %[[BIAS:.+]] = memref.subview %arg2[%{{.+}}] [%{{.+}}] [1] : memref<16xi32> to memref<?xi32
+// CHECK-SAME: (%{{.+}}: memref<8x32xi8>, %{{.+}}: memref<32x16xi8>, %[[BIAS_ARG:[^:]+]]: memref<16xi32>
+// CHECK-SAME: #systolic.kernel<"isa", ["lhs", "rhs", "bias", "out"]
+// CHECK: %[[BIAS:.+]] = memref.subview %[[BIAS_ARG]][%{{.+}}] [%{{.+}}] [1] : memref<16xi32> to memref<?xi32
 // CHECK: "systolic.move_out"(%{{.+}}, %{{.+}}, %[[BIAS]]) {epilogue = {relu, scale = 1.250000e-01 : f32}, operandSegmentSizes = array<i32: 1, 1, 1>} : (memref<8x16xi32, #systolic.acc>, memref<?x?xi8
 func.func @requantizing_epilogue_with_bias(%a: tensor<8x32xi8>, %b: tensor<32x16xi8>, %bias: tensor<16xi32>) -> tensor<8x16xi8> {
   %zero = arith.constant 0 : i32

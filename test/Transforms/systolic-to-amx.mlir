@@ -1,10 +1,10 @@
 // RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx | FileCheck %s
-// RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="f32-as-bf16=true" | FileCheck %s --check-prefix=BF16
+// RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="precision=bf16" | FileCheck %s --check-prefix=BF16
 // RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="m-block=32 n-block=32 k-block=64" | FileCheck %s --check-prefix=SMALL
 // RUN: not tessera-opt %s --tessera-systolic-to-amx="m-block=48" 2>&1 | FileCheck %s --check-prefix=BAD-M
 // RUN: not tessera-opt %s --tessera-systolic-to-amx="k-block=100" 2>&1 | FileCheck %s --check-prefix=BAD-K
-// BAD-M: error: tessera-systolic-to-amx: m-block must be a positive multiple of 32, got 48
-// BAD-K: error: tessera-systolic-to-amx: k-block must be a positive multiple of 64, got 100
+// BAD-M: error: tessera-systolic-to-amx: option m-block must be a positive multiple of 32, got 48
+// BAD-K: error: tessera-systolic-to-amx: option k-block must be a positive multiple of 64, got 100
 
 // bf16 with edges (33x50 · 50x17), bias and relu: lhs and bias are zero-padded to whole
 // register blocks, rhs is packed into VNNI pairs by its own kernel, the compute kernel
@@ -29,8 +29,8 @@
 // The microkernel: 4 accumulator tiles loaded once, per k-step 2 lhs + 2 rhs tiles and 4
 // tile multiplies, then 4 stores; the epilogue follows the k-loop.
 // CHECK-LABEL: func.func private @amx_kernel_0
-// CHECK-SAME: amx.kernel
-// CHECK-SAME: amx.rows = 64
+// CHECK-SAME: llvm.emit_c_interface
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"amx", ["lhs", "rhs", "out", "bias"], [1, 64, 32, 64], [64, 256, 256]>
 // CHECK-COUNT-4: x86.amx.tile_load %arg2{{.*}} into !x86.amx.tile<16x16xf32>
 // CHECK: x86.amx.tile_load %arg0{{.*}} into !x86.amx.tile<16x32xbf16>
 // CHECK: x86.amx.tile_load %arg0{{.*}} into !x86.amx.tile<16x32xbf16>
@@ -96,7 +96,7 @@ func.func @constant_weight_packed_at_compile_time(%a: tensor<4x3xbf16>) -> tenso
 
 // -----
 
-// f32 is never silently run in bf16: it stays unless f32-as-bf16 is asked for, which
+// f32 is never silently run in bf16: it stays unless precision=bf16 is asked for, which
 // rounds the operands (arith.truncf) and accumulates in f32.
 // CHECK-LABEL: func.func @f32_needs_explicit_bf16
 // CHECK: "systolic.matmul"

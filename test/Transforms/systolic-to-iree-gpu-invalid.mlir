@@ -1,7 +1,7 @@
-// RUN: tessera-opt %s --split-input-file --tessera-systolic-to-iree-gpu="preset=vulkan-ampere" --verify-diagnostics
-// RUN: not tessera-opt %s --tessera-systolic-to-iree-gpu="preset=h200" 2>&1 | FileCheck %s --check-prefix=PRESET
-// RUN: not tessera-opt %s --tessera-systolic-to-iree-gpu="tile-m=100 subgroups-m=3" 2>&1 | FileCheck %s --check-prefix=TILE
-// PRESET: error: tessera-systolic-to-iree-gpu: unknown gpu preset 'h200'; did you mean 'h100'?
+// RUN: tessera-opt %s --split-input-file --tessera-systolic-to-iree-gpu="gpu=vulkan-ampere" --verify-diagnostics
+// RUN: not tessera-opt %s --tessera-systolic-to-iree-gpu="gpu=h200" 2>&1 | FileCheck %s --check-prefix=PRESET
+// RUN: not tessera-opt %s --tessera-systolic-to-iree-gpu="gpu=a100,tile_m=100,subgroups_m=3" 2>&1 | FileCheck %s --check-prefix=TILE
+// PRESET: error: tessera-systolic-to-iree-gpu: unknown gpu preset 'h200' (known presets: a100, h100, mi300, vulkan-ampere, vulkan-rdna3); did you mean 'h100'?
 // TILE: error: tessera-systolic-to-iree-gpu: gpu tile_m (100) must be a multiple of subgroups_m (3)
 
 // IREE's SPIR-V backend has no bf16.

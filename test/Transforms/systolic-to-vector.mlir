@@ -6,7 +6,7 @@
 // CHECK-LABEL: func.func @f32_matmul_with_epilogue
 // CHECK: call @vector_kernel_0
 // CHECK-LABEL: func.func private @vector_kernel_0
-// CHECK-SAME: attributes {vector.kernel}
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "bias", "out"], [1, 10, 20, 16], [4, 16, 1]>
 // CHECK: vector.create_mask %{{.+}} : vector<8xi1>
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK: vector.maskedload %arg1

@@ -159,7 +159,7 @@ def test_check_tool_runs_a_model_on_the_targets_it_is_given(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["{examples}:mlp", "--targets", "npu"], "unknown target 'npu'"),
     (["{examples}:mlp", "--hw", "tpu"], "--hw expects TARGET=PRESET"),
-    (["{examples}:mlp", "-o", "/no/such/dir"], "output directory '/no/such/dir' does not exist"),
+    (["{examples}:mlp", "-o", "/no/such/dir"], "output folder '/no/such/dir' does not exist"),
     (["{examples}:mlp", "--pass-pipeline", "canonicalize"], "--pass-pipeline needs an .mlir file"),
     (["{conftest}"], "has no MODELS list"),
     (["missing.py:x"], "could not open 'missing.py'"),
@@ -200,7 +200,8 @@ def test_reference_interpreter_runs_every_step_of_every_pipeline(target, source)
                                                      "f32" if source == "bf16" else "i32"))
         arrays = random_inputs(module)
         reference = evaluate(module, arrays)
-        steps = get_target(target).pipeline(context).steps
+        backend = get_target(target)
+        steps = backend.pipeline(context, backend.hardware()).steps
         divergence = bisect(module, steps, arrays, reference, Tolerance())
     assert divergence.step == "backend" and divergence.skipped == []
     assert divergence.steps == len(steps) >= 4

@@ -187,7 +187,7 @@ def test_dynamic_batch_is_rejected_with_what_to_do(target):
     program = torch.export.export(model, (x,), dynamic_shapes=({0: torch.export.Dim("batch")},),
                                   strict=False)
     with pytest.raises(tessera.TesseraError,
-                       match=r"takes tensor<\?x64xf32>; tessera needs static shapes \(export "
+                       match=r"is tensor<\?x64xf32>; tessera needs static shapes \(export "
                              r"the model with fixed-size example inputs\)"):
         tessera.compile(program, (x,), target=target)
 

@@ -32,7 +32,7 @@ def test_unknown_option_lists_the_options():
 
 
 def test_option_value_of_the_wrong_type():
-    with pytest.raises(TesseraError, match="option 'cols' of pass 'tessera-linalg-to-systolic' expects int, got '4.5'"):
+    with pytest.raises(TesseraError, match="option 'cols' of pass 'tessera-linalg-to-systolic' expects an integer, got '4.5'"):
         parse_options("tessera-linalg-to-systolic", "cols=4.5")
 
 

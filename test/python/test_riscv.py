@@ -10,6 +10,7 @@ import torch
 import models
 from models import matmul_mlir as gemm
 import tessera
+from tessera import llvm
 from tessera.hardware import RiscvConfig, riscv_preset
 from tessera.targets.riscv import can_run, toolchain
 
@@ -31,19 +32,19 @@ def test_compile_produces_a_riscv_object_and_a_harness():
 def test_llvm_ir_float_literals_become_llvm22_syntax():
     text = ("@w = constant [2 x float] [float f0x3F800000, float 4.941690e-02]\n"
             "  store float -inf, ptr %p\n  %h = fadd half %x, f0x3C00")
-    legacy = toolchain.legacy_llvm_ir(text)
+    legacy = llvm.legacy_llvm_ir(text)
     assert "float 0x3FF0000000000000" in legacy and "f0x" not in legacy
     assert "float 0x3FA94D2C00000000" in legacy  # nearest float to 0.0494169, as a double
     assert "store float 0xFFF0000000000000" in legacy and "half %x, 0xH3C00" in legacy
 
 
 def test_unknown_preset_suggests_a_name():
-    with pytest.raises(tessera.TesseraError, match="unknown riscv preset 'rvv-265'; did you mean 'rvv-256'"):
+    with pytest.raises(tessera.TesseraError, match=r"unknown riscv preset 'rvv-265' \(known presets: .*\); did you mean 'rvv-256'"):
         riscv_preset("rvv-265")
 
 
 def test_vector_length_must_be_a_power_of_two():
-    with pytest.raises(tessera.TesseraError, match="riscv vlen must be a power of two >= 64, got 96"):
+    with pytest.raises(tessera.TesseraError, match="riscv vlen must be a power of two, got 96"):
         RiscvConfig(vlen=96)
 
 

@@ -2,7 +2,7 @@
 // An int8 GEMM with edges compiled for AMX, run, and compared with iree-cpu (exact).
 // RUN: tessera-compile %s --target cpu-amx | FileCheck %s
 // CHECK: target cpu-amx: compile
-// CHECK: run {{.*}} ms, max abs error vs iree-cpu 0.00e+00
+// CHECK: run {{.*}} ms, max abs error vs the IREE reference 0.00e+00
 func.func @main(%a: tensor<70x300xi8>, %b: tensor<300x50xi8>) -> tensor<70x50xi32> {
   %zero = arith.constant 0 : i32
   %e = tensor.empty() : tensor<70x50xi32>

@@ -2,7 +2,7 @@
 // The MLIR file is compiled for the CUDA GPU, run there and compared with iree-cpu.
 // RUN: tessera-compile %s --target gpu-cuda | FileCheck %s
 // CHECK: target gpu-cuda: compile
-// CHECK: run {{.*}} ms, max abs error vs iree-cpu {{[0-9].[0-9]+e-(0[4-9]|[1-9][0-9])|0.00e\+00}}
+// CHECK: run {{.*}} ms, max abs error vs the IREE reference {{[0-9].[0-9]+e-(0[4-9]|[1-9][0-9])|0.00e\+00}}
 func.func @main(%a: tensor<64x96xf32>, %b: tensor<96x40xf32>) -> tensor<64x40xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<64x40xf32>

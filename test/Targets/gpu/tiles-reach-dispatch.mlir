@@ -25,7 +25,7 @@
 // VULKAN: lowering_config = #iree_codegen.lowering_config<tile_sizes = {{\[}}[64, 64], [32, 32], [0, 0, 32], [16, 16, 16]]>
 
 // INPUT: linalg.matmul {compilation_info = #iree_codegen.compilation_info<lowering_config = #iree_gpu.lowering_config<{workgroup = [128, 128, 0], reduction = [0, 0, 4]
-// INPUT-NOT: tessera.iree_gpu
+// INPUT-NOT: tile.gpu
 
 // WRONGAPI: error: gpu config 'a100' is for cuda, not rocm
 

@@ -2,7 +2,7 @@
 // The MLIR file is compiled for RISC-V with RVV, run under QEMU and compared with iree-cpu.
 // RUN: tessera-compile %s --target riscv | FileCheck %s
 // CHECK: target riscv: compile
-// CHECK: run {{.*}} ms, max abs error vs iree-cpu {{[0-9].[0-9]+e-(0[5-9]|[1-9][0-9])|0.00e\+00}}
+// CHECK: run {{.*}} ms, max abs error vs the IREE reference {{[0-9].[0-9]+e-(0[5-9]|[1-9][0-9])|0.00e\+00}}
 func.func @main(%a: tensor<20x33xf32>, %b: tensor<33x19xf32>) -> tensor<20x19xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<20x19xf32>

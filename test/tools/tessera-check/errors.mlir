@@ -11,7 +11,7 @@
 // HW: error: --hw expects TARGET=PRESET, e.g. npu-sim=tpu-128x128, got 'npu-sim'
 
 // RUN: not tessera-check %S/no-such-file.mlir 2>&1 | FileCheck %s --check-prefix=FILE
-// FILE: error: could not open '{{.*}}no-such-file.mlir': no such file
+// FILE: error: could not open input file '{{.*}}no-such-file.mlir': no such file
 func.func @main(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<2x4xf32>

@@ -15,13 +15,13 @@
 // UNKNOWN-OPTION: error: unknown option 'rws' for pass 'tessera-linalg-to-systolic'; did you mean 'rows'? (options: rows, cols, dataflow)
 
 // RUN: not tessera-opt %s --tessera-linalg-to-systolic="rows=many" 2>&1 | FileCheck %s --check-prefix=BAD-VALUE
-// BAD-VALUE: error: option 'rows' of pass 'tessera-linalg-to-systolic' expects int, got 'many'
+// BAD-VALUE: error: option 'rows' of pass 'tessera-linalg-to-systolic' expects an integer, got 'many'
 
 // RUN: not tessera-opt %s --tessera-linalg-to-systolic="dataflow=rs" 2>&1 | FileCheck %s --check-prefix=BAD-DATAFLOW
-// BAD-DATAFLOW: error: tessera-linalg-to-systolic: array dataflow must be one of ws, os, is, got 'rs'
+// BAD-DATAFLOW: error: tessera-linalg-to-systolic: option dataflow must be one of ws, os, is, got 'rs'
 
 // RUN: not tessera-opt %s --tessera-linalg-to-systolic="cols=0" 2>&1 | FileCheck %s --check-prefix=ZERO-COLS
-// ZERO-COLS: error: tessera-linalg-to-systolic: array cols must be a positive integer, got 0
+// ZERO-COLS: error: tessera-linalg-to-systolic: option cols must be a positive integer, got 0
 
 // RUN: not tessera-opt %s --pass-pipeline='builtin.module(func.func(tessera-linalg-to-systolic))' 2>&1 | FileCheck %s --check-prefix=NESTED
 // NESTED: error: tessera passes run on the whole module; move them out of 'func.func(...)'

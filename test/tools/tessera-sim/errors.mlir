@@ -6,7 +6,7 @@
 // RUN: not tessera-sim %s --grid 2by2 2>&1 | FileCheck %s --check-prefix=GRID
 // RUN: not tessera-sim %s --spad-bytes 1024 --acc-bytes 256 2>&1 | FileCheck %s --check-prefix=FOLD -DFILE=%s
 
-// PRESET: error: unknown npu preset 'gemini-16x16'; did you mean 'gemmini-16x16'
+// PRESET: error: unknown npu preset 'gemini-16x16' (known presets: gemmini-16x16, tpu-128x128, grid-2x2-16x16); did you mean 'gemmini-16x16'
 // ROWS: error: npu rows must be a positive integer, got 0
 // SPAD: error: npu spad_bytes is 100 but one 16x16 array tile needs at least 256 bytes
 // DATAFLOW: error: npu dataflow must be one of ws, os, is, got 'xs'
