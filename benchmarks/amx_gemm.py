@@ -127,16 +127,15 @@ def peak_flops() -> float:
     text = PEAK.replace("BODY", "\n".join(lines))
     with make_context(), ir.Location.unknown():
         module = ir.Module.parse(text)
-        module.body.operations[0].attributes["amx.kernel"] = ir.UnitAttr.get()
-        llvm_ir = cpu_amx.kernel_llvm_ir(module)
+        llvm_ir = cpu_amx.kernel_llvm_ir(module, ["peak"])
     directory = Path(tempfile.mkdtemp(prefix="tessera-amx-peak-"))
     library = ctypes.CDLL(str(cpu_amx.build_shared_object(llvm_ir, directory / "peak.so")))
     a = np.zeros((16, 32), np.int16)
     b = np.zeros((16, 32), np.int16)
     c = np.zeros((64, 16), np.float32)
-    from tessera.host import _descriptor
+    from tessera.host import descriptor
 
-    descriptors = [_descriptor(x) for x in (a, b, c)]
+    descriptors = [descriptor(x) for x in (a, b, c)]
     function = library._mlir_ciface_peak
     iterations = 200_000
     function.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_longlong]

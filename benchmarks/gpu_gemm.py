@@ -73,9 +73,9 @@ def iree_default_vmfb(text: str, config) -> bytes:
     from tessera.context import make_context, parse_module
 
     with make_context():
-        text = str(parse_module(text))  # printed as a module, which the device target needs
+        text, _ = gpu.device_text(parse_module(text), config)  # no tiles: IREE's own
     with tempfile.TemporaryDirectory() as directory:
-        vmfb, _ = gpu.build(gpu.with_device_target(text, config), config, Path(directory))
+        vmfb, _ = gpu.compile_vmfb(text, config, Path(directory))
     return vmfb
 
 

@@ -17,14 +17,15 @@ ELEMENT_COMBOS = (("bf16", "f32"), ("i8", "i32"), ("f16", "f32"), ("f32", "f32")
 COMBOS_TEXT = ", ".join(f"{a}·{a}→{c}" for a, c in ELEMENT_COMBOS)
 
 
-def _signed_int(t: ir.Type, width: int) -> bool:
+def signed_int(t: ir.Type, width: int) -> bool:
+    """Whether `t` is a signless or signed integer type of `width` bits."""
     return isinstance(t, ir.IntegerType) and t.width == width and not t.is_unsigned
 
 
 # Each combination, tested on the types themselves (never on their printed names).
 _COMBO_TESTS = {
     ("bf16", "f32"): lambda a, c: isinstance(a, ir.BF16Type) and isinstance(c, ir.F32Type),
-    ("i8", "i32"): lambda a, c: _signed_int(a, 8) and _signed_int(c, 32),
+    ("i8", "i32"): lambda a, c: signed_int(a, 8) and signed_int(c, 32),
     ("f16", "f32"): lambda a, c: isinstance(a, ir.F16Type) and isinstance(c, ir.F32Type),
     ("f32", "f32"): lambda a, c: isinstance(a, ir.F32Type) and isinstance(c, ir.F32Type),
 }
@@ -139,10 +140,6 @@ def dims(t: ir.Type) -> str:
 
 def shape_of(t: ir.Type) -> list[int]:
     return list(ir.ShapedType(t).shape)
-
-
-def elem(t: ir.Type) -> str:
-    return str(ir.ShapedType(t).element_type)
 
 
 def is_static(t: ir.Type) -> bool:

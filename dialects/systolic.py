@@ -18,9 +18,9 @@ from tessera.errors import LocatedError
 from tessera.hardware import DATAFLOWS, MAX_ARRAY_DIM
 from tessera.mlir import Operand, Pure, Result, ext, ir
 
-from tessera.dialects.common import (COMBOS_TEXT, ELEMENT_COMBOS, dims, elem, int_value,
+from tessera.dialects.common import (COMBOS_TEXT, dims, element, element_combo, int_value,
                                      is_bool, is_i64, is_static, memory_space, shape_of,
-                                     typed, verifier)
+                                     signed_int, typed, verifier)
 
 EPILOGUE_KEYS = ("relu", "scale")
 
@@ -97,9 +97,9 @@ def has_scale(epilogue) -> bool:
     return "scale" in ir.DictAttr(epilogue)
 
 
-def _check_result_type(epilogue, acc_elem: str, res_elem: str, what: str) -> str | None:
+def _check_result_type(epilogue, acc_elem: ir.Type, res_elem: ir.Type, what: str) -> str | None:
     if has_scale(epilogue):
-        if (acc_elem, res_elem) != ("i32", "i8"):
+        if not (signed_int(acc_elem, 32) and signed_int(res_elem, 8)):
             return (f"requantize (epilogue scale) needs an i32 accumulator and an i8 {what}, "
                     f"got {acc_elem} and {res_elem}")
     elif acc_elem != res_elem:
@@ -145,21 +145,21 @@ def _verify_matmul(op) -> str | None:
         return f"acc is {dims(acc)} but lhs·rhs is {want}"
     if shape_of(res) != shape_of(acc):
         return f"result is {dims(res)} but acc is {dims(acc)}"
-    if elem(lhs) != elem(rhs):
-        return f"lhs element type is {elem(lhs)} but rhs is {elem(rhs)}"
-    if (elem(lhs), elem(acc)) not in ELEMENT_COMBOS:
-        a, c = elem(lhs), elem(acc)
+    if element(lhs) != element(rhs):
+        return f"lhs element type is {element(lhs)} but rhs is {element(rhs)}"
+    if element_combo(element(lhs), element(acc)) is None:
+        a, c = element(lhs), element(acc)
         return f"{a}·{a}→{c} is not supported; supported: {COMBOS_TEXT}"
     if msg := _check_epilogue(op.epilogue):
         return msg
-    if msg := _check_result_type(op.epilogue, elem(acc), elem(res), "result"):
+    if msg := _check_result_type(op.epilogue, element(acc), element(res), "result"):
         return msg
     if op.bias is not None:
         bias = op.bias.type
         if shape_of(bias) != [n]:
             return f"bias is {dims(bias)} but the result has {n} columns"
-        if elem(bias) != elem(acc):
-            return f"bias element type is {elem(bias)} but acc is {elem(acc)}"
+        if element(bias) != element(acc):
+            return f"bias element type is {element(bias)} but acc is {element(acc)}"
     return None
 
 
@@ -239,8 +239,8 @@ class MoveInOp(Systolic.Operation, name="move_in"):
 
 
 def _same_elem(a, b) -> str | None:
-    if elem(a.type) != elem(b.type):
-        return f"source element type is {elem(a.type)} but destination is {elem(b.type)}"
+    if element(a.type) != element(b.type):
+        return f"source element type is {element(a.type)} but destination is {element(b.type)}"
     return None
 
 
@@ -305,10 +305,11 @@ def _verify_compute(op) -> str | None:
         return f"lhs is {dims(a)} but rhs is {dims(b)}"
     if not (_agree(m, m2) and _agree(n, n2)):
         return f"out is {dims(c)} but lhs·rhs is {dims(a).split('x')[0]}x{dims(b).split('x')[1]}"
-    if elem(a) != elem(b):
-        return f"lhs element type is {elem(a)} but rhs is {elem(b)}"
-    if (elem(a), elem(c)) not in ELEMENT_COMBOS:
-        return f"{elem(a)}·{elem(a)}→{elem(c)} is not supported; supported: {COMBOS_TEXT}"
+    if element(a) != element(b):
+        return f"lhs element type is {element(a)} but rhs is {element(b)}"
+    if element_combo(element(a), element(c)) is None:
+        e, acc = element(a), element(c)
+        return f"{e}·{e}→{acc} is not supported; supported: {COMBOS_TEXT}"
     rows, cols, dataflow = array_params(op.array)
     r, cc = fold_dims(dataflow, m, n, k)
     if _is_dynamic(r) or _is_dynamic(cc):
@@ -353,9 +354,9 @@ def _verify_move_out(op) -> str | None:
             return f"bias must be in global memory, got {_space_name(bias)}"
         if len(shape_of(bias)) != 1 or not _agree(shape_of(bias)[0], shape_of(dst)[-1]):
             return f"bias is {dims(bias)} but the destination has {dims(dst).split('x')[-1]} columns"
-        if elem(bias) != elem(src):
-            return f"bias element type is {elem(bias)} but the accumulator is {elem(src)}"
-    return _check_result_type(op.epilogue, elem(src), elem(dst), "destination")
+        if element(bias) != element(src):
+            return f"bias element type is {element(bias)} but the accumulator is {element(src)}"
+    return _check_result_type(op.epilogue, element(src), element(dst), "destination")
 
 
 class MoveOutOp(Systolic.Operation, name="move_out"):

@@ -13,7 +13,7 @@ from tessera.errors import LocatedError
 from tessera.hardware import MAX_GRID_DIM
 from tessera.mlir import Operand, Region, Result, ext, ir
 
-from tessera.dialects.common import (dims, elem, int_value, is_i64, is_static, memory_space,
+from tessera.dialects.common import (dims, element, int_value, is_i64, is_static, memory_space,
                                      shape_of, typed, verifier)
 
 
@@ -148,8 +148,8 @@ def _verify_dma(op) -> str | None:
         return f"needs static shapes, got source {dims(src)} and destination {dims(dst)}"
     if shape_of(src) != shape_of(dst):
         return f"source is {dims(src)} but destination is {dims(dst)}"
-    if elem(src) != elem(dst):
-        return f"source element type is {elem(src)} but destination is {elem(dst)}"
+    if element(src) != element(dst):
+        return f"source element type is {element(src)} but destination is {element(dst)}"
     return None
 
 

@@ -5,6 +5,12 @@ from tessera.mlir import arith, bufferization, func, ir, linalg, memref, tensor
 NO_MATCH = True  # MLIR Python patterns: a truthy return means "did not apply"
 
 
+def parallel_iterator() -> ir.Attribute:
+    """`#linalg.iterator_type<parallel>` (built from its spelling, as the bindings' own
+    attribute builder for it does)."""
+    return ir.Attribute.parse(f"#linalg.iterator_type<{linalg.IteratorType.parallel}>")
+
+
 def is_zero_fill(value) -> bool:
     """Whether `value` is a `linalg.fill` of the constant zero (an empty accumulator)."""
     owner = value.owner

@@ -40,7 +40,7 @@ from tessera.mlir import transform_interpreter as interpreter
 from tessera.mlir import transform_structured as structured
 
 from tessera.dialects.common import is_static, shape_of
-from tessera.passes.common import NO_MATCH, is_zero_fill, spatial_pair
+from tessera.passes.common import NO_MATCH, is_zero_fill, parallel_iterator, spatial_pair
 
 
 # Layouts whose upstream img2col is one 2-d GEMM once the batch folds into M.
@@ -76,7 +76,7 @@ def _gather_nd(source, shape: list[int], source_map: ir.AffineMap,
     (out_map, a permutation, sets the loop order; identity by default)."""
     element = ir.ShapedType(source.type).element_type
     out = tensor.empty(shape, element)
-    parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+    parallel = parallel_iterator()
     maps = [source_map, out_map or ir.AffineMap.get_identity(len(shape))]
     generic = linalg.GenericOp([out.type], [source], [out],
                                ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),

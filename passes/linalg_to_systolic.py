@@ -17,7 +17,7 @@ from tessera.hardware import ArrayConfig
 from tessera.knobs import knobs_from
 from tessera.mlir import arith, ir, linalg, rewrite, tensor
 
-from tessera.dialects.common import ELEMENT_COMBOS, is_static, shape_of
+from tessera.dialects.common import element_combo, is_static, shape_of
 from tessera.dialects.systolic import MatmulOp, array_attr
 from tessera.passes.common import NO_MATCH
 
@@ -89,12 +89,6 @@ def _is_unsigned(op) -> bool:
     return body is not None and any(isinstance(o, UNSIGNED_CASTS) for o in body.operations)
 
 
-def _array_combos() -> set[tuple[ir.Type, ir.Type]]:
-    """ELEMENT_COMBOS as (operand, accumulator) types of the current context."""
-    # The shared table names its types: parsed at this boundary, compared as uniqued types.
-    return {(ir.Type.parse(a), ir.Type.parse(c)) for a, c in ELEMENT_COMBOS}
-
-
 def _has_zero_size(t) -> bool:
     """Whether a shaped type has a dimension of size 0."""
     return 0 in ir.ShapedType(t).shape
@@ -134,17 +128,22 @@ def contraction_to_systolic(op, rewriter, options: LinalgToSystolicOptions):
     types = [v.type for v in (lhs, rhs, acc)]
     if not all(isinstance(t, ir.RankedTensorType) and is_static(t) for t in types):
         return NO_MATCH
-    # An empty M, N, K or batch has nothing to put on an array (and tiles it by zero).
-    if any(_has_zero_size(t) for t in types):
-        return NO_MATCH
     operand, result = (ir.ShapedType(t).element_type for t in (types[0], types[2]))
     if ir.ShapedType(types[1]).element_type != operand or \
-            (operand, result) not in _array_combos():
+            element_combo(operand, result) is None:
         return NO_MATCH
     if not linalg.isa_contraction_op(op.operation) or _is_unsigned(op):
         return NO_MATCH
     layout = _operand_layout(op.operation)
     if layout is None:
+        return NO_MATCH
+    if not _has_zero_size(types[2]) and any(_has_zero_size(t) for t in types[:2]):
+        # K = 0: the sum over nothing leaves the accumulator as it is (and IREE 3.13
+        # crashes compiling such a contraction).
+        rewriter.replace_op(op, [acc])
+        return None
+    # An empty M, N or batch has nothing to put on an array (and tiles it by zero).
+    if _has_zero_size(types[2]):
         return NO_MATCH
     with rewriter.ip, op.location:
         transpose = ir.ArrayAttr.get([ir.BoolAttr.get(t)

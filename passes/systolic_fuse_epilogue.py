@@ -23,9 +23,9 @@ import numpy as np
 from tessera.knobs import Options, knob
 from tessera.mlir import arith, ir, linalg, math, rewrite
 
-from tessera.dialects.common import shape_of
+from tessera.dialects.common import element, shape_of, signed_int
 from tessera.dialects.systolic import MatmulOp
-from tessera.passes.common import NO_MATCH
+from tessera.passes.common import NO_MATCH, parallel_iterator
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def _is_zero(value) -> bool:
 
 
 def _elementwise(op) -> bool:
-    parallel = all(str(t) == "#linalg.iterator_type<parallel>" for t in op.iterator_types)
+    parallel = all(t == parallel_iterator() for t in op.iterator_types)
     maps = list(op.indexing_maps)  # (ArrayAttr does not take negative indices)
     return parallel and len(op.outputs) == 1 and _identity(maps[-1])
 
@@ -107,7 +107,7 @@ def fuse_bias(op, rewriter):
             continue
         bias = op.inputs[bias_index]
         if shape_of(bias.type) != shape_of(mm.acc.type)[-1:] or \
-                str(ir.ShapedType(bias.type).element_type) != str(ir.ShapedType(mm.acc.type).element_type) or \
+                element(bias.type) != element(mm.acc.type) or \
                 op.results[0].type != mm.res.type:
             continue
         _rebuild(rewriter, op, mm, {}, bias=bias)
@@ -161,7 +161,7 @@ def _float_constant(value) -> float | None:
         inner = _float_constant(owner.operands[0])
         if inner is None:
             return None
-        return float(np.float32(inner)) if str(value.type) == "f32" else inner
+        return float(np.float32(inner)) if isinstance(value.type, ir.F32Type) else inner
     if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, ir.FloatAttr):
         return owner.value.value
     return None
@@ -210,9 +210,9 @@ def _step(o, x, compare) -> tuple | None:
             return None
         if isinstance(o, math.RoundEvenOp):
             return ("round",)
-        return ("sitofp",) if str(o.result.type) == "f32" else None
+        return ("sitofp",) if isinstance(o.result.type, ir.F32Type) else None
     if isinstance(o, arith.FPToSIOp):
-        return ("toi8",) if o.operands[0] == x and str(o.result.type) == "i8" else None
+        return ("toi8",) if o.operands[0] == x and signed_int(o.result.type, 8) else None
     if isinstance(o, arith.SelectOp):
         if compare is None or o.condition != compare[2] or o.false_value != x:
             return None
@@ -225,7 +225,7 @@ def _step(o, x, compare) -> tuple | None:
     kinds = {arith.MulFOp: "mul", arith.AddFOp: "zero point", arith.MaximumFOp: "max",
              arith.MaxNumFOp: "max", arith.MinimumFOp: "min", arith.MinNumFOp: "min"}
     kind = next((k for cls, k in kinds.items() if isinstance(o, cls)), None)
-    if kind is None or str(o.result.type) != "f32":
+    if kind is None or not isinstance(o.result.type, ir.F32Type):
         return None
     c = _other(o, x)
     value = _float_constant(c) if c is not None else None
@@ -259,7 +259,7 @@ def fuse_requantize(op, rewriter):
         value = producer.inputs[0]
     mm = _producer(value)
     scale = _requantize_scale(steps)
-    if mm is None or scale is None or str(ir.ShapedType(mm.res.type).element_type) != "i32":
+    if mm is None or scale is None or not signed_int(element(mm.res.type), 32):
         return NO_MATCH
     if shape_of(op.results[0].type) != shape_of(mm.res.type):
         return NO_MATCH

@@ -10,6 +10,7 @@ from tessera.mlir import arith, ir, linalg, math, rewrite, tensor
 
 from tessera.dialects.common import shape_of
 from tessera.dialects.systolic import MatmulOp, has_scale, transpose_flags
+from tessera.passes.common import parallel_iterator
 
 
 def _maps(rank: int, t_lhs: bool, t_rhs: bool):
@@ -57,7 +58,7 @@ def _apply_epilogue(value, bias, epilogue, res_type):
         maps.append(ir.AffineMap.get(rank, 0, [ir.AffineDimExpr.get(rank - 1)]))
     out_elem = ir.ShapedType(res_type).element_type
     init = tensor.empty(shape, out_elem)
-    parallel = ir.Attribute.parse("#linalg.iterator_type<parallel>")
+    parallel = parallel_iterator()
     generic = linalg.GenericOp(
         [res_type], inputs, [init],
         ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps + [identity]]),

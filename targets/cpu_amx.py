@@ -135,12 +135,12 @@ def _callees(function) -> set[str]:
     return names
 
 
-def kernel_library(module: ir.Module) -> set[str]:
-    """The kernels and every function they call, directly or not (e.g. the helpers of
-    tessera-amx-emulate): what goes into the shared object."""
+def kernel_library(module: ir.Module, names: list[str]) -> set[str]:
+    """Functions `names` and every function they call, directly or not (e.g. the
+    helpers of tessera-amx-emulate): what goes into the shared object."""
     functions = {op.sym_name.value: op for op in module.body.operations
                  if isinstance(op, func.FuncOp)}
-    library, todo = set(), kernel_names(module)
+    library, todo = set(), list(names)
     while todo:
         name = todo.pop()
         if name not in library and name in functions:
@@ -149,13 +149,14 @@ def kernel_library(module: ir.Module) -> set[str]:
     return library
 
 
-def kernel_llvm_ir(module: ir.Module) -> str:
-    """LLVM IR of `module`'s kernels alone (and the functions they call), with the
-    kernels public so that the shared object exports them."""
+def kernel_llvm_ir(module: ir.Module, names: list[str] | None = None) -> str:
+    """LLVM IR of `module`'s kernels alone (functions `names`, by default the AMX
+    kernels, and the functions they call), with `names` public so that the shared object
+    exports them."""
     from tessera.pipeline import Pipeline
 
-    kernels, library = copy_module(module), kernel_library(module)
-    public = set(kernel_names(module))
+    names = kernel_names(module) if names is None else names
+    kernels, library, public = copy_module(module), kernel_library(module, names), set(names)
     for op in list(kernels.body.operations):
         if not isinstance(op, func.FuncOp):
             continue
@@ -407,7 +408,7 @@ def main(argv=None) -> int:
 
     from tessera.context import make_context, parse_module
     from tessera.files import read_text
-    from tessera.tools.common import print_error
+    from tessera.errors import print_error
 
     parser = argparse.ArgumentParser(prog="python -m tessera.targets.cpu_amx",
                                      description=main.__doc__)

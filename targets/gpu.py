@@ -93,6 +93,25 @@ def explicit_target(config: GpuConfig) -> str:
             f"{{iree_codegen.target_info = {target}}}>]> : !hal.device")
 
 
+def device_text(module: ir.Module, hw: GpuConfig) -> tuple[str, list[str]]:
+    """(text for iree-compile, compilation infos): the module with tessera's tiles as
+    IREE's compilation_info and, for explicit targets, the chip described on it."""
+    from tessera.passes.systolic_to_iree_gpu import iree_module
+
+    extra = {"hal.device.targets": f"[{explicit_target(hw)}]"} if hw.explicit_target else {}
+    return iree_module(module, extra)
+
+
+def compile_vmfb(text: str, hw: GpuConfig, directory: Path) -> tuple[bytes, list[str]]:
+    """(vmfb, flags): iree-compile `text` for `hw`'s device, dumping the per-dispatch
+    configurations into `directory`/configurations."""
+    flags = target_flags(hw) + [
+        f"--iree-hal-dump-executable-configurations-to={directory / 'configurations'}"]
+    vmfb = iree.compile_text(text, flags, f"IREE could not compile the module for "
+                                          f"{hw.api} ({hw.arch})")
+    return vmfb, flags
+
+
 @dataclass
 class GpuReport(Report):
     """What a GPU compile leaves behind: the vmfb, IREE's per-dispatch configurations,
@@ -147,16 +166,10 @@ class Gpu(Target[GpuConfig]):
         return gpu.pipeline(context, hw)
 
     def build(self, module, hw: GpuConfig, func_name, signature):
-        from tessera.passes.systolic_to_iree_gpu import iree_module
-
-        extra = {"hal.device.targets": f"[{explicit_target(hw)}]"} if hw.explicit_target else {}
-        text, infos = iree_module(module, extra)
+        text, infos = device_text(module, hw)
         directory = tempfile.TemporaryDirectory(prefix=f"tessera-{self.name}-")
         path = Path(directory.name)
-        flags = target_flags(hw) + [
-            f"--iree-hal-dump-executable-configurations-to={path / 'configurations'}"]
-        vmfb = iree.compile_text(text, flags, f"IREE could not compile the module for "
-                                              f"{hw.api} ({hw.arch})")
+        vmfb, flags = compile_vmfb(text, hw, path)
         (path / "module.vmfb").write_bytes(vmfb)
         runnable, why_not = can_run(self.api)
         report = GpuReport(self.name, hw, directory=directory, vmfb_path=path / "module.vmfb",
@@ -187,7 +200,7 @@ def main(argv=None) -> int:
 
     import tessera
     from tessera.files import read_text
-    from tessera.tools.common import print_error
+    from tessera.errors import print_error
 
     parser = argparse.ArgumentParser(prog="python -m tessera.targets.gpu", description=main.__doc__)
     parser.add_argument("source")

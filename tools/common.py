@@ -10,19 +10,9 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from tessera.errors import TesseraError
+from tessera.errors import TesseraError, print_error
 
-_LOCATED = (": error: ", ": warning: ")
 INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug in tessera, not a user mistake
-
-
-def print_error(message: str) -> None:
-    """Print one user-facing error to stderr; located diagnostics are printed as they are."""
-    first = message.splitlines()[0] if message else ""
-    if first.startswith("error: ") or any(tag in first for tag in _LOCATED):
-        print(message, file=sys.stderr)
-    else:
-        print(f"error: {message}", file=sys.stderr)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -176,11 +166,11 @@ def check_outputs(program, model, inputs, source_name):
     from tessera.matrix import reference_outputs
 
     if isinstance(model, str):
-        inputs = random_inputs(program.signature)
-        from tessera.check import evaluate
         from tessera.context import make_context, parse_module
         from tessera.mlir import ir
+        from tessera.target import evaluate
 
+        inputs = random_inputs(program.signature)
         with make_context(), ir.Location.unknown():
             expected = evaluate(parse_module(model, source_name), inputs)
         reference = "the IREE reference"

@@ -19,9 +19,13 @@ SUBCOMMANDS = {"check": "tessera_check", "compile": "tessera_compile", "opt": "t
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:
+        print_error(f"missing subcommand (subcommands: {', '.join(SUBCOMMANDS)}); "
+                    f"see tessera --help")
+        return 1
+    if argv[0] in ("-h", "--help"):
         print(__doc__.strip())
-        return 0 if argv else 1
+        return 0
     if argv[0] not in SUBCOMMANDS:
         print_error(f"unknown subcommand '{argv[0]}' (subcommands: {', '.join(SUBCOMMANDS)})")
         return 1

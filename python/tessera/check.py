@@ -32,20 +32,7 @@ from tessera.compare import Tolerance
 from tessera.errors import TesseraError
 from tessera.mlir import func, ir
 from tessera.reference import functions as _functions
-
-
-def evaluate(module: ir.Module, arrays, func_name: str = "main", target=None):
-    """Run `module` (any stage of any tessera pipeline) on `arrays`: by `target`'s
-    `evaluate` when given, else by the target that understands its kernels, else by the
-    reference interpreter; `module` is not changed."""
-    from tessera.reference import evaluate as reference
-    from tessera.target import all_targets
-
-    if target is None:
-        target = next((t for t in all_targets() if t.understands(module)), None)
-    if target is None:
-        return reference(module, arrays, func_name)
-    return target.evaluate(module, arrays, func_name)
+from tessera.target import evaluate
 
 
 def _try_evaluate(module, arrays, func_name, target=None):
@@ -264,6 +251,9 @@ def check(model, example_inputs=(), targets=None, hw: dict | None = None, *,
     from tessera.target import TARGETS, get_target
 
     hw = hw or {}
+    if not isinstance(hw, dict):
+        raise TesseraError(f"hw must map target names to their hardware (e.g. "
+                           f"{{'npu-sim': 'tpu-128x128'}}), got {type(hw).__name__}")
     out_dir = checked_dir(out_dir, "reproducer folder")
     backends = [get_target(t) for t in (targets or TARGETS)]
     reference, arrays = reference_outputs(model, example_inputs, func_name)

@@ -65,6 +65,12 @@ def parse_module(text: str, filename: str = "<input>") -> ir.Module:
     locations name `filename`."""
     if not isinstance(text, str):
         raise TesseraError(f"MLIR to parse must be text, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        line = text.count("\n", 0, e.start) + 1
+        raise TesseraError(f"{filename}:{line}: error: the text is not valid Unicode (a lone "
+                           f"surrogate at character {e.start})") from None
     check_nesting(text, filename)
     try:
         return ir.Module.parse(text)

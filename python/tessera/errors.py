@@ -32,6 +32,21 @@ class LocatedError(TesseraError):
         super().__init__(f"{file}:{line}:{col}: {message}" if file is not None else message)
 
 
+_LOCATED = (": error: ", ": warning: ")
+
+
+def print_error(message: str) -> None:
+    """Print one user-facing error to stderr as tools do: `error: ...`, or located
+    diagnostics (`file:line:col: error: ...`) as they are."""
+    import sys
+
+    first = message.splitlines()[0] if message else ""
+    if first.startswith("error: ") or any(tag in first for tag in _LOCATED):
+        print(message, file=sys.stderr)
+    else:
+        print(f"error: {message}", file=sys.stderr)
+
+
 def suggest(word, candidates) -> str:
     """'; did you mean 'x' or 'y'?' for the closest candidates, or ''."""
     if not isinstance(word, str):

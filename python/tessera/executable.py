@@ -86,10 +86,17 @@ def entry_signature(module: ir.Module, func_name: str) -> list[TensorSpec]:
     return [tensor_spec(t, f"input {i} of '{func_name}'") for i, t in enumerate(entry.type.inputs)]
 
 
+def is_scalar(t: ir.Type) -> bool:
+    """Whether `t` is a scalar (integer, float, index) type."""
+    return isinstance(t, (ir.IntegerType, ir.FloatType, ir.IndexType))
+
+
 def result_signature(module: ir.Module, func_name: str) -> list[TensorSpec]:
-    """Result specs of `func_name` in `module` (same rules as the inputs)."""
+    """Result specs of `func_name` in `module` (same rules as the inputs, and scalar
+    results come back as 0-d arrays)."""
     entry = entry_function(module, func_name)
-    return [tensor_spec(t, f"result {i} of '{func_name}'")
+    return [TensorSpec((), numpy_dtype(t)) if is_scalar(t)
+            else tensor_spec(t, f"result {i} of '{func_name}'")
             for i, t in enumerate(entry.type.results)]
 
 
@@ -104,7 +111,13 @@ def to_numpy(x) -> np.ndarray:
 
             return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
         return t.numpy()
-    return np.asarray(x)
+    try:
+        array = np.asarray(x)
+    except (ValueError, TypeError) as e:
+        raise TesseraError(f"a {type(x).__name__} is not an array: {e}") from None
+    if array.dtype.kind not in "biufc" and array.dtype.name != "bfloat16":
+        raise TesseraError(f"a {type(x).__name__} of {array.dtype} is not a numeric array")
+    return array
 
 
 def contiguous(a: np.ndarray) -> np.ndarray:

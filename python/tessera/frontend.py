@@ -8,7 +8,11 @@ run here so that failures come back as located tessera errors.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import warnings
+
+import numpy as np
 
 from tessera.errors import DiagnosticError, TesseraError, diags_from_error
 from tessera.mlir import PassManager, ir, torch_importer
@@ -20,6 +24,36 @@ TORCH_TO_LINALG = (
 )
 
 
+@contextlib.contextmanager
+def _quiet_torch():
+    """torch logs its own tracebacks while export fails; tessera reports the failure as
+    one error instead."""
+    logger = logging.getLogger("torch")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _tensors(inputs) -> list:
+    """The example inputs as tensors (numpy arrays and Python numbers are converted)."""
+    import torch
+
+    tensors = []
+    for i, x in enumerate(inputs):
+        if isinstance(x, torch.Tensor):
+            tensors.append(x)
+        elif isinstance(x, (bool, int, float)) or \
+                (isinstance(x, np.ndarray) and x.dtype.kind in "biufc"):
+            tensors.append(torch.as_tensor(x))
+        else:
+            raise TesseraError(f"example input {i} is a {type(x).__name__}; example inputs are "
+                               f"tensors (or numpy arrays)")
+    return tensors
+
+
 def _export(model, inputs):
     import torch
 
@@ -29,7 +63,8 @@ def _export(model, inputs):
         raise TesseraError(f"import_torch expects a torch.nn.Module or an ExportedProgram, "
                            f"got {type(model).__name__}")
     try:
-        return torch.export.export(model, tuple(inputs), strict=False)
+        with _quiet_torch():
+            return torch.export.export(model, tuple(inputs), strict=False)
     except Exception as e:  # torch raises many kinds; all mean "cannot capture this model"
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise TesseraError(f"torch.export could not capture {type(model).__name__}: {first}") from None
@@ -49,14 +84,12 @@ def import_torch(model, *example_inputs, context: ir.Context | None = None,
 
 
 def _import(model, example_inputs, context, func_name) -> ir.Module:
-    import torch
-
     from tessera.context import make_context
 
     FxImporter, torch_dialect, decompositions = torch_importer()
     if context is None:
         context = ir.Context.current if ir.Context.current is not None else make_context()
-    program = _export(model, [torch.as_tensor(x) for x in example_inputs])
+    program = _export(model, _tensors(example_inputs))
     try:
         program = program.run_decompositions(decompositions())
     except Exception as e:

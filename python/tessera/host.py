@@ -18,8 +18,8 @@ import io
 import numpy as np
 
 from tessera.errors import TesseraError
-from tessera.executable import TensorSpec, entry_function, result_signature
-from tessera.mlir import bufferization, func, ir
+from tessera.executable import TensorSpec, entry_function, is_scalar, result_signature
+from tessera.mlir import bufferization, func, ir, tensor
 
 ENTRY = "tessera_entry"
 
@@ -65,7 +65,9 @@ def add_entry(module: ir.Module, func_name: str) -> list[TensorSpec]:
                                f"tessera reserves for the program's entry; rename it")
     target.attributes["sym_name"] = ir.StringAttr.get(MODEL, module.context)
     inputs = list(target.type.inputs)
-    outputs = [ir.RankedTensorType(t) for t in target.type.results]
+    # A scalar result is handed back as a 0-d array.
+    outputs = [ir.RankedTensorType.get([], t) if is_scalar(t) else ir.RankedTensorType(t)
+               for t in target.type.results]
     with ir.InsertionPoint(module.body), ir.Location.unknown():
         out_buffers = [ir.MemRefType.get(t.shape, t.element_type) for t in outputs]
         entry = func.FuncOp(ENTRY, ir.FunctionType.get(inputs + out_buffers, []))
@@ -74,7 +76,9 @@ def add_entry(module: ir.Module, func_name: str) -> list[TensorSpec]:
         with ir.InsertionPoint(block):
             args = list(block.arguments)
             call = func.CallOp(target, args[:len(inputs)])
-            for result, buffer in zip(call.results, args[len(inputs):]):
+            for result, buffer, t in zip(call.results, args[len(inputs):], outputs):
+                if is_scalar(result.type):
+                    result = tensor.from_elements(t, [result])
                 bufferization.MaterializeInDestinationOp(None, result, buffer, restrict=True,
                                                          writable=True)
             func.ReturnOp([])

@@ -7,6 +7,8 @@ interpreter (tessera.reference).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from tessera.errors import TesseraError
@@ -38,10 +40,21 @@ def compile_text(text: str, flags, what: str, target_backends=None) -> bytes:
         raise TesseraError(f"{what}:\n{_diagnostics(str(e))}") from None
 
 
+_PASS_FRAME = re.compile(r"mlir::iree_compiler::[\w:]*::(\w+Pass)::runOnOperation")
+
+
 def _diagnostics(text: str) -> str:
-    """IREE's error text without its invocation dump (paths of the pip package)."""
+    """IREE's error text without its invocation dump (paths of the pip package); a
+    crash of iree-compile is named as such, without its stack dump."""
     body = text.split("Diagnostics:", 1)[-1]
-    return body.split("\nInvoked with:", 1)[0].strip()
+    body = body.split("\nInvoked with:", 1)[0].strip()
+    if "Stack dump:" in body:
+        before = body.split("Please report issues", 1)[0].split("Stack dump:", 1)[0].strip()
+        frame = _PASS_FRAME.search(body)
+        where = f" in {frame.group(1)}" if frame else ""
+        crash = f"iree-compile crashed{where} (a bug in IREE 3.13, not in the input)"
+        return f"{before}\n{crash}".strip()
+    return body
 
 
 class Runner:

@@ -98,6 +98,8 @@ def parse(text: str, kind: type, label: str):
             return False
     elif kind is int:
         if _INTEGER.fullmatch(text):
+            if len(text.lstrip("+-0")) > 30:  # far beyond any bound, and int() has a limit
+                raise TesseraError(f"{label} is out of range: a {len(text)}-digit number")
             return int(text)
     elif kind is str:
         return text.strip('"')

@@ -43,17 +43,19 @@ def _flatten(out) -> tuple:
 
 def reference_outputs(model, example_inputs, func_name: str = "main"):
     """(reference outputs, input arrays): PyTorch eager for a model; for MLIR text, the
-    reference interpreter (tessera.check.evaluate) on seeded random inputs."""
+    reference interpreter (tessera.target.evaluate) on seeded random inputs."""
     from tessera.executable import to_numpy
 
     if isinstance(model, str):
-        from tessera.check import evaluate, random_inputs
+        from tessera.compare import random_inputs
         from tessera.context import make_context, parse_module
+        from tessera.executable import entry_signature
+        from tessera.target import evaluate
 
         context = make_context()
         with context, ir.Location.unknown():
             module = parse_module(model)
-            arrays = random_inputs(module, func_name)
+            arrays = random_inputs(entry_signature(module, func_name))
             return evaluate(module, arrays, func_name), arrays
     import torch
 

@@ -200,6 +200,9 @@ class Pipeline:
         """Add pipeline text; tessera pass names in it run as tessera passes."""
         upstream: list[str] = []
         for element in parse_pipeline(text):
+            if element.nested is not None and element.name in passes():
+                raise TesseraError(f"pass '{element.name}' takes options in braces "
+                                   f"({element.name}{{...}}), not nested passes in parentheses")
             if element.nested is None and element.name in passes():
                 self._flush(upstream)
                 self.add_pass(element.name, parse_options(element.name, element.options))

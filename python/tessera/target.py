@@ -182,3 +182,16 @@ def get_target(name) -> Target:
 def all_targets() -> list[Target]:
     """Every target, in the registry's order."""
     return [get_target(name) for name in TARGETS]
+
+
+def evaluate(module: ir.Module, arrays, func_name: str = "main", target=None):
+    """Run `module` (any stage of any tessera pipeline) on `arrays`: by `target`'s
+    `evaluate` when given, else by the target that understands its kernels, else by the
+    reference interpreter; `module` is not changed."""
+    from tessera.reference import evaluate as reference
+
+    if target is None:
+        target = next((t for t in all_targets() if t.understands(module)), None)
+    if target is None:
+        return reference(module, arrays, func_name)
+    return get_target(target).evaluate(module, arrays, func_name)

@@ -5,12 +5,13 @@
 // accumulates bf16 pairs in f32, in place when the multiply is the accumulator's only
 // user.
 // CHECK-LABEL: func.func @bf16_tile_ops
+// CHECK-SAME: (%[[LHS:[^:]+]]: memref<64x64xbf16>, %{{[^:]+}}: memref<32x64xbf16>, %[[OUT:[^:]+]]: memref<64x32xf32>)
 // CHECK-COUNT-3: memref.alloca() : memref<16x{{16xf32|32xbf16}}>
 // CHECK: scf.for
-// CHECK: %[[A:.+]] = memref.subview %arg0[%{{.+}}, %{{.+}}] [16, 32] [1, 1]
+// CHECK: %[[A:.+]] = memref.subview %[[LHS]][%{{.+}}, %{{.+}}] [16, 32] [1, 1]
 // CHECK: memref.copy %[[A]], %{{.+}} : memref<16x32xbf16, strided<[64, 1], offset: ?>> to memref<16x32xbf16>
 // CHECK: call @amx_emulate_tdpbf16ps_16x32x16(%{{.+}}, %{{.+}}, %[[ACC:.+]]) : (memref<16x32xbf16>, memref<16x32xbf16>, memref<16x16xf32>) -> ()
-// CHECK: %[[C:.+]] = memref.subview %arg2
+// CHECK: %[[C:.+]] = memref.subview %[[OUT]]
 // CHECK: memref.copy %[[ACC]], %[[C]]
 // CHECK-NOT: x86.amx
 // CHECK-LABEL: func.func private @amx_emulate_tdpbf16ps_16x32x16
@@ -62,14 +63,15 @@ func.func @int8_tile_ops(%a: memref<16x64xi8>, %b: memref<16x64xi8>, %c: memref<
 // An accumulator that is still used after the multiply keeps its value: the multiply
 // works on a copy, and the later store reads the untouched buffer.
 // CHECK-LABEL: func.func @shared_accumulator_is_copied
+// CHECK-SAME: (%{{[^:]+}}: memref<16x64xi8>, %[[C_ARG:[^:]+]]: memref<16x16xi32>, %[[D_ARG:[^:]+]]: memref<16x16xi32>)
 // CHECK: %[[COPY:.+]] = memref.alloca() : memref<16x16xi32>
 // CHECK: %[[ACC:.+]] = memref.alloca() : memref<16x16xi32>
 // CHECK: memref.copy %{{.+}}, %[[ACC]] : memref<16x16xi32, strided<[16, 1], offset: ?>> to memref<16x16xi32>
 // CHECK: memref.copy %[[ACC]], %[[COPY]] : memref<16x16xi32> to memref<16x16xi32>
 // CHECK: call @amx_emulate_tdpbssd_16x64x16(%{{.+}}, %{{.+}}, %[[COPY]])
-// CHECK: %[[OLD:.+]] = memref.subview %arg2
+// CHECK: %[[OLD:.+]] = memref.subview %[[D_ARG]]
 // CHECK: memref.copy %[[ACC]], %[[OLD]]
-// CHECK: %[[NEW:.+]] = memref.subview %arg1
+// CHECK: %[[NEW:.+]] = memref.subview %[[C_ARG]]
 // CHECK: memref.copy %[[COPY]], %[[NEW]]
 func.func @shared_accumulator_is_copied(%a: memref<16x64xi8>, %c: memref<16x16xi32>, %d: memref<16x16xi32>) {
   %c0 = arith.constant 0 : index

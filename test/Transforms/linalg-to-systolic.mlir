@@ -314,11 +314,14 @@ func.func @unfoldable_batches_are_untouched(%a: tensor<2x8x4xf32>, %b: tensor<8x
 
 // -----
 
-// An empty M, N, K or batch leaves nothing for an array to do: left in linalg.
+// An empty M, N or batch leaves nothing for an array to do: left in linalg. An empty K
+// sums nothing: the result is the accumulator itself.
 // CHECK-LABEL: func.func @empty_dimensions_are_untouched
-// CHECK-COUNT-3: linalg.matmul
-// CHECK: linalg.batch_matmul
+// CHECK-SAME: %[[C:[^:]+]]: tensor<4x16xf32>, %{{[^:]+}}: tensor<0x4x8xf32>
+// CHECK-COUNT-2: linalg.matmul
+// CHECK: %[[B:.+]] = linalg.batch_matmul
 // CHECK-NOT: systolic.matmul
+// CHECK: return %{{.+}}, %{{.+}}, %[[C]], %[[B]]
 func.func @empty_dimensions_are_untouched(%a0: tensor<0x8xf32>, %b: tensor<8x16xf32>, %c0: tensor<0x16xf32>,
                                           %a: tensor<4x8xf32>, %b0: tensor<8x0xf32>, %c1: tensor<4x0xf32>,
                                           %ak: tensor<4x0xf32>, %bk: tensor<0x16xf32>, %c: tensor<4x16xf32>,

@@ -126,3 +126,20 @@ func.func @requantizing_epilogue_with_bias(%a: tensor<8x32xi8>, %b: tensor<32x16
   %0 = "systolic.matmul"(%a, %b, %c, %bias) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {relu, scale = 0.125 : f32}, operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<8x32xi8>, tensor<32x16xi8>, tensor<8x16xi32>, tensor<16xi32>) -> tensor<8x16xi8>
   return %0 : tensor<8x16xi8>
 }
+
+// -----
+
+// Kernels are named through the module's symbol table: on IR that already has a
+// @systolic_kernel_0 (an earlier run, or the user's own), the new kernel takes the next
+// free name instead of redefining the symbol.
+// CHECK-LABEL: func.func @name_already_taken
+// CHECK: call @systolic_kernel_1(
+// CHECK-LABEL: func.func private @systolic_kernel_0()
+// CHECK-LABEL: func.func private @systolic_kernel_1(
+func.func @name_already_taken(%a: tensor<16x16xf32>, %b: tensor<16x16xf32>, %c: tensor<16x16xf32>) -> tensor<16x16xf32> {
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<16x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>) -> tensor<16x16xf32>
+  return %0 : tensor<16x16xf32>
+}
+func.func private @systolic_kernel_0() {
+  return
+}

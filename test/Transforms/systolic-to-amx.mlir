@@ -10,43 +10,51 @@
 // register blocks, rhs is packed into VNNI pairs by its own kernel, the compute kernel
 // works on 2x2 accumulator tiles with the k-steps unrolled, and the result is sliced back.
 // CHECK-LABEL: func.func @bf16_edges_with_epilogue
-// CHECK: %[[PADDED:.+]] = tensor.insert_slice %arg0 into %{{.+}}[0, 0] [33, 50] [1, 1] : tensor<33x50xbf16> into tensor<64x64xbf16>
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<33x50xbf16>, %{{[^:]+}}: tensor<50x17xbf16>, %[[BIAS:[^:]+]]: tensor<17xf32>)
+// CHECK: %[[PADDED:.+]] = tensor.insert_slice %[[A]] into %{{.+}}[0, 0] [33, 50] [1, 1] : tensor<33x50xbf16> into tensor<64x64xbf16>
 // CHECK: %[[PACKED:.+]] = memref.alloc() : memref<32x64xbf16>
 // CHECK: call @amx_pack_0(%{{.+}}, %[[PACKED]]) : (memref<50x17xbf16>, memref<32x64xbf16>) -> ()
 // CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[OUT:.+]] : memref<64x32xf32>)
-// CHECK: tensor.insert_slice %arg2 into %{{.+}}[0] [17] [1] : tensor<17xf32> into tensor<32xf32>
+// CHECK: tensor.insert_slice %[[BIAS]] into %{{.+}}[0] [17] [1] : tensor<17xf32> into tensor<32xf32>
 // CHECK: call @amx_kernel_0({{.*}}) : (memref<?x64xbf16>, memref<32x64xbf16>, memref<?x32xf32>, memref<32xf32>) -> ()
 // CHECK: tensor.extract_slice %{{.+}}[0, 0] [33, 17] [1, 1] : tensor<64x32xf32> to tensor<33x17xf32>
 // The pack: zero padding, then element (k, n) goes to row k / 2, column 2 * n + k % 2.
 // CHECK-LABEL: func.func private @amx_pack_0
-// CHECK: linalg.fill ins(%{{.+}} : bf16) outs(%arg1 : memref<32x64xbf16>)
-// CHECK: %[[ROW:.+]] = arith.divui %[[K:.+]], %c2
-// CHECK: %[[LANE:.+]] = arith.remui %[[K]], %c2
-// CHECK: %[[N2:.+]] = arith.muli %[[N:.+]], %c2
+// CHECK-SAME: (%[[SRC:[^:]+]]: memref<50x17xbf16>, %[[DST:[^:]+]]: memref<32x64xbf16>)
+// CHECK: linalg.fill ins(%{{.+}} : bf16) outs(%[[DST]] : memref<32x64xbf16>)
+// CHECK: %[[TWO:.+]] = arith.constant 2 : index
+// CHECK: %[[ROW:.+]] = arith.divui %[[K:.+]], %[[TWO]]
+// CHECK: %[[TWO_AGAIN:.+]] = arith.constant 2 : index
+// CHECK: %[[LANE:.+]] = arith.remui %[[K]], %[[TWO_AGAIN]]
+// CHECK: %[[TWO_ONCE_MORE:.+]] = arith.constant 2 : index
+// CHECK: %[[N2:.+]] = arith.muli %[[N:.+]], %[[TWO_ONCE_MORE]]
 // CHECK: %[[COL:.+]] = arith.addi %[[N2]], %[[LANE]]
-// CHECK: %[[V:.+]] = memref.load %arg0[%[[K]], %[[N]]]
-// CHECK: memref.store %[[V]], %arg1[%[[ROW]], %[[COL]]]
+// CHECK: %[[V:.+]] = memref.load %[[SRC]][%[[K]], %[[N]]]
+// CHECK: memref.store %[[V]], %[[DST]][%[[ROW]], %[[COL]]]
 // The microkernel: 4 accumulator tiles loaded once, per k-step 2 lhs + 2 rhs tiles and 4
 // tile multiplies, then 4 stores; the epilogue follows the k-loop.
 // CHECK-LABEL: func.func private @amx_kernel_0
+// CHECK-SAME: (%[[LHS:[^:]+]]: memref<?x64xbf16>, %[[RHS:[^:]+]]: memref<32x64xbf16>, %[[OUT:[^:]+]]: memref<?x32xf32>, %[[KBIAS:[^:]+]]: memref<32xf32>)
 // CHECK-SAME: llvm.emit_c_interface
 // CHECK-SAME: systolic.kernel = #systolic.kernel<"amx", ["lhs", "rhs", "out", "bias"], [1, 64, 32, 64], [64, 256, 256]>
-// CHECK-COUNT-4: x86.amx.tile_load %arg2{{.*}} into !x86.amx.tile<16x16xf32>
-// CHECK: x86.amx.tile_load %arg0{{.*}} into !x86.amx.tile<16x32xbf16>
-// CHECK: x86.amx.tile_load %arg0{{.*}} into !x86.amx.tile<16x32xbf16>
-// CHECK: x86.amx.tile_load %arg1{{.*}} into !x86.amx.tile<16x32xbf16>
-// CHECK: x86.amx.tile_load %arg1{{.*}} into !x86.amx.tile<16x32xbf16>
+// CHECK-COUNT-4: x86.amx.tile_load %[[OUT]]{{.*}} into !x86.amx.tile<16x16xf32>
+// CHECK: x86.amx.tile_load %[[LHS]]{{.*}} into !x86.amx.tile<16x32xbf16>
+// CHECK: x86.amx.tile_load %[[LHS]]{{.*}} into !x86.amx.tile<16x32xbf16>
+// CHECK: x86.amx.tile_load %[[RHS]]{{.*}} into !x86.amx.tile<16x32xbf16>
+// CHECK: x86.amx.tile_load %[[RHS]]{{.*}} into !x86.amx.tile<16x32xbf16>
 // CHECK-COUNT-4: x86.amx.tile_mulf
-// CHECK: x86.amx.tile_load %arg0
-// CHECK-COUNT-4: x86.amx.tile_store %arg2{{.*}}tile<16x16xf32>
+// CHECK: x86.amx.tile_load %[[LHS]]
+// CHECK-COUNT-4: x86.amx.tile_store %[[OUT]]{{.*}}tile<16x16xf32>
 // CHECK-NOT: x86.amx
-// CHECK: vector.load %arg3
+// CHECK: vector.load %[[KBIAS]]
 // CHECK: arith.addf {{.*}} : vector<16xf32>
 // CHECK: arith.maximumf {{.*}} : vector<16xf32>
 // CHECK: vector.store
 // SMALL-LABEL: func.func private @amx_kernel_0
-// SMALL: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c32
-// SMALL: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c32
+// SMALL: %[[BLOCK:.+]] = arith.constant 32 : index
+// SMALL: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[BLOCK]]
+// SMALL: %[[BLOCK_N:.+]] = arith.constant 32 : index
+// SMALL: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %[[BLOCK_N]]
 func.func @bf16_edges_with_epilogue(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf16>, %bias: tensor<17xf32>) -> tensor<33x17xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<33x17xf32>
@@ -63,11 +71,14 @@ func.func @bf16_edges_with_epilogue(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf1
 // CHECK: memref.copy %{{.+}}, %{{.+}} : memref<32x32xi32> to memref<32x32xi32>
 // CHECK: call @amx_kernel_0({{.*}}) : (memref<?x128xi8>, memref<32x128xi8>, memref<?x32xi32>) -> ()
 // CHECK-LABEL: func.func private @amx_pack_0
-// CHECK: arith.divui %{{.+}}, %c4
-// CHECK: arith.remui %{{.+}}, %c4
+// CHECK: %[[FOUR:.+]] = arith.constant 4 : index
+// CHECK: arith.divui %{{.+}}, %[[FOUR]]
+// CHECK: %[[FOUR_AGAIN:.+]] = arith.constant 4 : index
+// CHECK: arith.remui %{{.+}}, %[[FOUR_AGAIN]]
 // CHECK-LABEL: func.func private @amx_kernel_0
-// CHECK: x86.amx.tile_load %arg0{{.*}} into !x86.amx.tile<16x64xi8>
-// CHECK: x86.amx.tile_load %arg1{{.*}} into !x86.amx.tile<16x64xi8>
+// CHECK-SAME: (%[[LHS8:[^:]+]]: memref<?x128xi8>, %[[RHS8:[^:]+]]: memref<32x128xi8>
+// CHECK: x86.amx.tile_load %[[LHS8]]{{.*}} into !x86.amx.tile<16x64xi8>
+// CHECK: x86.amx.tile_load %[[RHS8]]{{.*}} into !x86.amx.tile<16x64xi8>
 // CHECK: x86.amx.tile_muli {{.*}} : !x86.amx.tile<16x64xi8>, !x86.amx.tile<16x64xi8>, !x86.amx.tile<16x16xi32>
 // CHECK-NOT: vector.load
 func.func @int8_with_accumulator(%a: tensor<20x100xi8>, %b: tensor<100x30xi8>, %c: tensor<20x30xi32>) -> tensor<20x30xi32> {
@@ -116,8 +127,9 @@ func.func @f32_needs_explicit_bf16(%a: tensor<16x32xf32>, %b: tensor<32x16xf32>,
 // An f32 matmul of bf16 values widened elementwise (how torch writes bf16 layers) is
 // the same computation in bf16: it goes to AMX with no option and no truncation.
 // CHECK-LABEL: func.func @widened_bf16_is_bf16
+// CHECK-SAME: (%[[A16:[^:]+]]: tensor<16x40xbf16>
 // CHECK-NOT: arith.truncf
-// CHECK: tensor.insert_slice %arg0 into %{{.+}} : tensor<16x40xbf16> into tensor<32x64xbf16>
+// CHECK: tensor.insert_slice %[[A16]] into %{{.+}} : tensor<16x40xbf16> into tensor<32x64xbf16>
 // CHECK: call @amx_pack_0(%{{.+}}, %{{.+}}) : (memref<40x16xbf16>, memref<32x64xbf16>) -> ()
 // CHECK: call @amx_kernel_0
 #id = affine_map<(d0, d1) -> (d0, d1)>

@@ -6,16 +6,17 @@
 // CHECK-LABEL: func.func @f32_matmul_with_epilogue
 // CHECK: call @vector_kernel_0
 // CHECK-LABEL: func.func private @vector_kernel_0
+// CHECK-SAME: (%[[LHS:[^:]+]]: memref<10x16xf32>, %[[RHS:[^:]+]]: memref<16x20xf32>, %{{[^:]+}}: memref<20xf32>, %[[OUT:[^:]+]]: memref<10x20xf32>)
 // CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "bias", "out"], [1, 10, 20, 16], [4, 16, 1]>
 // CHECK: vector.create_mask %{{.+}} : vector<8xi1>
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK: vector.maskedload %arg1
-// CHECK: memref.load %arg0
+// CHECK: vector.maskedload %[[RHS]]
+// CHECK: memref.load %[[LHS]]
 // CHECK: vector.broadcast %{{.+}} : f32 to vector<8xf32>
 // CHECK: vector.fma
 // CHECK: arith.addf
 // CHECK: arith.maximumf
-// CHECK: vector.maskedstore %arg3
+// CHECK: vector.maskedstore %[[OUT]]
 // V128-LABEL: func.func private @vector_kernel_0
 // V128: iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
 func.func @f32_matmul_with_epilogue(%a: tensor<10x16xf32>, %b: tensor<16x20xf32>, %bias: tensor<20xf32>) -> tensor<10x20xf32> {
@@ -30,7 +31,8 @@ func.func @f32_matmul_with_epilogue(%a: tensor<10x16xf32>, %b: tensor<16x20xf32>
 
 // int8: rhs rows are loaded as i8 lanes and widened; products accumulate in i32.
 // CHECK-LABEL: func.func private @vector_kernel_0
-// CHECK: vector.maskedload %arg1{{.*}} into vector<8xi8>
+// CHECK-SAME: (%{{[^:]+}}: memref<8x32xi8>, %[[RHS8:[^:]+]]: memref<32x16xi8>
+// CHECK: vector.maskedload %[[RHS8]]{{.*}} into vector<8xi8>
 // CHECK: arith.extsi %{{.+}} : vector<8xi8> to vector<8xi32>
 // CHECK: arith.extsi %{{.+}} : i8 to i32
 // CHECK: arith.muli %{{.+}} : vector<8xi32>

@@ -29,8 +29,12 @@ func.func @kernel_is_spread_over_the_grid(%a: tensor<16x32xf32>, %b: tensor<32x1
 // over the 6 column blocks is the one dealt out.
 // CHECK-LABEL: func.func private @systolic_kernel_0
 // CHECK: "tile.launch"
-// CHECK: scf.for %{{.+}} = %c0{{.*}} to %c32{{.*}} step %c16
-// CHECK: scf.for %{{.+}} = %{{.+}} to %c96{{.*}} step %{{.+}}
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0 : index
+// CHECK-DAG: %[[ROWS:.+]] = arith.constant 32 : index
+// CHECK-DAG: %[[SIXTEEN:.+]] = arith.constant 16 : index
+// CHECK: scf.for %{{.+}} = %[[ZERO]] to %[[ROWS]] step %[[SIXTEEN]]
+// CHECK: %[[COLS:.+]] = arith.constant 96 : index
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[COLS]] step %{{.+}}
 func.func @too_few_outer_iterations_deal_the_inner_loop(%a: tensor<32x16xf32>, %b: tensor<16x96xf32>) -> tensor<32x96xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<32x96xf32>
