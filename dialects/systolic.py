@@ -107,6 +107,16 @@ def _check_result_type(epilogue, acc_elem: ir.Type, res_elem: ir.Type, what: str
     return None
 
 
+def _check_elements(lhs, rhs, acc) -> str | None:
+    """lhs and rhs share an element type that, with acc's, an array computes."""
+    if element(lhs) != element(rhs):
+        return f"lhs element type is {element(lhs)} but rhs is {element(rhs)}"
+    if element_combo(element(lhs), element(acc)) is None:
+        a, c = element(lhs), element(acc)
+        return f"{a}·{a}→{c} is not supported; supported: {COMBOS_TEXT}"
+    return None
+
+
 def transpose_flags(attr) -> tuple[bool, bool]:
     """(transpose_lhs, transpose_rhs) from `transpose = [false, true]`."""
     flags = ir.ArrayAttr(attr)
@@ -145,11 +155,8 @@ def _verify_matmul(op) -> str | None:
         return f"acc is {dims(acc)} but lhs·rhs is {want}"
     if shape_of(res) != shape_of(acc):
         return f"result is {dims(res)} but acc is {dims(acc)}"
-    if element(lhs) != element(rhs):
-        return f"lhs element type is {element(lhs)} but rhs is {element(rhs)}"
-    if element_combo(element(lhs), element(acc)) is None:
-        a, c = element(lhs), element(acc)
-        return f"{a}·{a}→{c} is not supported; supported: {COMBOS_TEXT}"
+    if msg := _check_elements(lhs, rhs, acc):
+        return msg
     if msg := _check_epilogue(op.epilogue):
         return msg
     if msg := _check_result_type(op.epilogue, element(acc), element(res), "result"):
@@ -305,11 +312,8 @@ def _verify_compute(op) -> str | None:
         return f"lhs is {dims(a)} but rhs is {dims(b)}"
     if not (_agree(m, m2) and _agree(n, n2)):
         return f"out is {dims(c)} but lhs·rhs is {dims(a).split('x')[0]}x{dims(b).split('x')[1]}"
-    if element(a) != element(b):
-        return f"lhs element type is {element(a)} but rhs is {element(b)}"
-    if element_combo(element(a), element(c)) is None:
-        e, acc = element(a), element(c)
-        return f"{e}·{e}→{acc} is not supported; supported: {COMBOS_TEXT}"
+    if msg := _check_elements(a, b, c):
+        return msg
     rows, cols, dataflow = array_params(op.array)
     r, cc = fold_dims(dataflow, m, n, k)
     if _is_dynamic(r) or _is_dynamic(cc):

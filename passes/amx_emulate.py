@@ -28,6 +28,7 @@ AMX instruction encodings and the tile configuration.
 from __future__ import annotations
 
 from tessera.mlir import arith, func, ir, linalg, memref, rewrite, scf, x86
+from tessera.passes.common import index, zero
 
 TILE_OPS = (x86.TileLoadOp, x86.TileStoreOp, x86.TileZeroOp, x86.TileMulFOp, x86.TileMulIOp)
 
@@ -77,7 +78,7 @@ class Emulator:
         buffer_t = ir.MemRefType(types.convert_type(op.res.type))
         buffer = _alloca(op, buffer_t)
         with rewriter.ip, op.location:
-            linalg.fill(_zero(buffer_t.element_type), outs=[buffer])
+            linalg.fill(zero(buffer_t.element_type), outs=[buffer])
         rewriter.replace_op(op, [buffer])
 
     def mulf(self, op: x86.TileMulFOp, adaptor, types, rewriter):
@@ -134,14 +135,6 @@ def _alloca(op, buffer_t: ir.MemRefType):
         return memref.AllocaOp(buffer_t, [], []).result
 
 
-def _c(value: int):
-    return arith.constant(ir.IndexType.get(), value)
-
-
-def _zero(element):
-    if isinstance(element, ir.IntegerType):
-        return arith.constant(element, ir.IntegerAttr.get(element, 0))
-    return arith.constant(element, ir.FloatAttr.get(element, 0.0))
 
 
 def _subview(base, indices, block_t: ir.MemRefType):
@@ -166,19 +159,19 @@ def _emit_dot(args, m: int, n: int, groups: int, group: int, zext, acc_element):
             return arith.extf(acc_element, value)
         return arith.extui(acc_element, value) if unsigned else arith.extsi(acc_element, value)
 
-    i_loop = scf.ForOp(_c(0), _c(m), _c(1))
+    i_loop = scf.ForOp(index(0), index(m), index(1))
     with ir.InsertionPoint(i_loop.body):
         i = i_loop.induction_variable
-        j_loop = scf.ForOp(_c(0), _c(n), _c(1))
+        j_loop = scf.ForOp(index(0), index(n), index(1))
         with ir.InsertionPoint(j_loop.body):
             j = j_loop.induction_variable
-            g_loop = scf.ForOp(_c(0), _c(groups), _c(1), [memref.load(c, [i, j])])
+            g_loop = scf.ForOp(index(0), index(groups), index(1), [memref.load(c, [i, j])])
             with ir.InsertionPoint(g_loop.body):
                 g = g_loop.induction_variable
                 acc = g_loop.inner_iter_args[0]
                 for q in range(group):
-                    col_a = arith.addi(arith.muli(g, _c(group)), _c(q))
-                    col_b = arith.addi(arith.muli(j, _c(group)), _c(q))
+                    col_a = arith.addi(arith.muli(g, index(group)), index(q))
+                    col_b = arith.addi(arith.muli(j, index(group)), index(q))
                     x = widen(memref.load(a, [i, col_a]), zext[0])
                     y = widen(memref.load(b, [g, col_b]), zext[1])
                     acc = arith.addi(acc, arith.muli(x, y)) if is_int else \

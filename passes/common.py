@@ -5,6 +5,42 @@ from tessera.mlir import arith, bufferization, func, ir, linalg, memref, tensor
 NO_MATCH = True  # MLIR Python patterns: a truthy return means "did not apply"
 
 
+def rewrite_each(module_op, pass_, root, rewrite_one, pass_name: str) -> None:
+    """Apply `rewrite_one(op, rewriter)` to every `root` op under `module_op`, once
+    each. A TesseraError it raises is an error at that op (naming `pass_name`), the other
+    ops are still rewritten, and the pass fails."""
+    from tessera.errors import TesseraError
+    from tessera.mlir import rewrite
+
+    failed = []
+
+    def pattern(op, rewriter):
+        try:
+            return rewrite_one(op, rewriter)
+        except TesseraError as e:
+            op.location.emit_error(f"{pass_name}: {e}")
+            failed.append(op)
+            return NO_MATCH
+
+    patterns = rewrite.RewritePatternSet()
+    patterns.add(root, pattern)
+    rewrite.walk_and_apply_patterns(module_op, patterns.freeze())
+    if failed:
+        pass_.signal_pass_failure()
+
+
+def index(value: int):
+    """An `index` constant."""
+    return arith.constant(ir.IndexType.get(), value)
+
+
+def zero(element: ir.Type):
+    """The zero of an integer or float element type, as a constant."""
+    if isinstance(element, ir.IntegerType):
+        return arith.constant(element, ir.IntegerAttr.get(element, 0))
+    return arith.constant(element, ir.FloatAttr.get(element, 0.0))
+
+
 def parallel_iterator() -> ir.Attribute:
     """`#linalg.iterator_type<parallel>` (built from its spelling, as the bindings' own
     attribute builder for it does)."""
@@ -79,12 +115,11 @@ def outline(module_op, name: str, types, location, attributes: dict, build) -> f
     or on IR that has such functions, never redefines a symbol. The one outliner every
     kernel-making pass uses."""
     table = ir.SymbolTable(module_op)
-    index = 0
-    while f"{name}_{index}" in table:
-        index += 1
+    n = 0
+    while f"{name}_{n}" in table:
+        n += 1
     with ir.InsertionPoint(module_op.regions[0].blocks[0]), location:
-        kernel = func.FuncOp(f"{name}_{index}", ir.FunctionType.get(types, []),
-                             visibility="private")
+        kernel = func.FuncOp(f"{name}_{n}", ir.FunctionType.get(types, []), visibility="private")
         for key, value in attributes.items():
             kernel.attributes[key] = value
         block = kernel.add_entry_block()

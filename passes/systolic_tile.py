@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from tessera.errors import TesseraError
 from tessera.hardware import NpuConfig
 from tessera.knobs import knobs_from
-from tessera.mlir import arith, ir, memref, rewrite, scf
+from tessera.mlir import arith, ir, memref, scf
 
 from tessera.dialects.common import shape_of
-from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill, outline
+from tessera.passes.common import call_kernel, index, is_zero_fill, outline, rewrite_each
 from tessera.passes.systolic_to_linalg import matmul_to_linalg
 from tessera.dialects.systolic import (KERNEL, MEMORY, AccAttr, ComputeOp, Kernel, MatmulOp,
                                        Memory, MoveInOp, MoveOutOp, PreloadOp, SpadAttr,
@@ -122,9 +122,6 @@ def plan_matmul(op, options: SystolicTileOptions) -> Plan:
 # --- building the kernel ---------------------------------------------------------------
 
 
-def _c(value: int):
-    return arith.constant(ir.IndexType.get(), value)
-
 
 def _min(a, b):
     return arith.minsi(a, b)
@@ -135,14 +132,14 @@ def _sub(a, b):
 
 
 def _value(v):
-    return _c(v) if isinstance(v, int) else v
+    return index(v) if isinstance(v, int) else v
 
 
 def _remaining(block: int, total: int, start):
     """min(block, total - start) as an index value (the size of an edge block)."""
     if isinstance(start, int):
-        return _c(min(block, total - start))
-    return _min(_c(block), _sub(_c(total), start))
+        return index(min(block, total - start))
+    return _min(index(block), _sub(index(total), start))
 
 
 def _view(source, offsets, sizes):
@@ -178,12 +175,12 @@ class _Buffers:
             return self.all[0]
         if isinstance(iteration, int):
             return self.all[iteration % 2]
-        odd = arith.cmpi(arith.CmpIPredicate.ne, arith.remui(iteration, _c(2)), _c(0))
+        odd = arith.cmpi(arith.CmpIPredicate.ne, arith.remui(iteration, index(2)), index(0))
         return arith.select(odd, self.all[1], self.all[0])
 
 
 def _for(lb: int, ub: int, step: int, parallel: bool = False):
-    loop = scf.ForOp(_c(lb), _c(ub), _c(step))
+    loop = scf.ForOp(index(lb), index(ub), index(step))
     if parallel:
         mark_parallel(loop)
     return loop
@@ -230,7 +227,7 @@ class KernelBuilder:
             loop = _for(step, self.p.k, step)
             with ir.InsertionPoint(loop.body):
                 k0 = loop.induction_variable
-                body(k0, arith.divui(k0, _c(step)), True)
+                body(k0, arith.divui(k0, index(step)), True)
                 scf.YieldOp([])
 
     def build(self):
@@ -255,10 +252,10 @@ class KernelBuilder:
         with ir.InsertionPoint(outer.body):
             inner = _for(0, extent[order[1]][0], extent[order[1]][1], parallel=True)
             with ir.InsertionPoint(inner.body):
-                index = {order[0]: outer.induction_variable, order[1]: inner.induction_variable}
-                m0, n0 = index["m"], index["n"]
+                ivs = {order[0]: outer.induction_variable, order[1]: inner.induction_variable}
+                m0, n0 = ivs["m"], ivs["n"]
                 tm, tn = _remaining(m_step, p.m, m0), _remaining(n_step, p.n, n0)
-                iteration = arith.divui(inner.induction_variable, _c(extent[order[1]][1]))
+                iteration = arith.divui(inner.induction_variable, index(extent[order[1]][1]))
                 body(m0, n0, tm, tn, iteration)
                 scf.YieldOp([])
             scf.YieldOp([])
@@ -353,22 +350,12 @@ def _kernel_function(module_op, op, plan: Plan, roles, types, options: SystolicT
 def systolic_tile(op, pass_, options: SystolicTileOptions) -> None:
     """Pass body: outline every systolic.matmul into an ISA-level kernel. A matmul with a
     zero-size dimension has nothing to put on the array: it stays on the host (linalg)."""
-    failed = []
 
     def rewrite_matmul(matmul, rewriter):
         if 0 in shape_of(matmul.lhs.type) + shape_of(matmul.rhs.type):
             return matmul_to_linalg(matmul, rewriter)
-        try:
-            plan = plan_matmul(matmul, options)
-        except TesseraError as e:
-            matmul.location.emit_error(f"tessera-systolic-tile: {e}")
-            failed.append(matmul)
-            return NO_MATCH
+        plan = plan_matmul(matmul, options)
         call_kernel(matmul, rewriter, plan.zero_init,
                     lambda roles, types: _kernel_function(op, matmul, plan, roles, types, options))
 
-    patterns = rewrite.RewritePatternSet()
-    patterns.add(MatmulOp, rewrite_matmul)
-    rewrite.walk_and_apply_patterns(op, patterns.freeze())
-    if failed:
-        pass_.signal_pass_failure()
+    rewrite_each(op, pass_, MatmulOp, rewrite_matmul, "tessera-systolic-tile")

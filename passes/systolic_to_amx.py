@@ -48,7 +48,7 @@ from tessera.mlir import (arith, bufferization, func, ir, linalg, memref, rewrit
 
 from tessera.dialects.common import element, element_combo, shape_of
 from tessera.dialects.systolic import KERNEL, Kernel, MatmulOp, has_scale, transpose_flags
-from tessera.passes.common import NO_MATCH, is_zero_fill, memref_of, outline, transposed
+from tessera.passes.common import NO_MATCH, index, is_zero_fill, memref_of, outline, transposed, zero
 
 ROWS = 16  # rows of an AMX tile
 BLOCK = 32  # a register block is 2x2 tiles: 32 rows x 32 columns of the result
@@ -92,14 +92,6 @@ def pack_vnni(rhs: np.ndarray, vnni: int, kp: int, np_: int) -> np.ndarray:
     return padded.reshape(kp // vnni, vnni, np_).transpose(0, 2, 1).reshape(kp // vnni, np_ * vnni)
 
 
-def _c(value: int):
-    return arith.constant(ir.IndexType.get(), value)
-
-
-def _zero(element):
-    if isinstance(element, ir.IntegerType):
-        return arith.constant(element, ir.IntegerAttr.get(element, 0))
-    return arith.constant(element, ir.FloatAttr.get(element, 0.0))
 
 
 def tile_type(rows: int, cols: int, element) -> ir.Type:
@@ -111,7 +103,7 @@ def _padded_tensor(value, shape: list[int]):
     t = ir.RankedTensorType(value.type)
     if list(t.shape) == shape:
         return value
-    filled = linalg.fill(_zero(t.element_type),
+    filled = linalg.fill(zero(t.element_type),
                          outs=[tensor.empty(shape, t.element_type)])
     rank = len(shape)
     return tensor.insert_slice(value, filled, [], [], [], [0] * rank, list(t.shape), [1] * rank)
@@ -250,13 +242,13 @@ class _Kernel:
         """out[m1:m1+32, n1:n1+32] += lhs[.., k0:k0+steps*k_step] · rhs[..]: 2 lhs tiles,
         2 rhs tiles and 4 accumulator tiles, k-steps unrolled."""
         out, lhs, rhs = self.args["out"], self.args["lhs"], self.args["rhs"]
-        rows = [m1, arith.addi(m1, _c(ROWS))]
-        cols = [n1, arith.addi(n1, _c(ROWS))]
-        packed_cols = [arith.muli(c, _c(self.d.vnni)) for c in cols]
+        rows = [m1, arith.addi(m1, index(ROWS))]
+        cols = [n1, arith.addi(n1, index(ROWS))]
+        packed_cols = [arith.muli(c, index(self.d.vnni)) for c in cols]
         acc = [[x86.TileLoadOp(self.c_tile, out, [r, c]).result for c in cols] for r in rows]
         for s in range(steps):
-            k = arith.addi(k0, _c(s * self.d.k_step))
-            k_packed = arith.divui(k, _c(self.d.vnni))
+            k = arith.addi(k0, index(s * self.d.k_step))
+            k_packed = arith.divui(k, index(self.d.vnni))
             a = [x86.TileLoadOp(self.a_tile, lhs, [r, k]).result for r in rows]
             b = [x86.TileLoadOp(self.b_tile, rhs, [k_packed, c]).result for c in packed_cols]
             acc = [[self._mul(a[i], b[j], acc[i][j]) for j in range(2)] for i in range(2)]
@@ -265,9 +257,9 @@ class _Kernel:
                 x86.TileStoreOp(out, [r, c], acc[i][j])
 
     def _register_blocks(self, m0, m_end, n0, n_end, k0, steps: int):
-        m_loop = scf.ForOp(m0, m_end, _c(BLOCK))
+        m_loop = scf.ForOp(m0, m_end, index(BLOCK))
         with ir.InsertionPoint(m_loop.body):
-            n_loop = scf.ForOp(n0, n_end, _c(BLOCK))
+            n_loop = scf.ForOp(n0, n_end, index(BLOCK))
             with ir.InsertionPoint(n_loop.body):
                 self.microkernel(m_loop.induction_variable, n_loop.induction_variable, k0, steps)
                 scf.YieldOp([])
@@ -277,10 +269,10 @@ class _Kernel:
         """bias and relu on out[m0:m_end, n0:n_end], 16 lanes at a time."""
         out = self.args["out"]
         vec = ir.VectorType.get([ROWS], self.acc_element)
-        zeros = vector.broadcast(vec, _zero(self.acc_element))
-        m_loop = scf.ForOp(m0, m_end, _c(1))
+        zeros = vector.broadcast(vec, zero(self.acc_element))
+        m_loop = scf.ForOp(m0, m_end, index(1))
         with ir.InsertionPoint(m_loop.body):
-            n_loop = scf.ForOp(n0, n_end, _c(ROWS))
+            n_loop = scf.ForOp(n0, n_end, index(ROWS))
             with ir.InsertionPoint(n_loop.body):
                 m, n = m_loop.induction_variable, n_loop.induction_variable
                 value = vector.load(vec, out, [m, n])
@@ -295,25 +287,25 @@ class _Kernel:
 
     def build(self):
         o = self.options
-        rows = memref.dim(self.args["out"], _c(0))
+        rows = memref.dim(self.args["out"], index(0))
         k_full = (self.kp // o.k_block) * o.k_block
         k_left = (self.kp - k_full) // self.d.k_step
-        m_loop = scf.ForOp(_c(0), rows, _c(o.m_block))
+        m_loop = scf.ForOp(index(0), rows, index(o.m_block))
         with ir.InsertionPoint(m_loop.body):
             m0 = m_loop.induction_variable
-            m_end = arith.minsi(arith.addi(m0, _c(o.m_block)), rows)
-            n_loop = scf.ForOp(_c(0), _c(self.np_), _c(o.n_block))
+            m_end = arith.minsi(arith.addi(m0, index(o.m_block)), rows)
+            n_loop = scf.ForOp(index(0), index(self.np_), index(o.n_block))
             with ir.InsertionPoint(n_loop.body):
                 n0 = n_loop.induction_variable
-                n_end = arith.minsi(arith.addi(n0, _c(o.n_block)), _c(self.np_))
+                n_end = arith.minsi(arith.addi(n0, index(o.n_block)), index(self.np_))
                 if k_full:
-                    k_loop = scf.ForOp(_c(0), _c(k_full), _c(o.k_block))
+                    k_loop = scf.ForOp(index(0), index(k_full), index(o.k_block))
                     with ir.InsertionPoint(k_loop.body):
                         self._register_blocks(m0, m_end, n0, n_end, k_loop.induction_variable,
                                               o.k_block // self.d.k_step)
                         scf.YieldOp([])
                 if k_left:
-                    self._register_blocks(m0, m_end, n0, n_end, _c(k_full), k_left)
+                    self._register_blocks(m0, m_end, n0, n_end, index(k_full), k_left)
                 if "bias" in self.args or self.relu:
                     self.epilogue(m0, m_end, n0, n_end)
                 scf.YieldOp([])
@@ -324,16 +316,16 @@ def _build_pack(args, vnni: int, element):
     """amx_pack body: zero the packed buffer, then P[k // v, n * v + k % v] = B[k, n]."""
     source, packed = args
     k, n = ir.MemRefType(source.type).shape
-    linalg.fill(_zero(element), outs=[packed])
-    k_loop = scf.ForOp(_c(0), _c(k), _c(1))
+    linalg.fill(zero(element), outs=[packed])
+    k_loop = scf.ForOp(index(0), index(k), index(1))
     with ir.InsertionPoint(k_loop.body):
         kk = k_loop.induction_variable
-        row = arith.divui(kk, _c(vnni))
-        lane = arith.remui(kk, _c(vnni))
-        n_loop = scf.ForOp(_c(0), _c(n), _c(1))
+        row = arith.divui(kk, index(vnni))
+        lane = arith.remui(kk, index(vnni))
+        n_loop = scf.ForOp(index(0), index(n), index(1))
         with ir.InsertionPoint(n_loop.body):
             nn = n_loop.induction_variable
-            col = arith.addi(arith.muli(nn, _c(vnni)), lane)
+            col = arith.addi(arith.muli(nn, index(vnni)), lane)
             memref.store(memref.load(source, [kk, nn]), packed, [row, col])
             scf.YieldOp([])
         scf.YieldOp([])
@@ -402,7 +394,7 @@ class AmxOutliner:
             out_type = ir.MemRefType.get([mp, np_], acc_element)
             out = memref.AllocOp(out_type, [], []).result
             if is_zero_fill(op.acc):
-                linalg.fill(_zero(acc_element), outs=[out])
+                linalg.fill(zero(acc_element), outs=[out])
             else:
                 acc = bufferization.ToBufferOp(out_type, _padded_tensor(op.acc, [mp, np_]),
                                                read_only=True).result

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from tessera.errors import TesseraError
 from tessera.hardware import GPU_DEFAULT_PRESET, GPU_PRESETS, GpuConfig, gpu_preset, spec_text
 from tessera.knobs import Options, knob
-from tessera.mlir import ir, rewrite
+from tessera.mlir import ir
 
 from tessera.dialects.common import element, element_combo, shape_of
 from tessera.dialects.tile import GPU_TILES, GpuTiles
 from tessera.dialects.systolic import MatmulOp, array_params, transpose_flags
-from tessera.passes.common import NO_MATCH
+from tessera.passes.common import rewrite_each
 from tessera.passes.systolic_to_linalg import matmul_to_linalg
 
 
@@ -243,22 +243,12 @@ def systolic_to_iree_gpu(op, pass_, options: SystolicToIreeGpuOptions) -> None:
     """Pass body: rewrite and annotate every systolic.matmul; an unsupported one is a
     located error."""
     config = options.config()
-    failed = []
 
-    def pattern(matmul, rewriter):
-        try:
-            decision = decide(config, matmul)
-        except TesseraError as e:
-            matmul.location.emit_error(f"tessera-systolic-to-iree-gpu: {e}")
-            failed.append(matmul)
-            return NO_MATCH
+    def rewrite_matmul(matmul, rewriter):
+        decision = decide(config, matmul)
         annotate_linalg(matmul, rewriter, gpu_tiles(decision) if decision else None)
 
-    patterns = rewrite.RewritePatternSet()
-    patterns.add(MatmulOp, pattern)
-    rewrite.walk_and_apply_patterns(op, patterns.freeze())
-    if failed:
-        pass_.signal_pass_failure()
+    rewrite_each(op, pass_, MatmulOp, rewrite_matmul, "tessera-systolic-to-iree-gpu")
 
 
 # --- into IREE's syntax ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from tessera.mlir import arith, ir, memref, rewrite, scf, vector
 
 from tessera.dialects.common import element, element_combo, shape_of
 from tessera.dialects.systolic import KERNEL, Kernel, MatmulOp, has_scale, transpose_flags
-from tessera.passes.common import NO_MATCH, call_kernel, is_zero_fill, outline
+from tessera.passes.common import NO_MATCH, call_kernel, index, is_zero_fill, outline
 
 SUPPORTED = {("f32", "f32"), ("i8", "i32")}
 
@@ -32,9 +32,6 @@ class SystolicToVectorOptions(knobs_from(RiscvConfig, "vlen")):
 
     rows: int = knob(4, "result rows per microkernel block", low=1, high=64)
 
-
-def _c(v: int):
-    return arith.constant(ir.IndexType.get(), v)
 
 
 class _Kernel:
@@ -74,29 +71,29 @@ class _Kernel:
 
     def block(self, row0, rows: int, col0, masks):
         """Compute result rows row0..row0+rows, two vectors of columns from col0."""
-        cols = [col0, arith.addi(col0, _c(self.lanes))]
+        cols = [col0, arith.addi(col0, index(self.lanes))]
         init = []
         for r in range(rows):
-            row = arith.addi(row0, _c(r))
+            row = arith.addi(row0, index(r))
             for v in range(2):
                 if "acc" in self.args:
                     init.append(self._load(self.args["acc"], row, cols[v], masks[v],
                                            vector.broadcast(self.vec, self.zero)))
                 else:
                     init.append(vector.broadcast(self.vec, self.zero))
-        loop = scf.ForOp(_c(0), _c(self.k), _c(1), init)
+        loop = scf.ForOp(index(0), index(self.k), index(1), init)
         with ir.InsertionPoint(loop.body):
             kk = loop.induction_variable
             b = [self._rhs_row(kk, cols[v], masks[v]) for v in range(2)]
             acc = list(loop.inner_iter_args)
             out = []
             for r in range(rows):
-                a = memref.load(self.args["lhs"], [arith.addi(row0, _c(r)), kk])
+                a = memref.load(self.args["lhs"], [arith.addi(row0, index(r)), kk])
                 a = vector.broadcast(self.vec, self._widen(a))
                 out += [self._fma(a, b[0], acc[2 * r]), self._fma(a, b[1], acc[2 * r + 1])]
             scf.YieldOp(out)
         for r in range(rows):
-            row = arith.addi(row0, _c(r))
+            row = arith.addi(row0, index(r))
             for v in range(2):
                 value = loop.results[2 * r + v]
                 if "bias" in self.args:
@@ -111,19 +108,19 @@ class _Kernel:
     def build(self):
         width = 2 * self.lanes
         full = (self.m // self.rows) * self.rows
-        n_loop = scf.ForOp(_c(0), _c(self.n), _c(width))
+        n_loop = scf.ForOp(index(0), index(self.n), index(width))
         with ir.InsertionPoint(n_loop.body):
             col0 = n_loop.induction_variable
-            left = arith.subi(_c(self.n), col0)
+            left = arith.subi(index(self.n), col0)
             masks = [vector.create_mask(self.mask_type, [left]),
-                     vector.create_mask(self.mask_type, [arith.subi(left, _c(self.lanes))])]
+                     vector.create_mask(self.mask_type, [arith.subi(left, index(self.lanes))])]
             if full:
-                m_loop = scf.ForOp(_c(0), _c(full), _c(self.rows))
+                m_loop = scf.ForOp(index(0), index(full), index(self.rows))
                 with ir.InsertionPoint(m_loop.body):
                     self.block(m_loop.induction_variable, self.rows, col0, masks)
                     scf.YieldOp([])
             if full < self.m:
-                tail = scf.ForOp(_c(full), _c(self.m), _c(1))
+                tail = scf.ForOp(index(full), index(self.m), index(1))
                 with ir.InsertionPoint(tail.body):
                     self.block(tail.induction_variable, 1, col0, masks)
                     scf.YieldOp([])

@@ -17,10 +17,7 @@ from tessera.target import Report, Target
 class IreeCpu(Target[IreeCpuConfig]):
     """linalg on tensors -> IREE llvm-cpu, run on this CPU."""
 
-    name = "iree-cpu"
-    hw_type = IreeCpuConfig
-    presets = IREE_CPU_PRESETS
-    default_preset = "host"
+    name, hw_type, presets, default_preset = "iree-cpu", IreeCpuConfig, IREE_CPU_PRESETS, "host"
 
     def available(self) -> tuple[bool, str]:
         """iree-cpu needs only the pip packages iree-base-compiler and iree-base-runtime."""

@@ -60,15 +60,6 @@ def writable(path, what: str = "output file") -> Path:
     return path
 
 
-def write_text(path, text: str, what: str = "output file") -> None:
-    """Write `text` to `path`."""
-    path = writable(path, what)
-    try:
-        path.write_text(text)
-    except OSError as e:
-        raise TesseraError(f"could not write {what} '{path}': {_reason(e)}") from None
-
-
 def write_bytes(path, data: bytes, what: str = "output file") -> None:
     """Write `data` to `path`."""
     path = writable(path, what)
@@ -76,6 +67,11 @@ def write_bytes(path, data: bytes, what: str = "output file") -> None:
         path.write_bytes(data)
     except OSError as e:
         raise TesseraError(f"could not write {what} '{path}': {_reason(e)}") from None
+
+
+def write_text(path, text: str, what: str = "output file") -> None:
+    """Write `text` to `path` (UTF-8)."""
+    write_bytes(path, text.encode("utf-8"), what)
 
 
 def out_dir(path, what: str = "output folder") -> Path:

@@ -71,10 +71,7 @@ def load(module: ir.Module, func_name: str = "main", timed: bool = True):
 class NpuSim(Target[NpuConfig]):
     """Systolic-array NPU simulator: outputs and cycles from one run."""
 
-    name = "npu-sim"
-    hw_type = NpuConfig
-    presets = NPU_PRESETS
-    default_preset = "gemmini-16x16"
+    name, hw_type, presets, default_preset = "npu-sim", NpuConfig, NPU_PRESETS, "gemmini-16x16"
     variants = NPU_VARIANTS
 
     def pipeline(self, context: ir.Context, hw: NpuConfig):

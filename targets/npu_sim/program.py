@@ -307,7 +307,7 @@ def _nothing(loader: Loader, op):
 
 def _emit(make):
     def handler(loader: Loader, op):
-        if hasattr(op, "array"):
+        if isinstance(op, (systolic.PreloadOp, systolic.ComputeOp)):  # the ops on the array
             loader._array(op.array)
         return make(loader, op)
     return handler

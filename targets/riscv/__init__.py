@@ -91,10 +91,7 @@ def converts_float_to_int(llvm_ir: str) -> bool:
 class Riscv(Target[RiscvConfig]):
     """A RISC-V hart with RVV, programs run under QEMU user mode."""
 
-    name = "riscv"
-    hw_type = RiscvConfig
-    presets = RISCV_PRESETS
-    default_preset = "rvv-256"
+    name, hw_type, presets, default_preset = "riscv", RiscvConfig, RISCV_PRESETS, "rvv-256"
 
     def available(self) -> tuple[bool, str]:
         """Compiling needs only llvmlite; running needs QEMU and the cross linker."""

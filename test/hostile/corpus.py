@@ -124,6 +124,16 @@ func.func @main(%a: tensor<4x8xf32>, %b: tensor<8x4xf32>, %c: tensor<4x4xf32>) -
 }
 """
 
+CONV_3X3_ON_2X2 = """\
+func.func @main(%x: tensor<1x1x2x2xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<{out}xf32> {{
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<{out}xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<{out}xf32>) -> tensor<{out}xf32>
+  %0 = linalg.conv_2d_nchw_fchw {{dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}} ins(%x, %w : tensor<1x1x2x2xf32>, tensor<1x1x3x3xf32>) outs(%c : tensor<{out}xf32>) -> tensor<{out}xf32>
+  return %0 : tensor<{out}xf32>
+}}
+"""
+
 ELEMENTWISE_ADD = """\
 func.func @main(%a: tensor<{t}>, %b: tensor<{t}>) -> tensor<{t}> {{
   %e = tensor.empty() : tensor<{t}>
@@ -188,24 +198,9 @@ func.func @main(%a: tensor<2x3xui8>, %b: tensor<3x4xui8>, %c: tensor<2x4xui32>) 
     "zero-size-add": ELEMENTWISE_ADD.format(t="0x4xf32"),
     "matmul-m0": matmul(0, 4, 3),
     "matmul-k0": matmul(2, 4, 0),
-    "conv-kernel-larger-than-input": """\
-func.func @main(%x: tensor<1x1x2x2xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x1x1xf32> {
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<1x1x1x1xf32>
-  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x1x1xf32>) -> tensor<1x1x1x1xf32>
-  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x1x2x2xf32>, tensor<1x1x3x3xf32>) outs(%c : tensor<1x1x1x1xf32>) -> tensor<1x1x1x1xf32>
-  return %0 : tensor<1x1x1x1xf32>
-}
-""",
-    "conv-kernel-larger-empty-output": """\
-func.func @main(%x: tensor<1x1x2x2xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x0x0xf32> {
-  %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<1x1x0x0xf32>
-  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x0x0xf32>) -> tensor<1x1x0x0xf32>
-  %0 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x1x2x2xf32>, tensor<1x1x3x3xf32>) outs(%c : tensor<1x1x0x0xf32>) -> tensor<1x1x0x0xf32>
-  return %0 : tensor<1x1x0x0xf32>
-}
-""",
+    # A 3x3 kernel on a 2x2 image: an output claimed 1x1 (invalid) and one that is empty.
+    "conv-kernel-larger-than-input": CONV_3X3_ON_2X2.format(out="1x1x1x1"),
+    "conv-kernel-larger-empty-output": CONV_3X3_ON_2X2.format(out="1x1x0x0"),
     "dynamic-shape": """\
 func.func @main(%a: tensor<?x4xf32>, %b: tensor<4x4xf32>) -> tensor<?x4xf32> {
   %c0 = arith.constant 0 : index
@@ -341,8 +336,8 @@ def _segments(text: str, value: str | None):
 _OPEN, _CLOSE = "{[(<", "}])>"
 
 
-def _matching(text: str, start: int) -> int:
-    """Index just past the bracket group opening at text[start] (quotes and `->` aware)."""
+def _scan(text: str, start: int = 0):
+    """(index, char, bracket depth after it) for each char outside strings, `->` skipped."""
     depth, i, quote = 0, start, False
     while i < len(text):
         ch = text[i]
@@ -355,38 +350,25 @@ def _matching(text: str, start: int) -> int:
             quote = True
         elif ch == "-" and text.startswith("->", i):
             i += 1
-        elif ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-            if depth == 0:
-                return i + 1
+        else:
+            depth += (ch in _OPEN) - (ch in _CLOSE)
+            yield i, ch, depth
         i += 1
-    return len(text)
+
+
+def _matching(text: str, start: int) -> int:
+    """Index just past the bracket group opening at text[start] (quotes and `->` aware)."""
+    return next((i + 1 for i, ch, depth in _scan(text, start) if ch in _CLOSE and depth == 0),
+                len(text))
 
 
 def _split_top(body: str) -> list[str]:
     """Split a bracket body on its top-level commas."""
-    parts, depth, quote, start, i = [], 0, False, 0, 0
-    while i < len(body):
-        ch = body[i]
-        if quote:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                quote = False
-        elif ch == '"':
-            quote = True
-        elif ch == "-" and body.startswith("->", i):
-            i += 1
-        elif ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-        elif ch == "," and depth == 0:
+    parts, start = [], 0
+    for i, ch, depth in _scan(body):
+        if ch == "," and depth == 0:
             parts.append(body[start:i].strip())
             start = i + 1
-        i += 1
     parts.append(body[start:].strip())
     return [p for p in parts if p]
 

@@ -9,6 +9,7 @@ import torch
 
 import models
 import tessera
+from models import matmul_mlir as gemm
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -36,28 +37,14 @@ def test_numpy_inputs_and_other_values():
 
 
 def test_compile_accepts_mlir_text():
-    text = '''
-    func.func @main(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
-      %zero = arith.constant 0.0 : f32
-      %e = tensor.empty() : tensor<2x4xf32>
-      %c = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
-      %0 = linalg.matmul ins(%a, %b : tensor<2x3xf32>, tensor<3x4xf32>) outs(%c : tensor<2x4xf32>) -> tensor<2x4xf32>
-      return %0 : tensor<2x4xf32>
-    }'''
+    text = gemm(2, 4, 3)
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     b = np.arange(12, dtype=np.float32).reshape(3, 4)
     np.testing.assert_allclose(tessera.compile(text)(a, b), a @ b, rtol=RTOL, atol=ATOL)
 
 
 def test_int8_matmul_is_exact():
-    text = '''
-    func.func @main(%a: tensor<5x7xi8>, %b: tensor<7x3xi8>) -> tensor<5x3xi32> {
-      %zero = arith.constant 0 : i32
-      %e = tensor.empty() : tensor<5x3xi32>
-      %c = linalg.fill ins(%zero : i32) outs(%e : tensor<5x3xi32>) -> tensor<5x3xi32>
-      %0 = linalg.matmul ins(%a, %b : tensor<5x7xi8>, tensor<7x3xi8>) outs(%c : tensor<5x3xi32>) -> tensor<5x3xi32>
-      return %0 : tensor<5x3xi32>
-    }'''
+    text = gemm(5, 3, 7, "i8", "i32")
     rng = np.random.default_rng(0)
     a = rng.integers(-128, 128, (5, 7), dtype=np.int8)
     b = rng.integers(-128, 128, (7, 3), dtype=np.int8)

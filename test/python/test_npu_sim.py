@@ -197,3 +197,15 @@ def test_linear_bias_and_relu_run_at_move_out():
     assert program.report.dram_bytes["bias"] > 0
     with torch.no_grad():
         np.testing.assert_allclose(program(*inputs), model(*inputs).numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_a_matmul_too_large_to_simulate_is_refused_before_any_work():
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(tessera.TesseraError,
+                       match=r"the matmul 20000x20000x20000 \(MxNxK\) of kernel systolic_kernel_0 "
+                             r"needs about [0-9,]+ array instructions on this NPU; the simulator "
+                             r"runs at most 4,000,000 per kernel"):
+        tessera.compile(gemm(20000, 20000, 20000), target="npu-sim")
+    assert time.perf_counter() - start < 30
