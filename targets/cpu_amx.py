@@ -175,7 +175,7 @@ def kernel_llvm_ir(module: ir.Module, names: list[str] | None = None) -> str:
 
 
 def _machine(cpu: str, features: str):
-    return llvm.target_machine(TRIPLE, cpu, features, reloc="pic")
+    return llvm.target_machine(TRIPLE, cpu, features, reloc="pic", codemodel="default")
 
 
 def assembly(llvm_ir: str, cpu: str = "sapphirerapids", features: str = AMX_FEATURES) -> str:

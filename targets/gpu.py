@@ -29,6 +29,7 @@ from pathlib import Path
 
 from tessera import iree
 from tessera.errors import TesseraError
+from tessera.executable import result_signature
 from tessera.hardware import GPU_DEFAULT_PRESET, GpuConfig, gpu_preset, gpu_presets
 from tessera.mlir import ir
 from tessera.target import Report, Target
@@ -176,7 +177,8 @@ class Gpu(Target[GpuConfig]):
                            configurations_dir=path / "configurations", compilation_infos=infos,
                            flags=flags, why_not=why_not, input_text=text)
         if runnable:
-            return iree.Runner(vmfb, func_name, HAL_DEVICE[self.api]), report
+            return iree.Runner(vmfb, func_name, HAL_DEVICE[self.api],
+                               result_signature(module, func_name)), report
         return _cannot_run(self.name, report), report
 
 

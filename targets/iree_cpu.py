@@ -9,6 +9,7 @@ reference path goes through the `systolic` dialect and back.
 from __future__ import annotations
 
 from tessera import iree
+from tessera.executable import result_signature
 from tessera.hardware import IREE_CPU_PRESETS, IreeCpuConfig
 from tessera.mlir import ir
 from tessera.target import Report, Target
@@ -31,7 +32,8 @@ class IreeCpu(Target[IreeCpuConfig]):
     def build(self, module, hw: IreeCpuConfig, func_name, signature):
         vmfb = iree.compile_text(str(module), [f"--iree-llvmcpu-target-cpu={hw.cpu}", *iree.CPU_FLAGS],
                                  "IREE could not compile the module for llvm-cpu", ["llvm-cpu"])
-        return iree.Runner(vmfb, func_name), Report(self.name, hw)
+        outputs = result_signature(module, func_name)
+        return iree.Runner(vmfb, func_name, outputs=outputs), Report(self.name, hw)
 
 
 TARGET = IreeCpu()

@@ -19,7 +19,7 @@ import numpy as np
 
 from tessera.errors import TesseraError
 from tessera.executable import TensorSpec, entry_function, is_scalar, result_signature
-from tessera.mlir import bufferization, func, ir, tensor
+from tessera.mlir import bufferization, builtin, func, ir, tensor
 
 ENTRY = "tessera_entry"
 
@@ -38,10 +38,12 @@ def host_pipeline(x86: bool = False) -> str:
         "convert-scf-to-cf",
         "expand-strided-metadata",
         "lower-affine",  # again: expand-strided-metadata makes affine.apply of subview offsets
+        "convert-complex-to-standard",
         "convert-vector-to-llvm{enable-x86}" if x86 else "convert-vector-to-llvm",
         "finalize-memref-to-llvm",
         "convert-math-to-llvm",
         "convert-math-to-libm",
+        "convert-complex-to-llvm",
         "convert-arith-to-llvm",
         "convert-cf-to-llvm",
         "convert-func-to-llvm",
@@ -112,6 +114,23 @@ def lower_to_llvm(module: ir.Module, x86: bool = False) -> None:
         Pipeline(module.context).add(host_pipeline(x86)).run(module)
     except DiagnosticError as e:
         raise DiagnosticError(e.diags, "lowering the host code to LLVM failed:") from None
+    # A cast left between types nothing lowered would make LLVM's translation fail (and
+    # the C API crash): it is an op of the model the host path cannot run.
+    left = []
+
+    def visit(op):
+        if isinstance(op.opview, builtin.UnrealizedConversionCastOp):
+            left.append(op)
+            return ir.WalkResult.INTERRUPT
+        return ir.WalkResult.ADVANCE
+
+    module.operation.walk(visit)
+    if left:
+        from tessera.errors import LocatedError
+
+        types = ", ".join(str(v.type) for v in left[0].operands)
+        raise LocatedError(f"the host code uses values of type {types}, which tessera's LLVM "
+                           f"lowering does not handle", left[0].location)
 
 
 def lowered_copy(module: ir.Module, func_name: str, externals=()) -> tuple[ir.Module, list]:

@@ -59,9 +59,10 @@ def _diagnostics(text: str) -> str:
 
 class Runner:
     """Runs `func_name` of a vmfb on `driver`: a list of arrays in, a tuple of arrays out
-    (scalars returned by the function become 0-d arrays; no result, an empty tuple)."""
+    (scalars returned by the function become 0-d arrays of their declared type, given
+    `outputs`, the result specs; no result, an empty tuple)."""
 
-    def __init__(self, vmfb: bytes, func_name: str, driver: str = "local-task"):
+    def __init__(self, vmfb: bytes, func_name: str, driver: str = "local-task", outputs=None):
         import iree.runtime as ireert
 
         try:
@@ -70,6 +71,7 @@ class Runner:
             raise TesseraError(f"IREE could not load '{func_name}' on {driver}: "
                                f"{_first_line(e)}") from None
         self.func_name = func_name
+        self.outputs = outputs
 
     def __call__(self, arrays) -> tuple[np.ndarray, ...]:
         try:
@@ -80,7 +82,11 @@ class Runner:
             return ()
         if not isinstance(results, (tuple, list)):
             results = (results,)
-        return tuple(np.asarray(r.to_host() if hasattr(r, "to_host") else r) for r in results)
+        arrays = [np.asarray(r.to_host() if hasattr(r, "to_host") else r) for r in results]
+        if self.outputs is not None:  # a scalar comes back as a Python number: its type
+            arrays = [a.astype(spec.dtype, copy=False) if a.ndim == 0 else a
+                      for a, spec in zip(arrays, self.outputs)]
+        return tuple(arrays)
 
 
 def _first_line(error: Exception) -> str:

@@ -26,7 +26,7 @@ def to_llvm_ir(module, what: str = "the model") -> str:
 
 
 def target_machine(triple: str, cpu: str, features: str, *, reloc: str = "static",
-                   abiname: str = "", codemodel: str = "default"):
+                   abiname: str = "", codemodel: str = "jitdefault"):
     """An llvmlite target machine at -O3 (`cpu="host"`: this machine, its features)."""
     import llvmlite.binding as llvm
 

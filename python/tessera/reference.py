@@ -32,7 +32,7 @@ def has_buffer_functions(module: ir.Module) -> bool:
 def evaluate(module: ir.Module, arrays, func_name: str = "main") -> tuple[np.ndarray, ...]:
     """Outputs of `func_name` of `module` on `arrays`; `module` is not changed."""
     from tessera import iree
-    from tessera.executable import contiguous
+    from tessera.executable import contiguous, result_signature
     from tessera.host import HostProgram, copy_module, lowered_copy
     from tessera.pipeline import Pipeline
 
@@ -44,4 +44,4 @@ def evaluate(module: ir.Module, arrays, func_name: str = "main") -> tuple[np.nda
         return HostProgram(lowered, outputs, {}).run(arrays)
     vmfb = iree.compile_text(str(module), ["--iree-llvmcpu-target-cpu=host", *iree.CPU_FLAGS],
                              "IREE could not compile the reference", ["llvm-cpu"])
-    return iree.Runner(vmfb, func_name)(arrays)
+    return iree.Runner(vmfb, func_name, outputs=result_signature(module, func_name))(arrays)
