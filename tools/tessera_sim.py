@@ -39,7 +39,7 @@ def _parser() -> ArgumentParser:
             p.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=None,
                            help=f"override the preset: {doc}")
         else:
-            p.add_argument(f"--{flag}", default=None, metavar=flag.split("-")[-1].upper(),
+            p.add_argument(f"--{flag}", default=None, metavar="N" if kind is int else "NAME",
                            help=f"override the preset: {doc}")
     p.add_argument("--grid", default=None, help="units as ROWSxCOLS, e.g. 2x2 "
                                                 "(= --grid-rows R --grid-cols C)")
