@@ -29,7 +29,7 @@ demo: $(STAMP) riscv-tools
 test: lit pytest
 
 lit: $(STAMP) riscv-tools
-	$(VENV)/bin/lit --verbose test
+	$(VENV)/bin/lit --verbose test examples/plugin/test
 
 pytest: $(STAMP) riscv-tools
 	$(PY) -m pytest -q test/python

@@ -21,16 +21,27 @@ from tessera.errors import TesseraError, suggest
 
 @dataclass(frozen=True)
 class PassInfo:
-    """A registered pass: `run(op, pass_, options)`, its options class, a summary."""
+    """A registered pass: `run(op, pass_, options)`, its options class, a summary, and
+    where it comes from (tessera, or a plugin)."""
 
     run: Callable[[Any, Any, Any], None]
     options: type
     summary: str
+    origin: str = "tessera"
+
+
+def passes() -> dict[str, PassInfo]:
+    """Every pass by name: tessera's own and those of plugins (installed ones are
+    loaded on the first call; see tessera.plugin)."""
+    from tessera.plugin import load_entry_points
+
+    load_entry_points()
+    return builtin_passes()
 
 
 @functools.cache
-def passes() -> dict[str, PassInfo]:
-    """Every tessera pass by name."""
+def builtin_passes() -> dict[str, PassInfo]:
+    """The registry itself: tessera's passes (plugins add theirs to it)."""
     from tessera.passes import (amx_emulate, conv_to_matmul, conv_trim_input,
                                 linalg_to_systolic, memref_copy_to_linalg,
                                 systolic_fuse_epilogue, systolic_tile, systolic_to_amx,

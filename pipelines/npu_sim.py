@@ -4,17 +4,23 @@ memories (one ISA-level kernel per matmul), spread kernels over the unit grid wh
 is more than one unit, and clean up. Every pass that configures hardware takes its
 options from the NpuConfig (`hw=`), field for field."""
 
+from collections.abc import Sequence
+
 from tessera.hardware import NpuConfig
 from tessera.mlir import ir
 from tessera.pipeline import Pipeline
 
 
-def pipeline(context: ir.Context, hw: NpuConfig) -> Pipeline:
-    """conv -> matmul; linalg -> systolic.matmul -> kernels of systolic ISA ops (+ grid)."""
+def pipeline(context: ir.Context, hw: NpuConfig, mapping: Sequence[str] = ()) -> Pipeline:
+    """conv -> matmul; linalg -> systolic.matmul -> kernels of systolic ISA ops (+ grid).
+    `mapping` (pipeline text, e.g. a plugin's pass) runs on the `systolic.matmul`s once
+    they are mapped to the array and their epilogues fused, before they are tiled."""
     pm = Pipeline(context)
     pm.add("tessera-conv-to-matmul")
     pm.add("tessera-linalg-to-systolic", hw=hw)
     pm.add("tessera-systolic-fuse-epilogue")
+    for stage in mapping:
+        pm.add(stage)
     pm.add("tessera-systolic-tile", hw=hw)
     if hw.units > 1:
         pm.add("tessera-tile-distribute", hw=hw)

@@ -30,7 +30,7 @@ from pathlib import Path
 from tessera import iree
 from tessera.errors import TesseraError
 from tessera.executable import result_signature
-from tessera.hardware import GPU_DEFAULT_PRESET, GpuConfig, gpu_preset, gpu_presets
+from tessera.hardware import GPU_DEFAULT_PRESET, GPU_PRESETS, GpuConfig, gpu_preset, gpu_presets
 from tessera.mlir import ir
 from tessera.target import Report, Target
 
@@ -160,6 +160,12 @@ class Gpu(Target[GpuConfig]):
     def hardware(self, hw=None) -> GpuConfig:
         # Every GPU preset resolves, so that one of another api gets a clear error.
         return gpu_preset(hw, self.api)
+
+    def add_preset(self, name: str, config: GpuConfig) -> None:
+        if config.api != self.api:
+            raise TesseraError(f"gpu preset '{name}' is for {config.api}, not {self.api}")
+        super().add_preset(name, config)
+        GPU_PRESETS[name] = self.presets[name]
 
     def pipeline(self, context: ir.Context, hw: GpuConfig):
         from tessera.pipelines import gpu

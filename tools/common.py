@@ -23,6 +23,20 @@ class ArgumentParser(argparse.ArgumentParser):
         raise TesseraError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
+def add_load_argument(parser: argparse.ArgumentParser) -> None:
+    """`--load FILE.py` (repeatable): plugins to load before anything else."""
+    parser.add_argument("--load", action="append", default=[], metavar="FILE.py",
+                        help="load a plugin (a Python file with register(plugin)); repeatable")
+
+
+def load_plugins(files: list[str]) -> None:
+    """Load the plugins named on the command line, in order."""
+    from tessera.plugin import load_file
+
+    for path in files:
+        load_file(path)
+
+
 def tool_main(body):
     """Decorate a tool's `main(argv) -> int` so user errors exit 1 with `error: ...`, and
     anything else (a bug in tessera) exits 70 with one `error: internal error` line."""

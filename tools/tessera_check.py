@@ -20,7 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tessera.errors import TesseraError
-from tessera.tools.common import ArgumentParser, sources, tool_main
+from tessera.tools.common import (ArgumentParser, add_load_argument, load_plugins, sources,
+                                  tool_main)
 
 
 def _parser() -> ArgumentParser:
@@ -39,6 +40,7 @@ def _parser() -> ArgumentParser:
     p.add_argument("-o", "--out-dir", default=".", help="where reproducers are written")
     p.add_argument("--atol", default=None, help="absolute tolerance (floats)")
     p.add_argument("--rtol", default=None, help="relative tolerance (floats)")
+    add_load_argument(p)
     return p
 
 
@@ -115,6 +117,7 @@ def main(argv: list[str]) -> int:
     from tessera.matrix import format_rows
 
     args = _parser().parse_args(argv)
+    load_plugins(args.load)
     tolerance = _tolerance(args)
     targets = _targets(args.targets)
     if args.pass_pipeline is not None:

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from tessera.errors import TesseraError
-from tessera.tools.common import ArgumentParser, check_outputs, load_source, tool_main
+from tessera.tools.common import (ArgumentParser, add_load_argument, check_outputs, load_plugins,
+                                  load_source, tool_main)
 
 
 def _parser() -> ArgumentParser:
@@ -34,6 +35,7 @@ def _parser() -> ArgumentParser:
     p.add_argument("--emit", choices=("linalg",), default=None,
                    help="print the imported module instead of compiling it")
     p.add_argument("-o", "--output", default="-", help="where --emit writes ('-' for stdout)")
+    add_load_argument(p)
     return p
 
 
@@ -44,6 +46,7 @@ def main(argv: list[str]) -> int:
     from tessera.target import get_target
 
     args = _parser().parse_args(argv)
+    load_plugins(args.load)
     backend = get_target(args.target)  # a bad target or hw is an error before any work
     if args.output != "-":
         writable(args.output)

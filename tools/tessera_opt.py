@@ -13,12 +13,12 @@ import sys
 
 from tessera.errors import Diag, DiagnosticError, diag_from
 from tessera.mlir import ir
-from tessera.tools.common import ArgumentParser, tool_main
+from tessera.tools.common import ArgumentParser, add_load_argument, load_plugins, tool_main
 
 SPLIT_MARKER = "// -----"
 
 TOOL_FLAGS = {
-    "--pass-pipeline", "--split-input-file", "--verify-diagnostics", "--mlir-print-ir-after-all",
+    "--load", "--pass-pipeline", "--split-input-file", "--verify-diagnostics", "--mlir-print-ir-after-all",
     "--list-passes", "--dump-irdl", "--help", "--output", "--mlir-print-op-generic",
     "--mlir-print-debuginfo", "--allow-unregistered-dialect", "--no-implicit-module",
 }
@@ -45,7 +45,9 @@ def _parser() -> ArgumentParser:
     p.add_argument("--mlir-print-debuginfo", action="store_true", help="print locations")
     p.add_argument("--allow-unregistered-dialect", action="store_true",
                    help="accept ops of dialects that are not loaded")
-    p.add_argument("--list-passes", action="store_true", help="list tessera's passes and exit")
+    p.add_argument("--list-passes", action="store_true",
+                   help="list the passes (tessera's and plugins') and exit")
+    add_load_argument(p)
     p.add_argument("--dump-irdl", action="store_true",
                    help="print the IRDL of the systolic and tile dialects and exit (IRDL has "
                         "no traits: other tools reject tile.launch bodies, lacking a terminator)")
@@ -67,13 +69,20 @@ def split_argv(argv: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 def list_passes() -> str:
     from tessera.knobs import help_lines
     from tessera.passes.registry import passes
+    from tessera.plugin import pipelines
 
     lines = ["tessera passes (use as --<name> or inside --pass-pipeline):"]
     for name, info in passes().items():
-        lines.append(f"  {name:32} {info.summary}")
+        origin = f" [{info.origin}]" if info.origin != "tessera" else ""
+        lines.append(f"  {name:32} {info.summary}{origin}")
         for opt, kind, default, doc in help_lines(info.options):
             shown = str(default).lower() if isinstance(default, bool) else default
             lines.append(f"      {opt}={getattr(kind, '__name__', kind)} (default {shown}): {doc}")
+    if pipelines():
+        lines.append("Pipelines from plugins (their names stand for their passes):")
+        for name, pipeline in pipelines().items():
+            lines.append(f"  {name:32} {pipeline.summary} [{pipeline.origin}]")
+            lines.append(f"      = {pipeline.text}")
     lines.append("Upstream MLIR passes are available by their textual names "
                  "(canonicalize, cse, linalg-generalize-named-ops, ...).")
     return "\n".join(lines)
@@ -159,6 +168,7 @@ def main(argv: list[str]) -> int:
 
     tool_args, pass_flags = split_argv(argv)
     args = _parser().parse_args(tool_args)
+    load_plugins(args.load)
     if args.output != "-":
         from tessera.files import writable
 

@@ -18,7 +18,8 @@ import re
 
 from tessera import knobs
 from tessera.errors import TesseraError
-from tessera.tools.common import ArgumentParser, check_outputs, load_source, tool_main
+from tessera.tools.common import (ArgumentParser, add_load_argument, check_outputs, load_plugins,
+                                  load_source, tool_main)
 
 _GRID = re.compile(r"([0-9]+)x([0-9]+)")
 
@@ -45,6 +46,7 @@ def _parser() -> ArgumentParser:
                                                 "(= --grid-rows R --grid-cols C)")
     p.add_argument("--trace", default=None, help="write a Chrome trace-event JSON here")
     p.add_argument("--plot", default=None, help="write a utilization plot (PNG) here")
+    add_load_argument(p)
     return p
 
 
@@ -77,6 +79,7 @@ def main(argv: list[str]) -> int:
     from tessera.files import writable
 
     args = _parser().parse_args(argv)
+    load_plugins(args.load)
     config = hardware(args)
     for path, what in ((args.trace, "trace file"), (args.plot, "plot file")):
         if path is not None:

@@ -196,10 +196,23 @@ class Pipeline:
         self.steps.append(Step(name, options))
         return self
 
-    def add_text(self, text: str) -> "Pipeline":
-        """Add pipeline text; tessera pass names in it run as tessera passes."""
+    def add_text(self, text: str, _expanding: tuple[str, ...] = ()) -> "Pipeline":
+        """Add pipeline text; tessera pass names in it run as tessera passes, names of
+        pipelines plugins registered stand for their text."""
+        from tessera.plugin import pipelines
+
         upstream: list[str] = []
         for element in parse_pipeline(text):
+            named = pipelines().get(element.name)
+            if named is not None and element.nested is None:
+                if element.options:
+                    raise TesseraError(f"pipeline '{element.name}' takes no options")
+                if element.name in _expanding:
+                    raise TesseraError(f"pipeline '{element.name}' contains itself "
+                                       f"({' -> '.join(_expanding + (element.name,))})")
+                self._flush(upstream)
+                self.add_text(named.text, _expanding + (element.name,))
+                continue
             if element.nested is not None and element.name in passes():
                 raise TesseraError(f"pass '{element.name}' takes options in braces "
                                    f"({element.name}{{...}}), not nested passes in parentheses")

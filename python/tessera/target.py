@@ -147,6 +147,12 @@ class Target(Generic[HW]):
         of its own kind); the reference evaluates everything else."""
         return False
 
+    def add_preset(self, name: str, config: HW) -> None:
+        """Add hardware preset `name` (plugins do, through tessera.plugin)."""
+        from dataclasses import replace
+
+        self.presets[name] = replace(config, name=name)
+
     def evaluate(self, module: ir.Module, arrays, func_name: str = "main") -> tuple[np.ndarray, ...]:
         """Run `module`, at any stage of this target's pipeline, on `arrays` with the
         reference semantics; `module` is not changed."""
@@ -155,7 +161,8 @@ class Target(Generic[HW]):
         return evaluate(module, arrays, func_name)
 
 
-# Name -> "module:attribute" of the Target instance; imported only when asked for.
+# Name -> "module:attribute" of the Target instance, imported only when asked for, or
+# the Target itself (a plugin's).
 TARGETS = {
     "iree-cpu": "tessera.targets.iree_cpu:TARGET",
     "cpu-amx": "tessera.targets.cpu_amx:TARGET",
@@ -168,20 +175,30 @@ TARGETS = {
 
 
 def get_target(name) -> Target:
-    """The target called `name`; an unknown name lists the known ones."""
+    """The target called `name` (tessera's or a plugin's); an unknown name lists the
+    known ones."""
+    from tessera.plugin import load_entry_points
+
     if isinstance(name, Target):
         return name
+    load_entry_points()
     if not isinstance(name, str) or name not in TARGETS:
         shown = f"'{name}'" if isinstance(name, str) else f"{name!r} ({type(name).__name__})"
         raise TesseraError(f"unknown target {shown}{suggest(name, TARGETS)} "
                            f"(targets: {', '.join(TARGETS)})")
-    module_name, _, attribute = TARGETS[name].partition(":")
+    entry = TARGETS[name]
+    if isinstance(entry, Target):
+        return entry
+    module_name, _, attribute = entry.partition(":")
     return getattr(importlib.import_module(module_name), attribute)
 
 
 def all_targets() -> list[Target]:
-    """Every target, in the registry's order."""
-    return [get_target(name) for name in TARGETS]
+    """Every target, tessera's and plugins', in the registry's order."""
+    from tessera.plugin import load_entry_points
+
+    load_entry_points()
+    return [get_target(name) for name in list(TARGETS)]
 
 
 def evaluate(module: ir.Module, arrays, func_name: str = "main", target=None):

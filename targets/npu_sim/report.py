@@ -31,7 +31,8 @@ class KernelReport:
         g = self.gemm
         shape = f"{g['m']}x{g['n']}x{g['k']}" + (f" x{g['batch']}" if g["batch"] > 1 else "")
         return {
-            "kernel": self.name, "gemm (MxNxK)": shape, "cycles": t.cycles,
+            "kernel": self.name, "gemm (MxNxK)": shape,
+            "array": f"{p.rows}x{p.cols} {p.dataflow}", "cycles": t.cycles,
             "stall": t.stall_cycles(p.units),
             "util %": 100 * t.utilization(p.rows, p.cols, p.units),
             "map eff %": 100 * t.mapping_efficiency(p.rows, p.cols),

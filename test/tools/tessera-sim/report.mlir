@@ -6,7 +6,7 @@
 // 100x60x70 on a 16x16 os array with ideal memory: 7 x 4 folds of 16 + 16 + 70 - 2 cycles, minus 1.
 // CHECK: outputs: max abs error vs the IREE reference {{0\.00e\+00|[0-9]\.[0-9]+e-(0[5-9]|[1-9][0-9])}}
 // CHECK: npu-sim gemmini-16x16+custom:ideal: 1x1 unit(s) of 16x16 os, spad unbounded, acc unbounded, DRAM unbounded, latency 0
-// CHECK: systolic_kernel_0  100x60x70 {{ +}}2799 {{ +}}0
+// CHECK: systolic_kernel_0  100x60x70 {{ +}}16x16 os {{ +}}2799 {{ +}}0
 // CHECK: on the array: 1 matmul(s) [100x60x70]
 // CHECK: on the host: nothing
 // TRACE: ['array', 'dma-in', 'dma-out']
