@@ -871,7 +871,26 @@ def build(passes: dict[str, dict[str, str]]) -> list[Case]:
     add("compile-no-source", g, "tessera-compile", [])
     add("main-unknown-subcommand", g, "tessera", ["frobnicate"])
     add("main-no-subcommand", g, "tessera", [])
-    add("main-subcommand-is-flag", g, "tessera", ["--version"])
+    add("main-subcommand-is-flag", g, "tessera", ["--verbose"])
+    add("main-version", g, "tessera", ["--version"], expect=OK)
+    add("main-info-extra-argument", g, "tessera", ["info", "extra"])
+    add("main-info-missing-plugin", g, "tessera", ["info", "--load", "missing.py"])
+    # Plugins a user loads: broken in every way a file can be.
+    for label, body in (("syntax-error", "def register(plugin:\n"),
+                        ("raises", "raise RuntimeError('plugin boom')\n"),
+                        ("exits", "import sys\nsys.exit(0)\n"),
+                        ("no-register", "x = 1\n"),
+                        ("register-raises", "def register(plugin):\n    1 / 0\n"),
+                        ("clash", "def register(plugin):\n"
+                                  "    plugin.add_pass('tessera-tile', lambda op, p, o: None)\n"),
+                        ("bad-target", "def register(plugin):\n    plugin.add_target(42)\n")):
+        for tool, argv in (("tessera-opt", ["--list-passes"]), ("tessera-compile", ["mm.mlir"])):
+            add(f"plugin-{label}-{tool}", g, tool, argv + ["--load", "p.py"],
+                files={**mm, "p.py": body})
+    add("plugin-missing-file", g, "tessera-opt", ["mm.mlir", "--load", "missing.py"], files=mm)
+    add("plugin-is-directory", g, "tessera-opt", ["mm.mlir", "--load", "."], files=mm)
+    add("plugin-non-utf8", g, "tessera-sim", ["mm.mlir", "--load", "p.py"],
+        files={**mm, "p.py": b"x = '\xff'\n"})
     add("main-check-no-source", g, "tessera", ["check"])
     add("opt-no-such-flag", g, "tessera-opt", ["mm.mlir", "--no-such-flag"], files=mm)
     add("opt-bare-double-dash", g, "tessera-opt", ["mm.mlir", "--"], files=mm, expect=ANY)
