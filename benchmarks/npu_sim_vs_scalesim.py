@@ -1,6 +1,7 @@
 """npu-sim against SCALE-Sim on single GEMMs: same cycles, and how much faster.
 
-For each GEMM, both simulate a 16x16 array (by default) with ideal memory. SCALE-Sim runs
+For each GEMM, both simulate a 16x16 array (by default) with ideal memory, tessera with
+the heuristic mapping (`mapper=heuristic`: SCALE-Sim's loop order). SCALE-Sim runs
 in its own virtual environment (created on first use under benchmarks/.scalesim-venv,
 SCALE-Sim 3.0.0 with numpy < 2). npu-sim's time is the simulator itself: loading the
 kernel into instructions, timing them and executing them on numpy (the outputs); the
@@ -55,7 +56,7 @@ def tessera_layer(hw, m, n, k, runs):
     start = time.perf_counter()
     with make_context():
         module = parse_module(matmul_mlir(m, n, k))
-        pipeline(module.context, hw).run(module)
+        pipeline(module.context, hw, strategy="heuristic").run(module)
         kernel = kernels(module)[0]
         compile_s = time.perf_counter() - start
         rng = np.random.default_rng(0)

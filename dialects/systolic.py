@@ -167,6 +167,12 @@ def _verify_matmul(op) -> str | None:
             return f"bias is {dims(bias)} but the result has {n} columns"
         if element(bias) != element(acc):
             return f"bias element type is {element(bias)} but acc is {element(acc)}"
+    if MAPPING in op.attributes:
+        mapping = Mapping.parse(op.attributes[MAPPING])
+        if isinstance(mapping, str):
+            return mapping
+        rows, cols, dataflow = array_params(op.array)
+        return mapping.check(rows, cols, dataflow, m, n, k, bool(lb))
     return None
 
 
@@ -540,6 +546,138 @@ class Memory:
         """This memory as `#systolic.memory<...>` (in the current context)."""
         return MemoryAttr.get(*(_i64(v) for v in (self.spad_bytes, self.acc_bytes,
                                                   self.dram_bytes_per_cycle, self.dma_latency)))
+
+
+MAPPING = "systolic.mapping"  # on a tensor-level systolic.matmul: #systolic.mapping<...>
+ORDERS = ("mnk", "mkn", "nmk", "nkm", "kmn", "knm")
+SPLITS = ("none", "b", "m", "n")
+
+
+class MappingAttr(Systolic.Attribute, name="mapping"):
+    """`#systolic.mapping<[tm, tn, tk], "nmk", [spad_buffers, acc_buffers], "m">` on a
+    `systolic.matmul`: how `tessera-systolic-tile` cuts it (see Mapping)."""
+
+    tiles: ir.ArrayAttr
+    order: ir.StringAttr
+    buffers: ir.ArrayAttr
+    split: ir.StringAttr
+
+
+def _int_list(attr, what: str, count: int, low: int, high: int | None = None):
+    """`count` i64 integers in [low, high] from an ArrayAttr, or an error message."""
+    if not isinstance(typed(attr), ir.ArrayAttr):
+        return f"{what} must be an array of {count} i64 integers, got {attr}"
+    values = [typed(v) for v in ir.ArrayAttr(attr)]
+    if len(values) != count or not all(is_i64(v) for v in values):
+        return f"{what} must be {count} i64 integers, got {attr}"
+    out = tuple(v.value for v in values)
+    if any(v < low or (high is not None and v > high) for v in out):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        return f"{what} must be integers {bound}, got {attr}"
+    return out
+
+
+def _string(attr, what: str, choices) -> str:
+    """The value of a StringAttr among `choices`; raises ValueError with a message."""
+    attr = typed(attr)
+    value = attr.value if isinstance(attr, ir.StringAttr) else None
+    if value not in choices:
+        raise ValueError(f"{what} must be one of {', '.join(repr(c) for c in choices)}, "
+                         f"got {attr}")
+    return value
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """The typed view of `#systolic.mapping<...>`: one matmul's mapping onto one unit.
+
+    - `tiles` (tm, tn, tk): the block of M, N and K one step of the kernel moves into the
+      scratchpad (an tm x tk lhs tile and a tk x tn rhs tile) and accumulates (tm x tn);
+      larger than the matmul means the whole dim. A dim the dataflow lays onto the array
+      (ws: k on rows, n on cols; os: m, n; is: k, m) is cut in multiples of the array's
+      size, or not at all; each step runs as many array folds as its tile needs.
+    - `order`: the loops over tiles, outermost first. Each operand moves in inside the
+      innermost loop it depends on, so it stays resident across the loops inside that
+      (order "mkn": an lhs tile stays while every rhs tile of its k passes by). The
+      result is accumulated in an accumulator region that spans every tile of the loops
+      inside the k loop and moves out once, after the k loop.
+    - `buffers` (scratchpad, accumulator): 1 or 2 buffers each; with 2, consecutive
+      tiles alternate between them so moves overlap the array's work.
+    - `split`: the loop dealt out to the units of a grid ("none": one unit runs it all;
+      "b": the batch; "m" or "n": a tile loop outside the k loop).
+
+    The dataflow the mapping runs is the matmul's `#systolic.array`'s.
+    """
+
+    tiles: tuple[int, int, int]
+    order: str = "mnk"
+    spad_buffers: int = 1
+    acc_buffers: int = 1
+    split: str = "none"
+
+    @staticmethod
+    def parse(attr) -> "Mapping | str":
+        """The mapping `attr` holds, or what is wrong with it."""
+        attr = typed(attr)
+        if not isinstance(attr, MappingAttr):
+            return f"'{MAPPING}' must be a #systolic.mapping<...> attribute, got {attr}"
+        tiles = _int_list(attr.tiles, "mapping tiles [tm, tn, tk]", 3, 1)
+        if isinstance(tiles, str):
+            return tiles
+        buffers = _int_list(attr.buffers, "mapping buffers [spad, acc]", 2, 1, 2)
+        if isinstance(buffers, str):
+            return buffers
+        try:
+            order = _string(attr.order, "mapping order", ORDERS)
+            split = _string(attr.split, "mapping split", SPLITS)
+        except ValueError as e:
+            return str(e)
+        return Mapping(tiles, order, buffers[0], buffers[1], split)
+
+    @staticmethod
+    def of(op) -> "Mapping | None":
+        """The mapping on matmul `op`, None when it has none; malformed is a LocatedError."""
+        if MAPPING not in op.attributes:
+            return None
+        mapping = Mapping.parse(op.attributes[MAPPING])
+        if isinstance(mapping, str):
+            raise LocatedError(mapping, op.location)
+        return mapping
+
+    def attr(self) -> MappingAttr:
+        """This mapping as `#systolic.mapping<...>` (in the current context)."""
+        return MappingAttr.get(ir.ArrayAttr.get([_i64(t) for t in self.tiles]),
+                               ir.StringAttr.get(self.order),
+                               ir.ArrayAttr.get([_i64(self.spad_buffers),
+                                                 _i64(self.acc_buffers)]),
+                               ir.StringAttr.get(self.split))
+
+    def text(self) -> str:
+        tm, tn, tk = self.tiles
+        return (f"tiles {tm}x{tn}x{tk}, order {self.order}, buffers "
+                f"{self.spad_buffers}/{self.acc_buffers}, split {self.split}")
+
+    def check(self, rows: int, cols: int, dataflow: str, m: int, n: int, k: int,
+              batched: bool) -> str | None:
+        """What makes this mapping unusable for an m x n x k matmul (batched or not) on a
+        rows x cols array running `dataflow`, or None."""
+        sizes = {"m": m, "n": n, "k": k}
+        tiles = dict(zip("mnk", self.tiles))
+        for dim, extent, side in zip(FOLD_DIMS[dataflow], (rows, cols), ("rows", "cols")):
+            tile = min(tiles[dim], sizes[dim])
+            if tile % extent and tile != sizes[dim]:
+                return (f"mapping tile of {dim} is {tiles[dim]}, but with dataflow "
+                        f"{dataflow} {dim} is laid onto the array's {extent} {side}: cut "
+                        f"it in multiples of {extent} or not at all ({dim} is {sizes[dim]})")
+        if self.split == "b" and not batched:
+            return "mapping split 'b' needs a batched matmul"
+        if self.split in ("m", "n") and self.order.index(self.split) > self.order.index("k"):
+            return (f"mapping split '{self.split}' must be a loop outside the k loop, but "
+                    f"order is '{self.order}'")
+        return None
+
+
+FOLD_DIMS = {"ws": ("k", "n"), "os": ("m", "n"), "is": ("k", "m")}  # on (rows, cols)
 
 
 def mark_parallel(loop) -> None:

@@ -44,7 +44,8 @@ def builtin_passes() -> dict[str, PassInfo]:
     """The registry itself: tessera's passes (plugins add theirs to it)."""
     from tessera.passes import (amx_emulate, conv_to_matmul, conv_trim_input,
                                 linalg_to_systolic, memref_copy_to_linalg,
-                                systolic_fuse_epilogue, systolic_tile, systolic_to_amx,
+                                systolic_fuse_epilogue, systolic_map,
+                                systolic_tile, systolic_to_amx,
                                 systolic_to_iree_gpu, systolic_to_linalg, systolic_to_vector,
                                 tile_distribute)
 
@@ -62,6 +63,10 @@ def builtin_passes() -> dict[str, PassInfo]:
             systolic_fuse_epilogue.systolic_fuse_epilogue,
             systolic_fuse_epilogue.SystolicFuseEpilogueOptions,
             "Fold a following bias add, ReLU and int8 requantize into systolic.matmul's epilogue"),
+        "tessera-systolic-map": PassInfo(
+            systolic_map.systolic_map, systolic_map.SystolicMapOptions,
+            "Choose each systolic.matmul's mapping (tiles, loop order, buffers, dataflow, "
+            "grid split) by the cost model's search"),
         "tessera-systolic-tile": PassInfo(
             systolic_tile.systolic_tile, systolic_tile.SystolicTileOptions,
             "Outline each systolic.matmul into an ISA-level kernel sized to the array's memories"),

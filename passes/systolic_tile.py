@@ -1,21 +1,24 @@
 """Pass `tessera-systolic-tile`: tensor-level `systolic.matmul` -> an ISA-level kernel.
 
 Each `systolic.matmul` becomes a call to a new private function (a *kernel*) whose body
-moves blocks between global memory and the array's scratchpad (`#systolic.spad`) and
+moves tiles between global memory and the array's scratchpad (`#systolic.spad`) and
 accumulator (`#systolic.acc`), preloads the stationary operand and computes, one fold at
 a time. The caller hands the kernel its operands as buffers (`bufferization.to_buffer`)
-and takes the result back as a tensor. The loop nest follows the array's dataflow:
+and takes the result back as a tensor.
 
-- ws: a KxN block of rhs stays in the array (R x C); rows of lhs stream through;
-- os: an MxN block of the result stays in the array; the reduction streams through;
-- is: a transposed MxK block of lhs stays in the array; columns of rhs stream through.
+The kernel follows the matmul's `#systolic.mapping` exactly (tile sizes, loop order,
+buffers, grid split; see `Mapping` and `targets/npu_sim/schedule.py` for the nest). A
+matmul without one is mapped here by the heuristic of `tessera-systolic-map`: the old
+fixed nest of each dataflow (ws: an R x C rhs block stationary, lhs rows streamed; os: an
+R x C result block stationary, the reduction streamed; is: a transposed lhs block
+stationary, rhs columns streamed) with the longest streamed chunk that fits. Run
+`tessera-systolic-map` first for a mapping from the cost model's search.
 
-The streamed dimension is cut into chunks so that every buffer fits the memories, two
-buffers per operand when `double-buffer` is set and they fit (so that moves overlap
-computes). Edge blocks are padded with zeros at move-in, never rejected. A zero-filled
-accumulator is not moved in: the first reduction step overwrites instead of adding.
-Transposed operands are transposed on the host before the call. The epilogue (bias,
-relu, requantize) is applied at move-out.
+Edge tiles are padded with zeros at move-in, never rejected. A zero-filled accumulator is
+not moved in: the first reduction step overwrites instead of adding. Transposed operands
+are transposed on the host before the call. The epilogue (bias, relu, requantize) is
+applied at move-out. A mapping whose buffers do not fit the memories is an error at the
+matmul.
 """
 
 from dataclasses import dataclass
@@ -28,10 +31,11 @@ from tessera.mlir import arith, ir, memref, scf
 from tessera.dialects.common import shape_of
 from tessera.passes.common import call_kernel, index, is_zero_fill, outline, rewrite_each
 from tessera.passes.systolic_to_linalg import matmul_to_linalg
-from tessera.dialects.systolic import (KERNEL, MEMORY, AccAttr, ComputeOp, Kernel, MatmulOp,
-                                       Memory, MoveInOp, MoveOutOp, PreloadOp, SpadAttr,
-                                       array_params, mark_parallel, transpose_flags)
-
+from tessera.dialects.systolic import (KERNEL, MAPPING, MEMORY, AccAttr, ComputeOp, Kernel,
+                                       MatmulOp, Mapping, Memory, MoveInOp, MoveOutOp,
+                                       PreloadOp, SpadAttr, array_params,
+                                       mark_parallel, transpose_flags)
+from tessera.targets.npu_sim.schedule import Gemm, Schedule, walk
 
 
 def element_bytes(t: ir.Type) -> int:
@@ -41,111 +45,40 @@ def element_bytes(t: ir.Type) -> int:
 
 @dataclass(frozen=True)
 class SystolicTileOptions(knobs_from(NpuConfig, "spad_bytes", "acc_bytes", "double_buffer",
-                                     "dram_bytes_per_cycle", "dma_latency")):
-    """Memories of one array (bytes), whether operands get two buffers each, and the
-    DRAM channel the kernel is simulated with (recorded on the kernel for the
-    simulator; dram-bytes-per-cycle = 0 means unbounded): the NpuConfig's fields."""
+                                     "dram_bytes_per_cycle", "dma_latency", "grid_rows",
+                                     "grid_cols")):
+    """Memories of one array (bytes), whether the heuristic gives operands two buffers
+    each, the DRAM channel the kernel is simulated with (recorded on the kernel for the
+    simulator; dram-bytes-per-cycle = 0 means unbounded) and the unit grid the heuristic
+    splits for: the NpuConfig's fields."""
 
 
-@dataclass(frozen=True)
-class Plan:
-    """How one matmul is cut: the streamed chunk and how many buffers each memory holds."""
-
-    dataflow: str
-    rows: int
-    cols: int
-    batch: int | None
-    m: int
-    n: int
-    k: int
-    chunk: int
-    buffers: int  # 1 or 2, for the scratchpad operands and the accumulator blocks
-    zero_init: bool
-
-    @property
-    def streamed(self) -> int:
-        return {"ws": self.m, "os": self.k, "is": self.n}[self.dataflow]
-
-    @property
-    def block(self) -> tuple[int, int, int]:
-        """(rows, cols) of the result one output block covers and the reduction step."""
-        r, c, t = self.rows, self.cols, self.chunk
-        return {"ws": (t, c, r), "os": (r, c, t), "is": (c, t, r)}[self.dataflow]
-
-
-def _memory_need(dataflow, r, c, t, e_in, e_acc) -> tuple[int, int]:
-    """(scratchpad, accumulator) bytes of one set of buffers with a streamed chunk t."""
-    if dataflow == "ws":
-        return (t * r + r * c) * e_in, t * c * e_acc
-    if dataflow == "os":
-        return (r * t + t * c) * e_in, r * c * e_acc
-    return (c * r + r * t) * e_in, c * t * e_acc
-
-
-def _largest_chunk(dataflow, r, c, limit, e_in, e_acc, spad, acc, buffers) -> int:
-    """Largest t <= limit whose `buffers` sets of buffers fit both memories (0 if none)."""
-    lo, hi = 0, limit
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        s, a = _memory_need(dataflow, r, c, mid, e_in, e_acc)
-        if buffers * s <= spad and buffers * a <= acc:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def plan_matmul(op, options: SystolicTileOptions) -> Plan:
-    """Choose chunk and buffering for `op`; a matmul that cannot fit is a TesseraError."""
-    rows, cols, dataflow = array_params(op.array)
-    t_lhs, t_rhs = transpose_flags(op.transpose)
+def gemm_of(op) -> Gemm:
+    """The matmul tensor-level `op` computes, as a kernel sees it."""
+    t_lhs, _ = transpose_flags(op.transpose)
     *batch, m, k = shape_of(op.lhs.type)
     if t_lhs:
         m, k = k, m
     n = shape_of(op.acc.type)[-1]
-    e_in, e_acc = element_bytes(op.lhs.type), element_bytes(op.acc.type)
-    limit = {"ws": m, "os": k, "is": n}[dataflow]
-    want = min(limit, rows if dataflow != "is" else cols)
-    for buffers in ((2, 1) if options.double_buffer else (1,)):
-        chunk = _largest_chunk(dataflow, rows, cols, limit, e_in, e_acc,
-                               options.spad_bytes, options.acc_bytes, buffers)
-        if chunk >= want or (buffers == 1 and chunk > 0):
-            return Plan(dataflow, rows, cols, batch[0] if batch else None, m, n, k, chunk,
-                        buffers, is_zero_fill(op.acc))
-    spad_need, acc_need = _memory_need(dataflow, rows, cols, 1, e_in, e_acc)
-    raise TesseraError(
-        f"a {rows}x{cols} {dataflow} array cannot hold one fold of this matmul: it needs "
-        f"{spad_need} bytes of scratchpad (spad-bytes is {options.spad_bytes}) and "
-        f"{acc_need} bytes of accumulator (acc-bytes is {options.acc_bytes})")
+    return Gemm(m, n, k, batch[0] if batch else 1, bool(batch), element_bytes(op.lhs.type),
+                element_bytes(op.acc.type), element_bytes(op.res.type), is_zero_fill(op.acc),
+                op.bias is not None)
 
 
 # --- building the kernel ---------------------------------------------------------------
-
-
-
-def _min(a, b):
-    return arith.minsi(a, b)
-
-
-def _sub(a, b):
-    return arith.subi(a, b)
 
 
 def _value(v):
     return index(v) if isinstance(v, int) else v
 
 
-def _remaining(block: int, total: int, start):
-    """min(block, total - start) as an index value (the size of an edge block)."""
-    if isinstance(start, int):
-        return index(min(block, total - start))
-    return _min(index(block), _sub(index(total), start))
-
-
 def _view(source, offsets, sizes):
-    """A subview with unit strides; integer sizes are static, values dynamic. Leading
-    unit dims beyond the sizes given (the batch index) are dropped."""
+    """A subview with unit strides (the source itself when that is all of it); integer
+    sizes are static, values dynamic. Leading unit dims beyond the sizes given (the batch
+    index) are dropped."""
     t = ir.MemRefType(source.type)
+    if list(offsets) == [0] * len(t.shape) and list(sizes) == list(t.shape):
+        return source  # the whole buffer
     strides, offset = t.get_strides_and_offset()
     rank, kept = len(t.shape), len(sizes)
     full_offsets = list(offsets)
@@ -164,7 +97,7 @@ def _view(source, offsets, sizes):
 
 
 class _Buffers:
-    """One or two buffers of the same type; `pick(i)` alternates by iteration parity."""
+    """One or two buffers of the same type; `pick(i)` alternates by the parity of i."""
 
     def __init__(self, shape, element, space, count):
         t = ir.MemRefType.get(shape, element, memory_space=space.get())
@@ -179,172 +112,164 @@ class _Buffers:
         return arith.select(odd, self.all[1], self.all[0])
 
 
-def _for(lb: int, ub: int, step: int, parallel: bool = False):
-    loop = scf.ForOp(index(lb), index(ub), index(step))
-    if parallel:
-        mark_parallel(loop)
-    return loop
+class IrEmitter:
+    """Emits a schedule (`walk`) as loops, views and `systolic` ops in the current
+    insertion point. Sizes and offsets are ints where known when the kernel is built,
+    index values otherwise; arithmetic on two ints stays an int."""
 
-
-class KernelBuilder:
-    """Emits the loop nest of one kernel, dataflow by dataflow."""
-
-    def __init__(self, plan: Plan, op, args: dict, array, epilogue):
-        self.p = plan
+    def __init__(self, schedule: Schedule, args: dict, op):
+        self.s = schedule
         self.args = args  # role -> kernel block argument
-        self.array = array
-        self.epilogue = epilogue
-        self.in_elem = ir.ShapedType(op.lhs.type).element_type
-        self.acc_elem = ir.ShapedType(op.acc.type).element_type
-        self.batch_index = []
+        self.array = op.array
+        self.epilogue = op.epilogue
+        self.elements = {"spad": ir.ShapedType(op.lhs.type).element_type,
+                         "acc": ir.ShapedType(op.acc.type).element_type}
 
-    # Offsets into a global operand: the batch index (if any) then the two given.
-    def _global(self, role, row, col, rows, cols):
-        return _view(self.args[role], self.batch_index + [row, col], [rows, cols])
+    # --- arithmetic on ints or index values --------------------------------------------
 
-    def _move_out(self, acc_buffer, m0, n0, tm, tn):
-        dst = self._global("out", m0, n0, tm, tn)
-        bias = _view(self.args["bias"], [n0], [tn]) if "bias" in self.args else None
-        MoveOutOp(acc_buffer, dst, epilogue=self.epilogue, bias=bias)
+    @staticmethod
+    def _arith(a, b, python, emit):
+        if isinstance(a, int) and isinstance(b, int):
+            return python(a, b)
+        return emit(_value(a), _value(b))
 
-    def _init_acc(self, acc_buffer, m0, n0, tm, tn):
-        if not self.p.zero_init:
-            MoveInOp(self._global("acc", m0, n0, tm, tn), acc_buffer)
+    def add(self, a, b):
+        if b == 0 and isinstance(b, int):
+            return a
+        return self._arith(a, b, lambda x, y: x + y, arith.addi)
 
-    def _move_in_operands(self, a, b, iteration, m0, n0, k0, tm, tn, tk):
-        """Move the lhs block (tm x tk at m0, k0) and rhs block (tk x tn at k0, n0) into
-        this step's scratchpad buffers (padded); returns the two buffers."""
-        a_buffer, b_buffer = a.pick(iteration), b.pick(iteration)
-        MoveInOp(self._global("lhs", m0, _value(k0), tm, tk), a_buffer)
-        MoveInOp(self._global("rhs", _value(k0), n0, tk, tn), b_buffer)
-        return a_buffer, b_buffer
+    def mul(self, a, b):
+        if a == 0 and isinstance(a, int):
+            return 0
+        return self._arith(a, b, lambda x, y: x * y, arith.muli)
 
-    def _reduction(self, step, body):
-        """Run body(k0, k_iteration, accumulate) over the reduction: the first step peeled
-        (it overwrites a zero-initialised accumulator), the rest in a loop."""
-        body(0, 0, not self.p.zero_init)
-        if self.p.k > step:
-            loop = _for(step, self.p.k, step)
-            with ir.InsertionPoint(loop.body):
-                k0 = loop.induction_variable
-                body(k0, arith.divui(k0, index(step)), True)
-                scf.YieldOp([])
+    def div(self, a, b):
+        return self._arith(a, b, lambda x, y: x // y, arith.divui)
 
-    def build(self):
-        p = self.p
-        if p.batch is None:
-            return self._nest()
-        loop = _for(0, p.batch, 1, parallel=True)
+    def remaining(self, tile: int, total: int, start):
+        """min(tile, total - start): the size of the tile at `start`."""
+        if isinstance(start, int):
+            return min(tile, total - start)
+        if total % tile == 0:
+            return tile
+        return arith.minsi(index(tile), arith.subi(index(total), start))
+
+    # --- structure -----------------------------------------------------------------------
+
+    def loop(self, lo, hi, step, parallel, body):
+        if isinstance(lo, int) and isinstance(hi, int) and lo >= hi:
+            return
+        loop = scf.ForOp(_value(lo), _value(hi), _value(step))
+        if parallel:
+            mark_parallel(loop)
         with ir.InsertionPoint(loop.body):
-            self.batch_index = [loop.induction_variable]
-            self._nest()
+            body(loop.induction_variable)
             scf.YieldOp([])
 
-    def _nest(self):
-        return {"ws": self._ws, "os": self._os, "is": self._is}[self.p.dataflow]()
+    def buffers(self, role, shape, space, count):
+        return _Buffers(list(shape), self.elements[space],
+                        SpadAttr if space == "spad" else AccAttr, count)
 
-    def _blocks(self, order: str, m_step: int, n_step: int, body):
-        """Two parallel loops over output blocks, m and n in `order` ("mn" or "nm");
-        body(m0, n0, tm, tn, iteration of the inner loop) fills one block."""
-        p = self.p
-        extent = {"m": (p.m, m_step), "n": (p.n, n_step)}
-        outer = _for(0, extent[order[0]][0], extent[order[0]][1], parallel=True)
-        with ir.InsertionPoint(outer.body):
-            inner = _for(0, extent[order[1]][0], extent[order[1]][1], parallel=True)
-            with ir.InsertionPoint(inner.body):
-                ivs = {order[0]: outer.induction_variable, order[1]: inner.induction_variable}
-                m0, n0 = ivs["m"], ivs["n"]
-                tm, tn = _remaining(m_step, p.m, m0), _remaining(n_step, p.n, n0)
-                iteration = arith.divui(inner.induction_variable, index(extent[order[1]][1]))
-                body(m0, n0, tm, tn, iteration)
-                scf.YieldOp([])
-            scf.YieldOp([])
+    def _global(self, role, batch, offsets, sizes):
+        prefix = [] if batch is None else [batch]
+        return _view(self.args[role], prefix + list(offsets), list(sizes))
 
-    def _ws(self):
-        """Rhs blocks (k x n) stationary; lhs rows streamed in chunks of t."""
-        p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
-        a = _Buffers([t, r], self.in_elem, SpadAttr, p.buffers)
-        b = _Buffers([r, c], self.in_elem, SpadAttr, p.buffers)
-        acc = _Buffers([t, c], self.acc_elem, AccAttr, p.buffers)
+    def move_in(self, role, batch, offsets, sizes, buffer):
+        MoveInOp(self._global(role, batch, offsets, sizes), buffer)
 
-        def block(m0, n0, tm, tn, iteration):
-            acc_buffer = acc.pick(iteration)
-            acc_view = _view(acc_buffer, [0, 0], [tm, c])
-            self._init_acc(acc_buffer, m0, n0, tm, tn)
+    def move_out(self, buffer, batch, offsets, sizes):
+        bias = (_view(self.args["bias"], [offsets[1]], [sizes[1]])
+                if "bias" in self.args else None)
+        MoveOutOp(buffer, self._global("out", batch, offsets, sizes),
+                  epilogue=self.epilogue, bias=bias)
 
-            def step(k0, i, accumulate):
-                tk = _remaining(r, p.k, k0)
-                a_buffer, b_buffer = self._move_in_operands(a, b, i, m0, n0, k0, tm, tn, tk)
-                PreloadOp(b_buffer, self.array)
-                ComputeOp(_view(a_buffer, [0, 0], [tm, r]), b_buffer, acc_view, self.array,
-                          accumulate=ir.BoolAttr.get(accumulate))
+    # --- the array -----------------------------------------------------------------------
 
-            self._reduction(r, step)
-            self._move_out(acc_buffer, m0, n0, tm, tn)
+    def _along(self, start, actual, step, tile, body):
+        """body(offset) for each fold of a tile along one array dim from `start`: no loop
+        when the tile holds one fold at most."""
+        if tile <= step:
+            if start == 0:
+                body(0)
+            return
+        self.loop(start, actual, step, False, body)
 
-        self._blocks("nm", t, c, block)
+    def _compute(self, lhs, rhs, out, accumulate):
+        ComputeOp(lhs, rhs, out, self.array, accumulate=ir.BoolAttr.get(accumulate))
 
-    def _os(self):
-        """Output blocks (m x n) stationary; the reduction streamed in chunks of t."""
-        p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
-        a = _Buffers([r, t], self.in_elem, SpadAttr, p.buffers)
-        b = _Buffers([t, c], self.in_elem, SpadAttr, p.buffers)
-        acc = _Buffers([r, c], self.acc_elem, AccAttr, p.buffers)
+    def folds(self, lhs, rhs, acc, offsets, sizes, overwrite):
+        s, (ro, co), (tm, tn, tk) = self.s, offsets, sizes
+        r, c, tile = s.rows, s.cols, s.tile
+        if s.dataflow == "os":
+            def output_block(mf, nf):
+                out = _view(acc, [self.add(ro, mf), self.add(co, nf)], [r, c])
+                PreloadOp(out, self.array)
+                self._compute(_view(lhs, [mf, 0], [r, tk]), _view(rhs, [0, nf], [tk, c]), out,
+                              not overwrite)
 
-        def block(m0, n0, tm, tn, iteration):
-            acc_buffer = acc.pick(iteration)
-            self._init_acc(acc_buffer, m0, n0, tm, tn)
-            PreloadOp(acc_buffer, self.array)
+            self._along(0, tm, r, tile["m"],
+                        lambda mf: self._along(0, tn, c, tile["n"], lambda nf: output_block(mf, nf)))
+            return
+        # ws and is: the stationary block spans k (array rows) and n (ws) or m (is) cols.
+        other, actual = ("n", tn) if s.dataflow == "ws" else ("m", tm)
 
-            def step(k0, i, accumulate):
-                tk = _remaining(t, p.k, k0)
-                a_buffer, b_buffer = self._move_in_operands(a, b, i, m0, n0, k0, tm, tn, tk)
-                ComputeOp(_view(a_buffer, [0, 0], [r, tk]), _view(b_buffer, [0, 0], [tk, c]),
-                          acc_buffer, self.array, accumulate=ir.BoolAttr.get(accumulate))
+        def block(kf, xf, accumulate):
+            if s.dataflow == "ws":
+                stationary = _view(rhs, [kf, xf], [r, c])
+                PreloadOp(stationary, self.array)
+                self._compute(_view(lhs, [0, kf], [tm, r]), stationary,
+                              _view(acc, [ro, self.add(co, xf)], [tm, c]), accumulate)
+            else:
+                stationary = _view(lhs, [xf, kf], [c, r])
+                PreloadOp(stationary, self.array)
+                self._compute(stationary, _view(rhs, [kf, 0], [r, tn]),
+                              _view(acc, [self.add(ro, xf), co], [c, tn]), accumulate)
 
-            self._reduction(t, step)
-            self._move_out(acc_buffer, m0, n0, tm, tn)
+        def row(kf, accumulate):
+            self._along(0, actual, c, tile[other], lambda xf: block(kf, xf, accumulate))
 
-        self._blocks("mn", r, c, block)
-
-    def _is(self):
-        """Lhs blocks (m x k, placed transposed) stationary; rhs columns streamed in
-        chunks of t."""
-        p, r, c, t = self.p, self.p.rows, self.p.cols, self.p.chunk
-        a = _Buffers([c, r], self.in_elem, SpadAttr, p.buffers)
-        b = _Buffers([r, t], self.in_elem, SpadAttr, p.buffers)
-        acc = _Buffers([c, t], self.acc_elem, AccAttr, p.buffers)
-
-        def block(m0, n0, tm, tn, iteration):
-            acc_buffer = acc.pick(iteration)
-            acc_view = _view(acc_buffer, [0, 0], [c, tn])
-            self._init_acc(acc_buffer, m0, n0, tm, tn)
-
-            def step(k0, i, accumulate):
-                tk = _remaining(r, p.k, k0)
-                a_buffer, b_buffer = self._move_in_operands(a, b, i, m0, n0, k0, tm, tn, tk)
-                PreloadOp(a_buffer, self.array)
-                ComputeOp(a_buffer, _view(b_buffer, [0, 0], [r, tn]), acc_view, self.array,
-                          accumulate=ir.BoolAttr.get(accumulate))
-
-            self._reduction(r, step)
-            self._move_out(acc_buffer, m0, n0, tm, tn)
-
-        self._blocks("mn", c, t, block)
+        if overwrite:  # the first row of folds overwrites, the rest add
+            row(0, False)
+            self._along(r, tk, r, tile["k"], lambda kf: row(kf, True))
+        else:
+            self._along(0, tk, r, tile["k"], lambda kf: row(kf, True))
 
 
-def _kernel_function(module_op, op, plan: Plan, roles, types, options: SystolicTileOptions):
+def _kernel_function(module_op, op, schedule: Schedule, roles, types,
+                     options: SystolicTileOptions):
     """The outlined ISA kernel of `op`, with what the simulator needs to know about it."""
-    kernel = Kernel("isa", tuple(roles), plan.batch or 1, plan.m, plan.n, plan.k, plan.block)
+    g, tile = schedule.gemm, schedule.tile
+    kernel = Kernel("isa", tuple(roles), g.batch, g.m, g.n, g.k,
+                    (tile["m"], tile["n"], tile["k"]))
     memory = Memory(options.spad_bytes, options.acc_bytes, options.dram_bytes_per_cycle,
                     options.dma_latency)
     with op.context:
-        attributes = {KERNEL: kernel.attr(), MEMORY: memory.attr()}
+        attributes = {KERNEL: kernel.attr(), MEMORY: memory.attr(),
+                      MAPPING: schedule.mapping.attr()}
 
     def build(arguments):
-        KernelBuilder(plan, op, dict(zip(roles, arguments)), op.array, op.epilogue).build()
+        walk(schedule, IrEmitter(schedule, dict(zip(roles, arguments)), op))
 
     return outline(module_op, "systolic_kernel", types, op.location, attributes, build)
+
+
+def schedule_of(op, options: SystolicTileOptions) -> Schedule:
+    """The schedule of matmul `op`: its mapping (or the heuristic's), checked against the
+    memories; a mapping that does not fit is a TesseraError."""
+    from tessera.passes.systolic_map import heuristic_mapping
+
+    rows, cols, dataflow = array_params(op.array)
+    gemm = gemm_of(op)
+    mapping = Mapping.of(op)
+    if mapping is None:
+        mapping = heuristic_mapping(gemm, rows, cols, dataflow, options.spad_bytes,
+                                    options.acc_bytes, options.double_buffer,
+                                    options.grid_rows * options.grid_cols)
+    schedule = Schedule(gemm, rows, cols, dataflow, mapping)
+    if problem := schedule.misfit(options.spad_bytes, options.acc_bytes):
+        raise TesseraError(f"the mapping ({mapping.text()}) does not fit this "
+                           f"{rows}x{cols} {dataflow} unit: {problem}")
+    return schedule
 
 
 def systolic_tile(op, pass_, options: SystolicTileOptions) -> None:
@@ -354,8 +279,9 @@ def systolic_tile(op, pass_, options: SystolicTileOptions) -> None:
     def rewrite_matmul(matmul, rewriter):
         if 0 in shape_of(matmul.lhs.type) + shape_of(matmul.rhs.type):
             return matmul_to_linalg(matmul, rewriter)
-        plan = plan_matmul(matmul, options)
-        call_kernel(matmul, rewriter, plan.zero_init,
-                    lambda roles, types: _kernel_function(op, matmul, plan, roles, types, options))
+        schedule = schedule_of(matmul, options)
+        call_kernel(matmul, rewriter, schedule.gemm.zero_init,
+                    lambda roles, types: _kernel_function(op, matmul, schedule, roles, types,
+                                                          options))
 
     rewrite_each(op, pass_, MatmulOp, rewrite_matmul, "tessera-systolic-tile")

@@ -3,10 +3,12 @@
 The body of every `systolic.kernel` function moves into a `tile.launch` over
 `#tile.grid<rows, cols, local_bytes, dram_bytes_per_cycle>`, so each unit gets its own
 scratchpad and accumulator buffers (local memory = the kernel's spad + acc bytes), and
-one loop marked `systolic.parallel` by `tessera-systolic-tile` is dealt out round-robin:
-unit u runs iterations u, u + U, u + 2U, ... of it (U units). The loop chosen is the
-outermost parallel one with at least U iterations (else the one with the most). All
-units share the DRAM channel, which is what the simulator's contention model charges.
+the loop marked `systolic.parallel` by `tessera-systolic-tile` (the mapping's split) is
+dealt out round-robin: unit u runs iterations u, u + U, u + 2U, ... of it (U units);
+every unit runs the loops around it in full. Where several loops are marked (IR from
+elsewhere), the outermost with at least U iterations is dealt (else the one with the
+most). A kernel with no marked loop (split "none") runs on one unit. All units share
+the DRAM channel, which is what the simulator's contention model charges.
 """
 
 from dataclasses import dataclass
@@ -39,15 +41,16 @@ def _trip_count(loop) -> int:
 
 
 def _parallel_loops(block) -> list:
-    """The chain of nested parallel loops starting at `block`'s first one."""
-    chain = []
-    while True:
-        loop = next((op for op in block.operations
-                     if isinstance(op, scf.ForOp) and is_parallel(op)), None)
-        if loop is None:
-            return chain
-        chain.append(loop)
-        block = loop.body
+    """The loops marked parallel under `block`, outermost first (pre-order)."""
+    loops = []
+
+    def visit(op):
+        loops.append(op.opview)
+        return ir.WalkResult.ADVANCE
+
+    for op in block.operations:
+        op.operation.walk(visit, ir.WalkOrder.PRE_ORDER, scf.ForOp)
+    return [loop for loop in loops if is_parallel(loop)]  # a bad mark: a located error
 
 
 def _choose(loops, units: int):

@@ -11,16 +11,20 @@ from tessera.mlir import ir
 from tessera.pipeline import Pipeline
 
 
-def pipeline(context: ir.Context, hw: NpuConfig, mapping: Sequence[str] = ()) -> Pipeline:
+def pipeline(context: ir.Context, hw: NpuConfig, mapping: Sequence[str] = (),
+             strategy: str | None = None) -> Pipeline:
     """conv -> matmul; linalg -> systolic.matmul -> kernels of systolic ISA ops (+ grid).
     `mapping` (pipeline text, e.g. a plugin's pass) runs on the `systolic.matmul`s once
-    they are mapped to the array and their epilogues fused, before they are tiled."""
+    they are mapped to the array and their epilogues fused, before
+    `tessera-systolic-map{strategy=...}` (by default `hw.mapper`) maps those it left
+    without a mapping and they are tiled."""
     pm = Pipeline(context)
     pm.add("tessera-conv-to-matmul")
     pm.add("tessera-linalg-to-systolic", hw=hw)
     pm.add("tessera-systolic-fuse-epilogue")
     for stage in mapping:
         pm.add(stage)
+    pm.add("tessera-systolic-map", hw=hw, strategy=strategy or hw.mapper)
     pm.add("tessera-systolic-tile", hw=hw)
     if hw.units > 1:
         pm.add("tessera-tile-distribute", hw=hw)

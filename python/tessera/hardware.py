@@ -65,10 +65,19 @@ class NpuConfig(ArrayConfig):
     grid_rows: int = knob(1, "rows of the unit grid", low=1, high=MAX_GRID_DIM)
     grid_cols: int = knob(1, "columns of the unit grid", low=1, high=MAX_GRID_DIM)
     double_buffer: bool = knob(True, "two buffers per operand when they fit")
+    dataflows: str = knob("", "dataflows the array can also switch to per matmul, "
+                          "'+'-separated (e.g. ws+os; empty: only `dataflow`)")
+    mapper: str = knob("search", "how tessera-systolic-map maps matmuls: search (the cost "
+                       "model's best) or heuristic (each dataflow's fixed nest)",
+                       choices=("search", "heuristic"))
     name: str = "custom"
 
     def __post_init__(self):
         knobs.validate(self, "npu")
+        unknown = [d for d in self.dataflows.split("+") if d and d not in DATAFLOWS]
+        if unknown or (self.dataflows and "" in self.dataflows.split("+")):
+            raise TesseraError(f"npu dataflows must be '+'-separated names among "
+                               f"{', '.join(DATAFLOWS)}, got {self.dataflows!r}")
         # The smallest useful scratchpad holds one rows x cols block of 1-byte elements.
         if self.spad_bytes < self.rows * self.cols:
             raise TesseraError(
@@ -87,6 +96,11 @@ class NpuConfig(ArrayConfig):
     def units(self) -> int:
         return self.grid_rows * self.grid_cols
 
+    @property
+    def supported_dataflows(self) -> tuple[str, ...]:
+        """The dataflows a matmul may be mapped to: `dataflow` first, then `dataflows`."""
+        return tuple(dict.fromkeys([self.dataflow, *filter(None, self.dataflows.split("+"))]))
+
     def ideal(self) -> "NpuConfig":
         """The same arrays with ideal memory: unbounded capacity and bandwidth, no latency."""
         return replace(self, spad_bytes=UNBOUNDED, acc_bytes=UNBOUNDED, dram_bytes_per_cycle=0,
@@ -94,13 +108,16 @@ class NpuConfig(ArrayConfig):
 
 
 NPU_PRESETS = {
-    # Gemmini's default: 16x16 weight-stationary, 256 KiB scratchpad, 64 KiB accumulator,
-    # a 128-bit DMA bus.
-    "gemmini-16x16": NpuConfig(16, 16, "ws", 256 * 1024, 64 * 1024, 16, 64),
+    # Gemmini's default: 16x16, weight- or output-stationary per layer, 256 KiB
+    # scratchpad, 64 KiB accumulator, a 128-bit DMA bus.
+    "gemmini-16x16": NpuConfig(16, 16, "ws", 256 * 1024, 64 * 1024, 16, 64,
+                               dataflows="ws+os"),
     # TPU-v1-like: 128x128 weight-stationary, 24 MiB unified buffer, 4 MiB accumulators.
     "tpu-128x128": NpuConfig(128, 128, "ws", 24 << 20, 4 << 20, 32, 200),
-    # Four 16x16 units, each with 64 KiB + 16 KiB, sharing one 16 B/cycle DRAM channel.
-    "grid-2x2-16x16": NpuConfig(16, 16, "ws", 64 * 1024, 16 * 1024, 16, 64, 2, 2),
+    # Four Gemmini-like 16x16 units (ws or os), each with 64 KiB + 16 KiB, sharing one
+    # 16 B/cycle DRAM channel.
+    "grid-2x2-16x16": NpuConfig(16, 16, "ws", 64 * 1024, 16 * 1024, 16, 64, 2, 2,
+                                dataflows="ws+os"),
 }
 NPU_VARIANTS = {"ideal": NpuConfig.ideal}
 

@@ -8,9 +8,13 @@ writes were read by whoever needed the old contents); nothing is stepped cycle b
 - compute: one fold, R + C + T - 2 cycles, T the streamed length (fill, stream, drain);
 - preload: R cycles for ws and is (the stationary block shifts in row by row), 0 for os
   (the output block stays in the cells);
-- move: the DRAM channel, shared by every unit, carries bytes / bandwidth cycles (one
-  transfer at a time); the data arrive `dma_latency` cycles after the transfer, and the
-  engine may start its next transfer meanwhile. Unbounded bandwidth means 0 cycles.
+- move: the DRAM channel, shared by every unit and by both DMA engines, carries
+  bytes / bandwidth cycles (one transfer at a time); the data arrive `dma_latency`
+  cycles after the transfer, and the engine may start its next transfer meanwhile. A
+  transfer takes the first idle stretch of the channel long enough for it from the
+  cycle it is ready, even one before a transfer timed earlier (a load need not wait
+  behind a store that is itself waiting for the array); transfers do not preempt each
+  other. Unbounded bandwidth means 0 cycles.
 
 With ideal memory this gives, per matmul, folds x (R + C + T - 2) for os and folds x
 (2R + C + T - 2) for ws/is: the standard systolic model (SCALE-Sim). A kernel's cycle
@@ -20,6 +24,7 @@ as SCALE-Sim numbers them).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -75,7 +80,66 @@ def _streamed(dataflow: str, instr: Compute) -> int:
     return {"ws": m, "os": k, "is": n}[dataflow]
 
 
-_ENGINE = {Compute: "array", Preload: "array", MoveIn: "dma-in", MoveOut: "dma-out"}
+@dataclass(frozen=True)
+class Folds:
+    """`count` folds back to back on one array, as the cost model issues a step (the
+    kernel issues them one preload and compute at a time; this times them the same way):
+    each fold preloads from `stationary` (`preload` cycles) and computes (`compute`
+    cycles), reading buffers `lhs` and `rhs` and writing `out`. The counters are the
+    step's totals."""
+
+    lhs: int
+    rhs: int
+    out: int
+    stationary: int
+    count: int
+    preload: int
+    compute: int
+    macs: int
+    cells: int
+    spad_reads: int
+    acc_reads: int
+    acc_writes: int
+    unit: int
+
+
+_ENGINE = {Compute: "array", Preload: "array", Folds: "array", MoveIn: "dma-in",
+           MoveOut: "dma-out"}
+
+
+class _Channel:
+    """The shared DRAM channel: the stretches it is busy, to place transfers in."""
+
+    def __init__(self):
+        self.starts: list[int] = []  # disjoint busy stretches [start, end), in order
+        self.ends: list[int] = []
+
+    def reserve(self, ready: int, duration: int) -> int:
+        """The cycle a transfer ready at `ready` begins; the channel is busy then."""
+        starts, ends = self.starts, self.ends
+        i = bisect.bisect_right(ends, ready)
+        begin = ready
+        while i < len(starts) and begin + duration > starts[i]:
+            begin = max(begin, ends[i])
+            i += 1
+        end = begin + duration
+        # Insert [begin, end) before stretch i, merging with touching neighbours.
+        if i > 0 and ends[i - 1] == begin:
+            i -= 1
+            ends[i] = end
+        else:
+            starts.insert(i, begin)
+            ends.insert(i, end)
+        if i + 1 < len(starts) and starts[i + 1] == end:
+            ends[i] = ends.pop(i + 1)
+            starts.pop(i + 1)
+        return begin
+
+    def forget(self, floor: int) -> None:
+        """Drop stretches that end before `floor`: no transfer can use time before it."""
+        cut = bisect.bisect_right(self.ends, floor)
+        if cut > 16:
+            del self.starts[:cut], self.ends[:cut]
 
 
 class _Machine:
@@ -88,12 +152,14 @@ class _Machine:
         self.itemsize = [b.dtype.itemsize for b in p.buffers]
         self.role = [b.role for b in p.buffers]
         self.preload_cycles = 0 if p.dataflow == "os" else p.rows
+        self.units = range(p.units)
         self.free = defaultdict(int)  # (unit, engine) -> cycle the engine can start again
         self.written = defaultdict(int)  # buffer -> cycle its last write lands
         self.read = defaultdict(int)  # buffer -> cycle its last reader finishes
         self.valid = {}  # buffer -> extent of real data last moved in (the rest is padding)
-        self.channel = 0  # the shared DRAM channel is free from this cycle
+        self.channel = _Channel()
         self.finish = 0
+        self.last_fold = 0  # when the last fold of the last Folds started
         self.timing = Timing()
 
     def ready(self, instr) -> int:
@@ -108,6 +174,8 @@ class _Machine:
                        self.written[o], self.read[o])
         if kind is Preload:
             return max(start, self.written[instr.src.buffer])
+        if kind is Folds:  # its first preload
+            return max(start, self.written[instr.stationary])
         if kind is MoveIn:
             d = instr.dst.buffer
             return max(start, self.read[d], self.written[d])
@@ -117,9 +185,12 @@ class _Machine:
         """(engine free again, data arrived) for a transfer that may start at `start`."""
         if not self.bandwidth:
             return start, start + self.latency
-        begin = max(start, self.channel)
-        self.channel = begin + math.ceil(nbytes / self.bandwidth)
-        return self.channel, self.channel + self.latency
+        duration = math.ceil(nbytes / self.bandwidth)
+        if len(self.channel.starts) > 64:
+            self.channel.forget(min(self.free[u, e] for u in self.units
+                                    for e in ("dma-in", "dma-out")))
+        end = self.channel.reserve(start, duration) + duration
+        return end, end + self.latency
 
     def run(self, instr) -> None:
         """Time `instr` and update the state."""
@@ -130,6 +201,9 @@ class _Machine:
                 self.free[unit, e] = start
             return
         engine = _ENGINE[kind]
+        if kind is Folds:
+            self._folds(instr, start)
+            return
         if kind is Compute:
             a, b, o = instr.lhs.buffer, instr.rhs.buffer, instr.out.buffer
             streamed = _streamed(p.dataflow, instr)
@@ -187,6 +261,29 @@ class _Machine:
         self.finish = max(self.finish, end)
 
 
+    def _folds(self, f: Folds, start: int) -> None:
+        """Time a run of folds exactly as its preloads and computes one by one."""
+        w, r, t = self.written, self.read, self.timing
+        first = max(start + f.preload, w[f.lhs], w[f.rhs], w[f.out], r[f.out])
+        per_fold = f.preload + f.compute
+        end = first + f.compute + (f.count - 1) * per_fold
+        self.last_fold = end - per_fold
+        self.free[f.unit, "array"] = end
+        r[f.stationary] = max(r[f.stationary], end - f.compute)
+        r[f.lhs] = max(r[f.lhs], end)
+        r[f.rhs] = max(r[f.rhs], end)
+        w[f.out] = end
+        t.array_busy[f.unit] += f.count * per_fold
+        t.folds += f.count
+        t.macs += f.macs
+        t.mapped_cells += f.cells
+        t.spad_reads += f.spad_reads
+        t.acc_reads += f.acc_reads
+        t.acc_writes += f.acc_writes
+        t.events.append(Event(f"{f.count} folds", f.unit, "array", start, end))
+        self.finish = max(self.finish, end)
+
+
 def simulate(program: Program) -> Timing:
     """Time `program` (see the module docstring for the model).
 
@@ -202,10 +299,21 @@ def simulate(program: Program) -> Timing:
         for instr in program.instrs:
             machine.run(instr)
     else:
+        # A unit's instruction after a run of Folds is not considered before the run's
+        # last fold starts: one by one, its folds would have held the unit's queue until
+        # then. (Exact for instructions; for the cost model's Folds, close.)
         position = {unit: 0 for unit in queues}
+        not_before = defaultdict(int)
+
+        def key(u):
+            return max(machine.ready(queues[u][position[u]]), not_before[u])
+
         while position:
-            unit = min(position, key=lambda u: machine.ready(queues[u][position[u]]))
-            machine.run(queues[unit][position[unit]])
+            unit = min(position, key=key)
+            instr = queues[unit][position[unit]]
+            machine.run(instr)
+            if type(instr) is Folds:
+                not_before[unit] = machine.last_fold
             position[unit] += 1
             if position[unit] == len(queues[unit]):
                 del position[unit]
@@ -213,13 +321,18 @@ def simulate(program: Program) -> Timing:
     return machine.timing
 
 
+def _valid(view, valid: dict) -> tuple[int, int]:
+    """The extent of real data in a 2-d view of a local buffer: what the last move-in
+    brought (the rest of the buffer is padding), seen from the view's offsets."""
+    extent = valid.get(view.buffer, view.sizes)
+    return tuple(max(0, min(s, e - o)) for s, e, o in zip(view.sizes, extent, view.offsets))
+
+
 def _mapped(dataflow: str, instr: Compute, valid: dict) -> tuple[int, int]:
     """Rows and columns of the array that hold real data in this fold."""
-    (m, k), n = instr.lhs.shape, instr.rhs.shape[1]
-    a = valid.get(instr.lhs.buffer, (m, k))
-    b = valid.get(instr.rhs.buffer, (k, n))
+    a, b = _valid(instr.lhs, valid), _valid(instr.rhs, valid)
     if dataflow == "ws":
-        return min(b[0], k), min(b[1], n)
+        return b
     if dataflow == "os":
-        return min(a[0], m), min(b[1], n)
-    return min(a[1], k), min(a[0], m)
+        return a[0], b[1]
+    return a[1], a[0]

@@ -1,4 +1,4 @@
-// RUN: tessera-opt %s --split-input-file --tessera-systolic-tile --tessera-tile-distribute="grid-rows=2 grid-cols=2" | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --tessera-systolic-tile="grid-rows=2 grid-cols=2" --tessera-tile-distribute="grid-rows=2 grid-cols=2" | FileCheck %s
 
 // The kernel body runs per unit of a 2x2 grid; the outer parallel loop (over 128 / 16 = 8
 // column blocks) is dealt out: unit u starts at u * 16 and strides by 4 * 16.

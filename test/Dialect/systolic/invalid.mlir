@@ -610,3 +610,85 @@ func.func @is_preload_checks_the_transposed_block(%a: memref<8x32xi8, #systolic.
   "systolic.preload"(%a) {array = #systolic.array<16 : i64, 16 : i64, "is">} : (memref<8x32xi8, #systolic.spad>) -> ()
   return
 }
+
+// -----
+
+// --- #systolic.mapping on systolic.matmul ----------------------------------------------
+
+func.func @mapping_must_be_a_mapping(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{'systolic.mapping' must be a #systolic.mapping<...> attribute, got "tiles"}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = "tiles"} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
+func.func @mapping_needs_three_tiles(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{mapping tiles [tm, tn, tk] must be 3 i64 integers, got [16, 16]}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = #systolic.mapping<[16, 16], "mnk", [2, 2], "none">} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
+func.func @mapping_tiles_are_positive(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{mapping tiles [tm, tn, tk] must be integers at least 1, got [16, 0, 16]}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = #systolic.mapping<[16, 0, 16], "mnk", [2, 2], "none">} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
+func.func @mapping_order_is_a_permutation(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{mapping order must be one of 'mnk', 'mkn', 'nmk', 'nkm', 'kmn', 'knm', got "mmk"}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = #systolic.mapping<[16, 16, 16], "mmk", [2, 2], "none">} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
+func.func @mapping_buffers_are_one_or_two(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{mapping buffers [spad, acc] must be integers between 1 and 2, got [3, 2]}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = #systolic.mapping<[16, 16, 16], "mnk", [3, 2], "none">} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
+func.func @mapping_split_is_known(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{mapping split must be one of 'none', 'b', 'm', 'n', got "k"}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = #systolic.mapping<[16, 16, 16], "mnk", [2, 2], "k">} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
+func.func @mapping_cuts_array_dims_in_array_multiples(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{mapping tile of k is 24, but with dataflow ws k is laid onto the array's 16 rows: cut it in multiples of 16 or not at all (k is 64)}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = #systolic.mapping<[16, 16, 24], "mnk", [2, 2], "none">} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
+func.func @mapping_os_cuts_m_in_array_multiples(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{mapping tile of m is 8, but with dataflow os m is laid onto the array's 16 rows: cut it in multiples of 16 or not at all (m is 32)}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "os">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = #systolic.mapping<[8, 16, 24], "mnk", [2, 2], "none">} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
+func.func @mapping_split_b_needs_a_batch(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{mapping split 'b' needs a batched matmul}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = #systolic.mapping<[16, 16, 16], "mnk", [2, 2], "b">} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}
+
+// -----
+
+func.func @mapping_split_is_outside_k(%a: tensor<32x64xf32>, %b: tensor<64x48xf32>, %c: tensor<32x48xf32>) -> tensor<32x48xf32> {
+  // expected-error @+1 {{mapping split 'n' must be a loop outside the k loop, but order is 'mkn'}}
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>, systolic.mapping = #systolic.mapping<[16, 16, 16], "mkn", [2, 2], "n">} : (tensor<32x64xf32>, tensor<64x48xf32>, tensor<32x48xf32>) -> tensor<32x48xf32>
+  return %0 : tensor<32x48xf32>
+}

@@ -11,7 +11,7 @@
 // SPAD: error: npu spad_bytes is 100 but one 16x16 array tile needs at least 256 bytes
 // DATAFLOW: error: npu dataflow must be one of ws, os, is, got 'xs'
 // GRID: error: --grid expects ROWSxCOLS, e.g. 2x2, got '2by2'
-// FOLD: [[FILE]]:20:8: error: tessera-systolic-tile: a 16x16 ws array cannot hold one fold of this matmul: it needs 1088 bytes of scratchpad (spad-bytes is 1024)
+// FOLD: [[FILE]]:20:8: error: tessera-systolic-map: a 16x16 ws array cannot hold one fold of this matmul: it needs 1088 bytes of scratchpad (spad-bytes is 1024)
 // CHECK-NOT: Traceback
 func.func @main(%a: tensor<2x16xf32>, %b: tensor<16x16xf32>) -> tensor<2x16xf32> {
   %zero = arith.constant 0.0 : f32
