@@ -227,11 +227,12 @@ def main() -> int:
             z = zig[(row["m"], row["n"], row["k"], row["dtype"])]
             row["zigzag"] = z
             if z.get("status") != "ok":
-                print(f"{row['m']},{row['n']},{row['k']:>5} {row['dtype']:>5} ZigZag: "
+                print(f"{row['m']},{row['n']},{row['k']} {row['dtype']} ZigZag: "
                       f"{z.get('status')} {z.get('error') or ''}")
                 continue
             mine = row["after"]
-            print(f"{row['m']:>5},{row['n']},{row['k']} {row['dtype']:>5} "
+            dims = f"{row['m']},{row['n']},{row['k']}"
+            print(f"{dims:>15} {row['dtype']:>5} "
                   f"{mine['dram_x_minimum']:13.2f} {z['dram_x_minimum']:12.2f} "
                   f"{mine['search_s']:9.3f} {z['search_s']:9.1f} "
                   f"{z['search_s'] / mine['search_s']:9.0f}x", flush=True)

@@ -8,8 +8,11 @@ hand-written mapping is followed as written). Two strategies:
   sizes of M, N and K, single or double buffers and, on a grid, the loop split over the
   units (or none: one unit runs it alone). An analytic bound ranks every candidate that
   fits the memories; the best few are then timed exactly by replaying their schedule
-  through the simulator's timing engine, and the fastest wins (ties: fewer DRAM bytes,
-  then the first in a fixed enumeration order, so the choice is deterministic).
+  through the simulator's timing engine (with the few that move the fewest DRAM bytes).
+  Among those within `slack` percent (default 5) of the fastest, the one moving the
+  fewest DRAM bytes wins (DRAM traffic is energy and the shared channel's time; ties:
+  fewer cycles, then the first in a fixed enumeration order, so the choice is
+  deterministic).
 - `heuristic`: the fixed nest of each dataflow that tessera used before it had a cost
   model (ws: R x C rhs blocks stationary, lhs rows streamed in the longest chunk that
   fits; os and is likewise), kept as the baseline the benchmarks compare with.
@@ -87,7 +90,9 @@ def heuristic_mapping(gemm: Gemm, rows: int, cols: int, dataflow: str, spad_byte
 # --- the search ------------------------------------------------------------------------
 
 MAX_REPLAYS = 40  # the best-ranked candidates considered for an exact replay
+FRUGAL_REPLAYS = 10  # and those moving the fewest DRAM bytes
 REPLAY_BUDGET = 3_000  # unit-steps replayed at most per matmul
+CYCLE_SLACK = 5  # percent of cycles the search gives up, at most, for less DRAM traffic
 PRINT_REPLAY_LIMIT = 200_000  # unit-steps `print` replays; beyond, the analytic account
 
 
@@ -159,7 +164,8 @@ def _candidates(gemm: Gemm, hw: NpuConfig, dataflow: str, units: int):
                                 yield Schedule(gemm, r, c, dataflow, mapping)
 
 
-def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None) -> Choice:
+def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None,
+                   slack: int = CYCLE_SLACK) -> Choice:
     """The mapping of `gemm` the cost model predicts fastest on `hw` (see the module
     docstring); a TesseraError when no mapping fits the memories. Candidates are replayed
     within a budget of REPLAY_BUDGET unit-steps; a matmul so large that not even the
@@ -181,6 +187,9 @@ def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None) -> Choice:
             f"of accumulator")
     ranked.sort(key=lambda x: x[:3])
     shortlist = ranked[:MAX_REPLAYS]
+    # The least DRAM traffic, for the choice among near-fastest candidates.
+    frugal = sorted(ranked[MAX_REPLAYS:], key=lambda x: (x[1], x[0], x[2]))
+    shortlist += frugal[:FRUGAL_REPLAYS]
     try:  # the heuristic's nest competes too: the search does no worse than it
         fixed = Schedule(gemm, hw.rows, hw.cols, hw.dataflow, heuristic_mapping(
             gemm, hw.rows, hw.cols, hw.dataflow, hw.spad_bytes, hw.acc_bytes,
@@ -189,23 +198,22 @@ def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None) -> Choice:
         shortlist.append((b.estimate, b.dram_bytes, len(ranked), fixed, b))
     except TesseraError:  # not even one fold fits this way
         pass
-    budget, best, replayed = REPLAY_BUDGET, None, 0
+    budget, timed = REPLAY_BUDGET, []
     for estimate, dram, order, s, b in shortlist:
         units = units_used(s.mapping, hw)
         cost = b.steps * units * (2 if units > 1 else 1)  # unit-steps to replay
         if cost > budget:
             continue  # too long to replay: only exactly timed candidates can win
         budget -= cost
-        cycles = predict(gemm, hw, s.mapping, s.dataflow).cycles
-        replayed += 1
-        key = (cycles, dram, order)
-        if best is None or key < best[0]:
-            best = (key, s)
-    if best is None:  # every candidate is too long to replay: the best-ranked one
+        timed.append((predict(gemm, hw, s.mapping, s.dataflow).cycles, dram, order, s))
+    if not timed:  # every candidate is too long to replay: the best-ranked one
         estimate, dram, order, s, b = shortlist[0]
-        best = ((int(estimate), dram, order), s)
-    (cycles, dram, _), s = best
-    return Choice(s.dataflow, s.mapping, cycles, dram, len(ranked), replayed)
+        return Choice(s.dataflow, s.mapping, int(estimate), dram, len(ranked), 0)
+    fastest = min(cycles for cycles, *_ in timed)
+    # Within `slack` percent of the fastest, the least DRAM traffic (then fewest cycles).
+    cycles, dram, _, s = min((t for t in timed if t[0] * 100 <= fastest * (100 + slack)),
+                             key=lambda t: (t[1], t[0], t[2]))
+    return Choice(s.dataflow, s.mapping, cycles, dram, len(ranked), len(timed))
 
 
 def roofline(gemm: Gemm, hw: NpuConfig) -> tuple[int, float]:
@@ -238,6 +246,8 @@ class SystolicMapOptions(knobs_from(NpuConfig, "spad_bytes", "acc_bytes",
 
     strategy: str = knob("search", "search (the cost model's best) or heuristic (the "
                                     "fixed nest of the array's dataflow)", choices=STRATEGIES)
+    slack: int = knob(CYCLE_SLACK, "percent of cycles the search may give up for less "
+                                   "DRAM traffic", low=0, high=1000)
     print: bool = knob(False, "print each matmul's mapping and predicted cost to stderr")
 
     def __post_init__(self):
@@ -286,7 +296,7 @@ def map_matmul(op, options) -> None:
         mapping = heuristic_mapping(gemm, hw.rows, hw.cols, dataflow, hw.spad_bytes,
                                     hw.acc_bytes, hw.double_buffer, hw.units)
     else:
-        choice = search_mapping(gemm, hw)
+        choice = search_mapping(gemm, hw, slack=options.slack)
         dataflow, mapping = choice.dataflow, choice.mapping
         how = (f"search: {choice.candidates} candidates ranked, {choice.replayed} "
                f"timed")

@@ -67,6 +67,14 @@ class NpuConfig(ArrayConfig):
     double_buffer: bool = knob(True, "two buffers per operand when they fit")
     dataflows: str = knob("", "dataflows the array can also switch to per matmul, "
                           "'+'-separated (e.g. ws+os; empty: only `dataflow`)")
+    host_ops_per_cycle: int = knob(16, "host vector unit: arithmetic operations per cycle",
+                                   low=1, high=UNBOUNDED)
+    host_bytes_per_cycle: int = knob(32, "host: bytes per cycle its copies, transposes and "
+                                     "gathers write", low=1, high=UNBOUNDED)
+    host_math_ops: int = knob(8, "host: operations one exp, tanh, sqrt, division... costs",
+                              low=1, high=1 << 20)
+    host_op_cycles: int = knob(32, "host: fixed cycles per op (loop set-up)", low=0,
+                               high=1 << 20)
     mapper: str = knob("search", "how tessera-systolic-map maps matmuls: search (the cost "
                        "model's best) or heuristic (each dataflow's fixed nest)",
                        choices=("search", "heuristic"))

@@ -19,6 +19,8 @@ from tessera.mlir import arith, func, ir
 from tessera.target import Target
 
 from tessera.targets.npu_sim import functional
+from tessera.targets.npu_sim.host import HostWork
+from tessera.targets.npu_sim.host import cost as host_cost
 from tessera.targets.npu_sim.program import check_size, kernels, load_kernel
 from tessera.targets.npu_sim.report import KernelReport, NpuReport
 from tessera.targets.npu_sim.timing import simulate
@@ -50,6 +52,39 @@ def host_ops(module: ir.Module) -> dict[str, int]:
                 for op in block.operations:
                     op.operation.walk(visit)
     return dict(counts)
+
+
+def host_work(module: ir.Module, hw: NpuConfig) -> list[HostWork]:
+    """The host's ops in program order with their modelled cycles (`host.py`), each
+    marked with how many kernels were called before it."""
+    from tessera.mlir import bufferization, memref, tensor
+
+    bookkeeping = (func.CallOp, func.ReturnOp, arith.ConstantOp, tensor.EmptyOp,
+                   bufferization.ToBufferOp, bufferization.ToTensorOp, memref.AllocOp)
+    kernel_functions = {k.sym_name.value for k in kernels(module)}
+    work: list[HostWork] = []
+    called = 0
+
+    def visit(op):
+        nonlocal called
+        view = op.opview
+        if isinstance(view, func.CallOp) and view.callee.value in kernel_functions:
+            called += 1
+        elif not isinstance(view, bookkeeping) and \
+                (_shaped(op.results) or _shaped(op.operands)):
+            charged = host_cost(op, hw)
+            if charged is not None:
+                work.append(HostWork(op.name, *charged, called))
+            if op.name.startswith("linalg."):
+                return ir.WalkResult.SKIP  # its body is part of its cost
+        return ir.WalkResult.ADVANCE
+
+    for f in module.body.operations:
+        if isinstance(f, func.FuncOp) and f.sym_name.value not in kernel_functions:
+            for block in f.regions[0].blocks:
+                for op in block.operations:
+                    op.operation.walk(visit, ir.WalkOrder.PRE_ORDER)
+    return work
 
 
 def load(module: ir.Module, func_name: str = "main", timed: bool = True):
@@ -84,7 +119,8 @@ class NpuSim(Target[NpuConfig]):
             check_size(kernel)  # before any work: an absurd matmul is refused, not run
         program, kernel_reports = load(module, func_name)
         return program.run, NpuReport(self.name, hw, kernels=kernel_reports,
-                                      host_ops=host_ops(module))
+                                      host_ops=host_ops(module),
+                                      host_work=host_work(module, hw))
 
     def understands(self, module: ir.Module) -> bool:
         """Modules holding ISA-level kernels run on the functional simulator."""

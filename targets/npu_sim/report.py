@@ -1,5 +1,6 @@
 """What a simulated run reports: cycles, stalls, utilization, memory traffic per kernel,
-which ops ran on the host, a Chrome trace (opens in Perfetto) and a utilization plot."""
+which ops ran on the host and their modelled cycles (`host.py`), a Chrome trace (opens
+in Perfetto) and a utilization plot."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from tessera.errors import TesseraError
 from tessera.hardware import UNBOUNDED
 from tessera.target import Report
+from tessera.targets.npu_sim.host import HostWork
 from tessera.targets.npu_sim.program import Program
 from tessera.targets.npu_sim.timing import Timing
 
@@ -48,20 +50,34 @@ class NpuReport(Report):
 
     kernels: list[KernelReport] = field(default_factory=list)
     host_ops: dict[str, int] = field(default_factory=dict)
+    host_work: list[HostWork] = field(default_factory=list)
 
     def kernel_rows(self) -> list[dict]:
         return [k.row() for k in self.kernels]
 
     def measures(self) -> dict[str, float]:
-        return {"cycles": self.total_cycles, "stall_cycles": self.stall_cycles,
+        return {"cycles": self.total_cycles, "array_cycles": self.array_cycles,
+                "host_cycles": self.host_cycles, "stall_cycles": self.stall_cycles,
                 "pe_utilization": self.utilization}
 
     def summary(self) -> str:
-        return f"{self.total_cycles} cycles, PE util {100 * self.utilization:.1f}%"
+        return (f"{self.total_cycles} cycles, PE util {100 * self.utilization:.1f}% (array "
+                f"{self.array_cycles}, host {self.host_cycles})")
+
+    @property
+    def array_cycles(self) -> int:
+        """The kernels' cycles, one after another."""
+        return sum(k.cycles for k in self.kernels)
+
+    @property
+    def host_cycles(self) -> int:
+        """The host ops' modelled cycles (see host.py)."""
+        return sum(w.cycles for w in self.host_work)
 
     @property
     def total_cycles(self) -> int:
-        return sum(k.cycles for k in self.kernels)
+        """The model's time: kernels and host work do not overlap."""
+        return self.array_cycles + self.host_cycles
 
     @property
     def stall_cycles(self) -> int:
@@ -107,23 +123,48 @@ class NpuReport(Report):
         lines.append(f"on the array: {len(self.kernels)} matmul(s) [{on_array}]")
         host = ", ".join(f"{name} x{n}" for name, n in sorted(self.host_ops.items()))
         lines.append(f"on the host: {host or 'nothing'}")
+        kinds = {kind: sum(w.cycles for w in self.host_work if w.kind == kind)
+                 for kind in ("compute", "move")}
+        lines.append(f"time: array {self.array_cycles} cycles, host {self.host_cycles} "
+                     f"cycles ({kinds['compute']} compute, {kinds['move']} moving data; "
+                     f"{hw.host_ops_per_cycle} ops/cycle, {hw.host_bytes_per_cycle} "
+                     f"B/cycle, {hw.host_op_cycles} per op)")
         return "\n".join(lines)
 
     def trace(self) -> dict:
-        """Chrome trace-event JSON: one process per unit, one track per engine; kernels
-        one after another. Times are cycles (shown as microseconds by the viewers)."""
+        """Chrome trace-event JSON: one process per unit, one track per engine, and one
+        process for the host; kernels and host ops one after another in program order.
+        Times are cycles (shown as microseconds by the viewers)."""
         events, offset = [], 0
-        for k in self.kernels:
+        units = max((k.program.units for k in self.kernels), default=1)
+        host_ops = iter(self.host_work)
+        pending = next(host_ops, None)
+
+        def host_until(done: int):
+            nonlocal offset, pending
+            while pending is not None and pending.after_kernels <= done:
+                events.append({"name": pending.name, "cat": "host", "ph": "X", "ts": offset,
+                               "dur": pending.cycles, "pid": units, "tid": pending.kind,
+                               "args": {"kind": pending.kind, "work": pending.work}})
+                offset += pending.cycles
+                pending = next(host_ops, None)
+
+        for index, k in enumerate(self.kernels):
+            host_until(index)
             for e in k.timing.events:
                 events.append({"name": e.name, "cat": k.name, "ph": "X", "ts": offset + e.start,
                                "dur": max(e.end - e.start, 0), "pid": e.unit, "tid": e.engine,
                                "args": {"kernel": k.name}})
             offset += k.cycles + 1
-        units = max((k.program.units for k in self.kernels), default=1)
+        host_until(len(self.kernels))
         meta = [{"name": "process_name", "ph": "M", "pid": u, "args": {"name": f"unit {u}"}}
                 for u in range(units)]
+        meta.append({"name": "process_name", "ph": "M", "pid": units,
+                     "args": {"name": "host"}})
         return {"traceEvents": meta + events, "displayTimeUnit": "ns",
-                "otherData": {"time unit": "cycle", "hw": self.hw.name}}
+                "otherData": {"time unit": "cycle", "hw": self.hw.name,
+                              "array cycles": self.array_cycles,
+                              "host cycles": self.host_cycles}}
 
     def write_trace(self, path: str) -> None:
         """Write `trace()` as JSON to `path`."""
@@ -132,7 +173,8 @@ class NpuReport(Report):
         write_text(path, json.dumps(self.trace()), "trace file")
 
     def plot(self, path: str, bins: int = 200) -> None:
-        """PNG of array utilization over time (busy fraction per time bin, per unit)."""
+        """PNG of array utilization over the kernels' time (busy fraction per time bin, per
+        unit; host time left out)."""
         from tessera.files import writable
 
         writable(path, "plot file")
@@ -145,7 +187,7 @@ class NpuReport(Report):
         import matplotlib.pyplot as plt
         import numpy as np
 
-        total = max(self.total_cycles + len(self.kernels), 1)
+        total = max(self.array_cycles + len(self.kernels), 1)
         edges = np.linspace(0, total, bins + 1)
         fig, ax = plt.subplots(figsize=(10, 3.5))
         units = max((k.program.units for k in self.kernels), default=1)
@@ -162,7 +204,7 @@ class NpuReport(Report):
         ax.set_xlabel("cycle")
         ax.set_ylabel("array computing (%)")
         ax.set_ylim(0, 105)
-        ax.set_title(f"npu-sim {self.hw.name}: {self.total_cycles} cycles, "
+        ax.set_title(f"npu-sim {self.hw.name}: {self.array_cycles} array cycles, "
                      f"PE utilization {100 * self.utilization:.1f}%")
         ax.legend(loc="lower right")
         fig.tight_layout()
