@@ -133,6 +133,7 @@ def _candidates(gemm: Gemm, hw: NpuConfig, dataflow: str, units: int):
            for d in "mnk"}
     trips = {d: {t: -(-size[d] // t) for t in sizes[d]} for d in "mnk"}
     e_in, e_acc = gemm.in_bytes, gemm.acc_bytes
+    seen = set()
     for order in ORDERS:
         inside = {d for d in "mn" if order.index(d) > order.index("k")}
         loops = (["b"] if gemm.batched else []) + list(order[:order.index("k")])
@@ -158,7 +159,15 @@ def _candidates(gemm: Gemm, hw: NpuConfig, dataflow: str, units: int):
                                                  (pad["m"][tm] + pad["n"][tn]))
                         ks = [t for t in sizes["k"] if pad["k"][t] <= room]
                         for tk in dict.fromkeys(ks[:1] + ks[len(ks) // 2:len(ks) // 2 + 1]):
+                            # A loop of one trip is no loop: orders that differ only
+                            # in where it sits build the same kernel.
+                            nest = "".join(d for d in order if d == "k" or trips[d][
+                                {"m": tm, "n": tn, "k": tk}[d]] > 1)
                             for split in splits:
+                                key = (nest, tm, tn, tk, spad_buffers, acc_buffers, split)
+                                if key in seen:
+                                    continue
+                                seen.add(key)
                                 mapping = Mapping((tm, tn, tk), order, spad_buffers,
                                                   acc_buffers, split)
                                 yield Schedule(gemm, r, c, dataflow, mapping)
