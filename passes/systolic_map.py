@@ -91,7 +91,8 @@ def heuristic_mapping(gemm: Gemm, rows: int, cols: int, dataflow: str, spad_byte
 
 MAX_REPLAYS = 40  # the best-ranked candidates considered for an exact replay
 FRUGAL_REPLAYS = 10  # and those moving the fewest DRAM bytes
-REPLAY_BUDGET = 3_000  # unit-steps replayed at most per matmul
+REPLAY_BUDGET = 3_000  # unit-steps replayed per matmul (the best-ranked always is)
+REPLAY_LIMIT = 100_000  # unless it is longer: then the analytic ranking alone decides
 CYCLE_SLACK = 5  # percent of cycles the search gives up, at most, for less DRAM traffic
 PRINT_REPLAY_LIMIT = 200_000  # unit-steps `print` replays; beyond, the analytic account
 
@@ -176,9 +177,10 @@ def _candidates(gemm: Gemm, hw: NpuConfig, dataflow: str, units: int):
 def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None,
                    slack: int = CYCLE_SLACK) -> Choice:
     """The mapping of `gemm` the cost model predicts fastest on `hw` (see the module
-    docstring); a TesseraError when no mapping fits the memories. Candidates are replayed
-    within a budget of REPLAY_BUDGET unit-steps; a matmul so large that not even the
-    best-ranked one fits it is mapped by the analytic ranking alone."""
+    docstring); a TesseraError when no mapping fits the memories. The best-ranked
+    candidate is replayed, the others within a budget of REPLAY_BUDGET unit-steps; a
+    matmul so large that the best-ranked one takes more than REPLAY_LIMIT is mapped by
+    the analytic ranking alone."""
     from tessera.targets.npu_sim.cost import bound, predict, units_used
 
     ranked = []
@@ -207,17 +209,20 @@ def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None,
         shortlist.append((b.estimate, b.dram_bytes, len(ranked), fixed, b))
     except TesseraError:  # not even one fold fits this way
         pass
-    budget, timed = REPLAY_BUDGET, []
-    for estimate, dram, order, s, b in shortlist:
+    def replay_cost(s, b):  # unit-steps to replay
         units = units_used(s.mapping, hw)
-        cost = b.steps * units * (2 if units > 1 else 1)  # unit-steps to replay
-        if cost > budget:
+        return b.steps * units * (2 if units > 1 else 1)
+
+    estimate, dram, order, s, b = shortlist[0]
+    if replay_cost(s, b) > REPLAY_LIMIT:  # too large to replay: the best-ranked one
+        return Choice(s.dataflow, s.mapping, int(estimate), dram, len(ranked), 0)
+    budget, timed = REPLAY_BUDGET, []
+    for i, (estimate, dram, order, s, b) in enumerate(shortlist):
+        cost = replay_cost(s, b)
+        if i and cost > budget:
             continue  # too long to replay: only exactly timed candidates can win
         budget -= cost
         timed.append((predict(gemm, hw, s.mapping, s.dataflow).cycles, dram, order, s))
-    if not timed:  # every candidate is too long to replay: the best-ranked one
-        estimate, dram, order, s, b = shortlist[0]
-        return Choice(s.dataflow, s.mapping, int(estimate), dram, len(ranked), 0)
     fastest = min(cycles for cycles, *_ in timed)
     # Within `slack` percent of the fastest, the least DRAM traffic (then fewest cycles).
     cycles, dram, _, s = min((t for t in timed if t[0] * 100 <= fastest * (100 + slack)),
