@@ -148,22 +148,26 @@ def model_rows(presets) -> list[dict]:
     from models import MODELS, example
 
     rows = []
-    print(f"\n{'model':>10} {'preset':>15} {'heuristic':>10} {'search':>10} {'ratio':>6} "
-          f"{'max err':>8}")
+    print(f"\n{'model':>10} {'preset':>15} {'array: heuristic':>16} {'search':>8} "
+          f"{'ratio':>6} {'host':>7} {'total: heuristic':>16} {'search':>8} {'max err':>8}")
     for name in MODELS:
         model, inputs = example(name)
         want = model(*inputs).detach().numpy()
         for preset in presets:
-            cycles, error = {}, 0.0
+            array, total, error = {}, {}, 0.0
             for mapper in ("heuristic", "search"):
                 program = tessera.compile(model, inputs, target="npu-sim",
                                           hw=f"{preset},mapper={mapper}")
                 got = program(*inputs)
                 error = max(error, float(np.abs(np.asarray(got, np.float64) - want).max()))
-                cycles[mapper] = program.report.total_cycles
-            rows.append({"model": name, "preset": preset, "cycles": cycles, "error": error})
-            print(f"{name:>10} {preset:>15} {cycles['heuristic']:10d} {cycles['search']:10d} "
-                  f"{cycles['heuristic'] / cycles['search']:6.2f} {error:8.1e}", flush=True)
+                array[mapper] = program.report.array_cycles
+                total[mapper] = program.report.total_cycles
+                host = program.report.host_cycles
+            rows.append({"model": name, "preset": preset, "array_cycles": array,
+                         "total_cycles": total, "host_cycles": host, "error": error})
+            print(f"{name:>10} {preset:>15} {array['heuristic']:16d} {array['search']:8d} "
+                  f"{array['heuristic'] / array['search']:6.2f} {host:7d} "
+                  f"{total['heuristic']:16d} {total['search']:8d} {error:8.1e}", flush=True)
     return rows
 
 
@@ -172,8 +176,8 @@ def main() -> int:
     parser.add_argument("--presets", nargs="+", default=sorted(NPU_PRESETS),
                         choices=sorted(NPU_PRESETS))
     parser.add_argument("--dtypes", nargs="+", default=list(DTYPES), choices=list(DTYPES))
-    parser.add_argument("--gemms", nargs="+", default=[str(i) for i in range(len(GEMMS))],
-                        help="indices into the issue's list, or M,N,K")
+    parser.add_argument("--gemms", nargs="*", default=[str(i) for i in range(len(GEMMS))],
+                        help="indices into the issue's list, or M,N,K (none: only --models)")
     parser.add_argument("--runs", type=int, default=3, help="searches per GEMM (timing)")
     parser.add_argument("--zigzag", action="store_true",
                         help="run ZigZag on the gemmini GEMMs too (minutes per GEMM)")
@@ -188,7 +192,7 @@ def main() -> int:
     except (ValueError, IndexError):
         parser.error(f"--gemms takes indices 0-{len(GEMMS) - 1} or M,N,K")
     rows = []
-    for preset in args.presets:
+    for preset in args.presets if gemms else ():
         hw = NPU_PRESETS[preset]
         print(f"\n{preset} ({hw.units} unit(s) of {hw.rows}x{hw.cols}, dataflows "
               f"{'+'.join(hw.supported_dataflows)}, spad {hw.spad_bytes} B, acc "

@@ -119,6 +119,33 @@ def _folded_matmul(lhs, rhs, acc, array, transpose):
     return tensor.expand_shape(acc.type, matrix.result, rows, [], [b, m, n])
 
 
+def _batch_broadcast_source(value):
+    """The matrix a (batch, r, c) tensor broadcasts along its leading dim — the value of
+    a `linalg.broadcast` (dimensions [0]) or of an all-parallel `linalg.generic` whose
+    body yields its one input, read at (d1, d2) — else None."""
+    owner = value.owner
+    if not isinstance(owner, (ir.Operation, ir.OpView)):
+        return None  # a block argument
+    view = owner.opview
+    if isinstance(view, linalg.BroadcastOp):
+        source = view.input
+        if list(view.dimensions) == [0] and len(shape_of(source.type)) == 2:
+            return source
+        return None
+    if not isinstance(view, linalg.GenericOp) or len(view.inputs) != 1 or \
+            len(view.outputs) != 1:
+        return None
+    if any(str(t) != "#linalg.iterator_type<parallel>" for t in view.iterator_types):
+        return None
+    source_map, out_map = (_dim_positions(a) for a in linalg.get_indexing_maps(view))
+    body = view.regions[0].blocks[0]
+    ops = list(body.operations)
+    if source_map != [1, 2] or out_map != [0, 1, 2] or len(ops) != 1 or \
+            list(ops[0].operands) != [body.arguments[0]]:
+        return None
+    return view.inputs[0]
+
+
 def contraction_to_systolic(op, rewriter, options: LinalgToSystolicOptions):
     """One matmul-like linalg op -> systolic.matmul, guard first."""
     if len(op.inputs) != 2 or len(op.outputs) != 1 or len(op.results) != 1:
@@ -149,8 +176,15 @@ def contraction_to_systolic(op, rewriter, options: LinalgToSystolicOptions):
         transpose = ir.ArrayAttr.get([ir.BoolAttr.get(t)
                                       for t in (layout.transpose_lhs, layout.transpose_rhs)])
         array = array_attr(options.rows, options.cols, options.dataflow)
-        if layout.fold_batch:
-            result = _folded_matmul(lhs, rhs, acc, array, transpose)
+        # A batched rhs that only repeats one matrix (attention's in-projection weight)
+        # is that matrix: the batch folds into M, one GEMM instead of a batch of thin ones.
+        shared = None
+        if len(shape_of(types[0])) == 3 and not layout.transpose_lhs and \
+                not layout.fold_batch:
+            shared = _batch_broadcast_source(rhs)
+        if layout.fold_batch or shared is not None:
+            result = _folded_matmul(lhs, shared if shared is not None else rhs, acc, array,
+                                    transpose)
         else:
             result = MatmulOp(lhs, rhs, acc, array, transpose, acc.type).result
     rewriter.replace_op(op, [result])

@@ -282,6 +282,38 @@ func.func @batch_matmul_with_broadcast_rhs(%a: tensor<2x4x8xi8>, %b: tensor<8x16
 
 // -----
 
+#mat = affine_map<(d0, d1, d2) -> (d1, d2)>
+#all = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// A batched rhs materialized by repeating one matrix (attention's in-projection weight as
+// torch.export writes it: a broadcast generic or linalg.broadcast, then a batch_matmul)
+// is that matrix: the batch folds into M, one 16x96x32 GEMM instead of 8 of 2x96x32. A
+// broadcast along another dim is a real batch and stays one.
+// CHECK-LABEL: func.func @repeated_rhs_is_one_matrix
+// CHECK: %[[L1:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : tensor<8x2x32xf32> into tensor<16x32xf32>
+// CHECK: "systolic.matmul"(%[[L1]], %arg1, %{{.+}}){{.*}}(tensor<16x32xf32>, tensor<32x96xf32>, tensor<16x96xf32>) -> tensor<16x96xf32>
+// CHECK: tensor.expand_shape {{.*}} into tensor<8x2x96xf32>
+// CHECK: "systolic.matmul"(%{{.+}}, %arg1, %{{.+}}){{.*}}(tensor<16x32xf32>, tensor<32x96xf32>, tensor<16x96xf32>)
+// CHECK: linalg.broadcast ins(%arg1 : tensor<32x96xf32>) outs(%{{.+}} : tensor<32x8x96xf32>) dimensions = [1]
+// CHECK-NOT: linalg.batch_matmul
+func.func @repeated_rhs_is_one_matrix(%x: tensor<8x2x32xf32>, %w: tensor<32x96xf32>, %c: tensor<8x2x96xf32>, %y: tensor<32x2x8xf32>) -> (tensor<8x2x96xf32>, tensor<8x2x96xf32>, tensor<32x2x96xf32>) {
+  %e = tensor.empty() : tensor<8x32x96xf32>
+  %g = linalg.generic {indexing_maps = [#mat, #all], iterator_types = ["parallel", "parallel", "parallel"]} ins(%w : tensor<32x96xf32>) outs(%e : tensor<8x32x96xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<8x32x96xf32>
+  %0 = linalg.batch_matmul ins(%x, %g : tensor<8x2x32xf32>, tensor<8x32x96xf32>) outs(%c : tensor<8x2x96xf32>) -> tensor<8x2x96xf32>
+  %b = linalg.broadcast ins(%w : tensor<32x96xf32>) outs(%e : tensor<8x32x96xf32>) dimensions = [0]
+  %1 = linalg.batch_matmul ins(%x, %b : tensor<8x2x32xf32>, tensor<8x32x96xf32>) outs(%c : tensor<8x2x96xf32>) -> tensor<8x2x96xf32>
+  %e2 = tensor.empty() : tensor<32x8x96xf32>
+  %o = tensor.empty() : tensor<32x2x96xf32>
+  %b2 = linalg.broadcast ins(%w : tensor<32x96xf32>) outs(%e2 : tensor<32x8x96xf32>) dimensions = [1]
+  %2 = linalg.batch_matmul ins(%y, %b2 : tensor<32x2x8xf32>, tensor<32x8x96xf32>) outs(%o : tensor<32x2x96xf32>) -> tensor<32x2x96xf32>
+  return %0, %1, %2 : tensor<8x2x96xf32>, tensor<8x2x96xf32>, tensor<32x2x96xf32>
+}
+
+// -----
+
 #lhs_t = affine_map<(b, m, n, k) -> (b, k, m)>
 #rhs = affine_map<(b, m, n, k) -> (k, n)>
 #out = affine_map<(b, m, n, k) -> (b, m, n)>

@@ -99,9 +99,10 @@ ON_THE_ARRAY = {
     "resnet": "[128x8x72, 128x8x72]",
     # depthwise 3x3, stride 2: a batch of 8 channels, then the pointwise 1x1 conv
     "mobilenet": "[128x1x9 x8, 128x16x8]",
-    # QKV projection (torch-mlir makes it a batch over the 8 positions), QK^T and AV per
-    # (batch, head) pair, output projection, the two MLP layers
-    "encoder": "[2x96x32 x8, 8x8x8 x8, 8x8x8 x8, 16x32x32, 16x64x32, 16x32x64]",
+    # QKV projection (torch-mlir makes it a batch over the 8 positions of one repeated
+    # weight, which folds back into M: 16 rows), QK^T and AV per (batch, head) pair,
+    # output projection, the two MLP layers
+    "encoder": "[16x96x32, 8x8x8 x8, 8x8x8 x8, 16x32x32, 16x64x32, 16x32x64]",
     "gru": "[4x96x16, 4x96x32]",
     "int8mlp": "[8x128x64, 8x32x128]",
 }
