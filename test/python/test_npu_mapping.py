@@ -171,3 +171,23 @@ def test_slack_trades_a_few_cycles_for_less_dram_traffic():
     fastest, frugal = search_mapping(g, hw, slack=0), search_mapping(g, hw)
     assert frugal.dram_bytes == g.min_dram_bytes() < fastest.dram_bytes
     assert fastest.cycles < frugal.cycles <= fastest.cycles * 1.05
+
+
+def test_a_huge_matmul_is_mapped_and_printed_without_replaying_it(capfd):
+    """16M^3: the search and `print` fall back to the analytic account (no hang)."""
+    import time
+
+    from tessera.context import make_context
+    from tessera.mlir import ir
+    from tessera.pipeline import Pipeline
+    from tessera.targets.npu_sim.cost import matmul_text
+
+    huge = gemm(16_000_000, 16_000_000, 16_000_000, 1)
+    hw = NPU_PRESETS["gemmini-16x16"]
+    start = time.perf_counter()
+    with make_context(), ir.Location.unknown() as location:
+        module = ir.Module.parse(matmul_text(huge, hw, "ws", None))
+        Pipeline(location.context).add("tessera-systolic-map", hw=hw, print=True).run(module)
+        assert "systolic.mapping = #systolic.mapping<" in str(module)
+    assert time.perf_counter() - start < 30
+    assert "steps are too many to replay" in capfd.readouterr().err
