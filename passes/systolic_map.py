@@ -123,7 +123,7 @@ class Choice:
 
 
 def _candidates(gemm: Gemm, hw: NpuConfig, dataflow: str, units: int):
-    """Every (schedule, units) the search ranks for one dataflow: each loop order and
+    """Every schedule the search ranks for one dataflow: each loop order and
     buffering, tm among the candidate sizes, the three largest tn that fit with it and
     for each the largest tk that fits (and half of it), each split."""
     r, c = hw.rows, hw.cols
@@ -201,7 +201,7 @@ def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None,
     # The least DRAM traffic, for the choice among near-fastest candidates.
     frugal = sorted(ranked[MAX_REPLAYS:], key=lambda x: (x[1], x[0], x[2]))
     shortlist += frugal[:FRUGAL_REPLAYS]
-    try:  # the heuristic's nest competes too: the search does no worse than it
+    try:  # the heuristic's nest competes too: with slack 0 the search is never slower
         fixed = Schedule(gemm, hw.rows, hw.cols, hw.dataflow, heuristic_mapping(
             gemm, hw.rows, hw.cols, hw.dataflow, hw.spad_bytes, hw.acc_bytes,
             hw.double_buffer, hw.units))
@@ -209,6 +209,7 @@ def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None,
         shortlist.append((b.estimate, b.dram_bytes, len(ranked), fixed, b))
     except TesseraError:  # not even one fold fits this way
         pass
+
     def replay_cost(s, b):  # unit-steps to replay
         units = units_used(s.mapping, hw)
         return b.steps * units * (2 if units > 1 else 1)
@@ -231,7 +232,7 @@ def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None,
 
 
 def roofline(gemm: Gemm, hw: NpuConfig) -> tuple[int, float]:
-    """(ideal-memory cycles, DRAM cycles) no mapping of `gemm` on `hw` can beat: the
+    """(ideal-memory cycles, DRAM cycles) a mapping's efficiency is measured against: the
     standard systolic model's cycles with unbounded memories and bandwidth (each
     dataflow's fixed nest streaming its whole dim, split over the grid; the best of the
     array's dataflows), and the minimum DRAM bytes over the bandwidth. Replayed when
