@@ -27,6 +27,7 @@ error against PyTorch.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -84,9 +85,7 @@ def run_kernel(gemm: Gemm, hw: NpuConfig, mapping, dataflow: str, check: bool) -
 
 def one_unit(hw: NpuConfig) -> NpuConfig:
     """One unit of grid `hw`, alone on the same channel."""
-    return NpuConfig(hw.rows, hw.cols, hw.dataflow, hw.spad_bytes, hw.acc_bytes,
-                     hw.dram_bytes_per_cycle, hw.dma_latency, 1, 1, hw.double_buffer,
-                     hw.dataflows)
+    return dataclasses.replace(hw, grid_rows=1, grid_cols=1)
 
 
 def measure(preset: str, hw: NpuConfig, dims, dtype: str, runs: int, check: bool) -> dict:

@@ -19,7 +19,7 @@ from tessera.mlir import arith, ir, linalg, rewrite, tensor
 
 from tessera.dialects.common import element_combo, is_static, shape_of
 from tessera.dialects.systolic import MatmulOp, array_attr
-from tessera.passes.common import NO_MATCH
+from tessera.passes.common import NO_MATCH, parallel_iterator
 
 
 # Casts that make a contraction unsigned; arrays here compute signed integers.
@@ -135,7 +135,7 @@ def _batch_broadcast_source(value):
     if not isinstance(view, linalg.GenericOp) or len(view.inputs) != 1 or \
             len(view.outputs) != 1:
         return None
-    if any(str(t) != "#linalg.iterator_type<parallel>" for t in view.iterator_types):
+    if any(t != parallel_iterator() for t in view.iterator_types):
         return None
     source_map, out_map = (_dim_positions(a) for a in linalg.get_indexing_maps(view))
     body = view.regions[0].blocks[0]

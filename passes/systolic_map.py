@@ -33,6 +33,7 @@ from tessera.hardware import NpuConfig
 from tessera.knobs import knob, knobs_from, validate
 from tessera.mlir import ir
 
+from tessera.dialects.common import shape_of
 from tessera.dialects.systolic import (FOLD_DIMS, MAPPING, ORDERS, MatmulOp, Mapping,
                                        array_attr, array_params)
 from tessera.targets.npu_sim.schedule import Gemm, Schedule
@@ -76,8 +77,7 @@ def heuristic_mapping(gemm: Gemm, rows: int, cols: int, dataflow: str, spad_byte
             lo, hi = (mid, hi) if fits(mid, buffers) else (lo, mid - 1)
         if lo >= want or (buffers == 1 and lo > 0):
             chosen = mapping(lo, buffers)
-            trips = {d: -(-size[d] // min(t, size[d])) for d, t in zip("mnk", chosen.tiles)}
-            trips["b"] = gemm.batch
+            trips = {**Schedule(gemm, rows, cols, dataflow, chosen).trips, "b": gemm.batch}
             split = _split_for(order, trips, gemm.batched, units)
             return Mapping(chosen.tiles, order, buffers, buffers, split)
     one = Schedule(gemm, rows, cols, dataflow, mapping(1, 1))
@@ -174,8 +174,7 @@ def _candidates(gemm: Gemm, hw: NpuConfig, dataflow: str, units: int):
                                 yield Schedule(gemm, r, c, dataflow, mapping)
 
 
-def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None,
-                   slack: int = CYCLE_SLACK) -> Choice:
+def search_mapping(gemm: Gemm, hw: NpuConfig, slack: int = CYCLE_SLACK) -> Choice:
     """The mapping of `gemm` the cost model predicts fastest on `hw` (see the module
     docstring); a TesseraError when no mapping fits the memories. The best-ranked
     candidate is replayed, the others within a budget of REPLAY_BUDGET unit-steps; a
@@ -184,7 +183,7 @@ def search_mapping(gemm: Gemm, hw: NpuConfig, dataflows=None,
     from tessera.targets.npu_sim.cost import bound, predict, units_used
 
     ranked = []
-    for dataflow in dataflows or hw.supported_dataflows:
+    for dataflow in hw.supported_dataflows:
         for s in _candidates(gemm, hw, dataflow, hw.units):
             units = units_used(s.mapping, hw)
             b = bound(s, hw, units)
@@ -307,7 +306,7 @@ def map_matmul(op, options) -> None:
     from tessera.passes.systolic_tile import gemm_of
     from tessera.targets.npu_sim.cost import bound, predict, units_used
 
-    if 0 in ir.ShapedType(op.lhs.type).shape + ir.ShapedType(op.rhs.type).shape:
+    if 0 in shape_of(op.lhs.type) + shape_of(op.rhs.type):
         return  # nothing for the array: tessera-systolic-tile leaves it on the host
     hw, gemm = hardware_of(op, options), gemm_of(op)
     mapping, how, started = Mapping.of(op), "as written", time.perf_counter()

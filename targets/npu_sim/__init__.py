@@ -29,38 +29,49 @@ def _shaped(values) -> bool:
     return any(isinstance(v.type, ir.ShapedType) for v in values)
 
 
-def host_ops(module: ir.Module) -> dict[str, int]:
-    """Ops that work on tensors or buffers on the host, by name: outside kernels, and
-    without the bookkeeping ops that move no data (calls into kernels, buffer views of
-    tensors, allocations, empty tensors)."""
+@functools.cache
+def _bookkeeping() -> tuple:
+    """Ops that move no data: calls, returns, constants, empty tensors, buffer views of
+    tensors, allocations."""
     from tessera.mlir import bufferization, memref, tensor
 
-    bookkeeping = (func.CallOp, func.ReturnOp, arith.ConstantOp, tensor.EmptyOp,
-                   bufferization.ToBufferOp, bufferization.ToTensorOp, memref.AllocOp)
-    counts: Counter = Counter()
+    return (func.CallOp, func.ReturnOp, arith.ConstantOp, tensor.EmptyOp,
+            bufferization.ToBufferOp, bufferization.ToTensorOp, memref.AllocOp)
 
-    def visit(op):
-        if not isinstance(op.opview, bookkeeping) and \
-                (_shaped(op.results) or _shaped(op.operands)):
-            counts[op.name] += 1
-        return ir.WalkResult.ADVANCE
 
-    kernel_functions = {k.sym_name.value for k in kernels(module)}
+def _works_on_data(op) -> bool:
+    """Whether a host op works on tensors or buffers (and is not bookkeeping)."""
+    return not isinstance(op.opview, _bookkeeping()) and \
+        (_shaped(op.results) or _shaped(op.operands))
+
+
+def _walk_host(module: ir.Module, kernel_functions: set, visit, order=ir.WalkOrder.POST_ORDER):
+    """Walk every op of the functions that are not kernels with `visit`."""
     for f in module.body.operations:
         if isinstance(f, func.FuncOp) and f.sym_name.value not in kernel_functions:
             for block in f.regions[0].blocks:
                 for op in block.operations:
-                    op.operation.walk(visit)
+                    op.operation.walk(visit, order)
+
+
+def host_ops(module: ir.Module) -> dict[str, int]:
+    """Ops that work on tensors or buffers on the host, by name: outside kernels, and
+    without the bookkeeping ops that move no data (calls into kernels, buffer views of
+    tensors, allocations, empty tensors)."""
+    counts: Counter = Counter()
+
+    def visit(op):
+        if _works_on_data(op):
+            counts[op.name] += 1
+        return ir.WalkResult.ADVANCE
+
+    _walk_host(module, {k.sym_name.value for k in kernels(module)}, visit)
     return dict(counts)
 
 
 def host_work(module: ir.Module, hw: NpuConfig) -> list[HostWork]:
     """The host's ops in program order with their modelled cycles (`host.py`), each
     marked with how many kernels were called before it."""
-    from tessera.mlir import bufferization, memref, tensor
-
-    bookkeeping = (func.CallOp, func.ReturnOp, arith.ConstantOp, tensor.EmptyOp,
-                   bufferization.ToBufferOp, bufferization.ToTensorOp, memref.AllocOp)
     kernel_functions = {k.sym_name.value for k in kernels(module)}
     work: list[HostWork] = []
     called = 0
@@ -70,8 +81,7 @@ def host_work(module: ir.Module, hw: NpuConfig) -> list[HostWork]:
         view = op.opview
         if isinstance(view, func.CallOp) and view.callee.value in kernel_functions:
             called += 1
-        elif not isinstance(view, bookkeeping) and \
-                (_shaped(op.results) or _shaped(op.operands)):
+        elif _works_on_data(op):
             charged = host_cost(op, hw)
             if charged is not None:
                 work.append(HostWork(op.name, *charged, called))
@@ -79,11 +89,7 @@ def host_work(module: ir.Module, hw: NpuConfig) -> list[HostWork]:
                 return ir.WalkResult.SKIP  # its body is part of its cost
         return ir.WalkResult.ADVANCE
 
-    for f in module.body.operations:
-        if isinstance(f, func.FuncOp) and f.sym_name.value not in kernel_functions:
-            for block in f.regions[0].blocks:
-                for op in block.operations:
-                    op.operation.walk(visit, ir.WalkOrder.PRE_ORDER)
+    _walk_host(module, kernel_functions, visit, ir.WalkOrder.PRE_ORDER)
     return work
 
 

@@ -201,11 +201,10 @@ def predict(gemm: Gemm, hw: NpuConfig, mapping: Mapping, dataflow: str | None = 
     s = Schedule(gemm, hw.rows, hw.cols, dataflow, mapping)
     units = units_used(mapping, hw)
     timing = simulate(_program(s, hw, units))
-    spad_writes = timing.spad_writes
     return Prediction(dataflow, mapping, timing.cycles, max(timing.array_busy.values(),
                                                             default=0),
                       dict(timing.dram_bytes), timing.folds, timing.macs, timing.spad_reads,
-                      spad_writes, timing.acc_reads, timing.acc_writes, units)
+                      timing.spad_writes, timing.acc_reads, timing.acc_writes, units)
 
 
 @dataclass(frozen=True)

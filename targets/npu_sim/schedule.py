@@ -55,10 +55,6 @@ class Gemm:
     zero_init: bool = True  # the accumulator starts at zero (not read from memory)
     bias: bool = False
 
-    @property
-    def macs(self) -> int:
-        return self.batch * self.m * self.n * self.k
-
     def min_dram_bytes(self) -> int:
         """Reading lhs and rhs once and writing the result once (plus the accumulator and
         bias when there are ones): what no mapping can go below."""

@@ -260,7 +260,6 @@ class _Machine:
         t.events.append(Event(name, unit, engine, start, end))
         self.finish = max(self.finish, end)
 
-
     def _folds(self, f: Folds, start: int) -> None:
         """Time a run of folds exactly as its preloads and computes one by one."""
         w, r, t = self.written, self.read, self.timing
