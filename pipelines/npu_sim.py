@@ -11,6 +11,16 @@ from tessera.mlir import ir
 from tessera.pipeline import Pipeline
 
 
+def front(context: ir.Context) -> Pipeline:
+    """The hardware-independent start of `pipeline`: convolutions -> im2col + matmul
+    (`tessera-linalg-to-systolic` writes the array into the IR, so it belongs to the
+    hardware-dependent rest). Running `pipeline` after it does its work once: a module
+    without convolutions passes through unchanged."""
+    pm = Pipeline(context)
+    pm.add("tessera-conv-to-matmul")
+    return pm
+
+
 def pipeline(context: ir.Context, hw: NpuConfig, mapping: Sequence[str] = (),
              strategy: str | None = None) -> Pipeline:
     """conv -> matmul; linalg -> systolic.matmul -> kernels of systolic ISA ops (+ grid).
@@ -18,8 +28,7 @@ def pipeline(context: ir.Context, hw: NpuConfig, mapping: Sequence[str] = (),
     they are mapped to the array and their epilogues fused, before
     `tessera-systolic-map{strategy=...}` (by default `hw.mapper`) maps those it left
     without a mapping and they are tiled."""
-    pm = Pipeline(context)
-    pm.add("tessera-conv-to-matmul")
+    pm = front(context)
     pm.add("tessera-linalg-to-systolic", hw=hw)
     pm.add("tessera-systolic-fuse-epilogue")
     for stage in mapping:

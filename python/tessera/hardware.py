@@ -78,6 +78,36 @@ class NpuConfig(ArrayConfig):
     mapper: str = knob("search", "how tessera-systolic-map maps matmuls: search (the cost "
                        "model's best) or heuristic (each dataflow's fixed nest)",
                        choices=("search", "heuristic"))
+    # Energy and area (targets/npu_sim/energy.py): 45 nm figures of Horowitz, "Computing's
+    # energy problem", ISSCC 2014, unless said otherwise. A MAC is a multiply of the
+    # operand type plus an add of the accumulator type.
+    mac_pj_int8: float = knob(0.3, "energy of an int8 MAC into int32, pJ (8b mult 0.2 + "
+                              "32b add 0.1)", low=0)
+    mac_pj_int32: float = knob(3.2, "energy of an int16/int32 MAC, pJ (32b mult 3.1 + 32b "
+                               "add 0.1)", low=0)
+    mac_pj_fp16: float = knob(2.0, "energy of a bf16/f16 MAC into f32, pJ (16b FP mult 1.1 "
+                              "+ 32b FP add 0.9)", low=0)
+    mac_pj_fp32: float = knob(4.6, "energy of an f32 MAC, pJ (32b FP mult 3.7 + add 0.9)",
+                              low=0)
+    sram_pj_per_byte: float = knob(1.25, "energy per byte read or written in an 8 KiB SRAM, "
+                                   "pJ (10 pJ per 64 bits); a memory of S bytes costs "
+                                   "sqrt(S / 8 KiB) times as much", low=0)
+    dram_pj_per_byte: float = knob(250.0, "energy per DRAM byte, pJ (2 nJ per 64 bits, in "
+                                   "the published 1.3-2.6 nJ)", low=0)
+    host_pj_per_op: float = knob(2.3, "energy of one host arithmetic operation, pJ (mean "
+                                 "of a 32b FP add and mult)", low=0)
+    host_pj_per_byte: float = knob(2.5, "energy per byte a host copy or gather writes, pJ "
+                                   "(one 8 KiB-SRAM read and one write)", low=0)
+    pe_um2_int8: float = knob(419.0, "area of an int8 PE, um^2 (8b mult 282 + 32b add 137)",
+                              low=0)
+    pe_um2_int32: float = knob(3632.0, "area of an int16/int32 PE, um^2 (32b mult 3495 + "
+                               "32b add 137)", low=0)
+    pe_um2_fp16: float = knob(5824.0, "area of a bf16/f16 PE, um^2 (16b FP mult 1640 + "
+                              "32b FP add 4184)", low=0)
+    pe_um2_fp32: float = knob(11884.0, "area of an f32 PE, um^2 (32b FP mult 7700 + add "
+                              "4184)", low=0)
+    sram_um2_per_kib: float = knob(4049.0, "SRAM area per KiB, um^2 (45 nm 6T cell of "
+                                   "0.346 um^2, 70% array efficiency)", low=0)
     name: str = "custom"
 
     def __post_init__(self):

@@ -15,6 +15,7 @@ and sizes beyond what any simulated or real machine has are rejected before work
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import typing
 from dataclasses import dataclass, field
@@ -68,6 +69,14 @@ def check(value, f: dataclasses.Field, kind: type, prefix: str) -> None:
         if value % meta["multiple_of"]:
             raise TesseraError(f"{prefix} must be a positive multiple of {meta['multiple_of']}, "
                                f"got {value}")
+    elif kind is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                not math.isfinite(value):
+            raise TesseraError(f"{prefix} must be a finite number, got {value!r}")
+        if meta["low"] is not None and value < meta["low"]:
+            raise TesseraError(f"{prefix} must be at least {meta['low']}, got {value}")
+        if meta["high"] is not None and value > meta["high"]:
+            raise TesseraError(f"{prefix} must be at most {meta['high']}, got {value}")
     elif kind is bool:
         if not isinstance(value, bool):
             raise TesseraError(f"{prefix} must be true or false, got {value!r}")

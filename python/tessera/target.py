@@ -137,6 +137,20 @@ class Target(Generic[HW]):
         report.timings.update(passes_s=passes_s, backend_s=time.perf_counter() - start)
         return Executable(self.name, runner, signature, report)
 
+    def front(self, context: ir.Context):
+        """The start of `pipeline(hw)` that is the same for every hardware description
+        (a `tessera.pipeline.Pipeline`), or None: what a sweep runs once per model. A
+        module that has been through it compiles to the same program (its passes have
+        nothing left to do the second time)."""
+        return None
+
+    def estimate(self, module: ir.Module, hw=None) -> Report:
+        """The report of `module` (linalg on tensors, possibly through `front`; changed in
+        place) compiled for `hw`, without building anything to run, for targets whose
+        measures depend only on the program (a sweep's timing-only mode)."""
+        raise TesseraError(f"target {self.name} has no report without a run (its measures "
+                           f"come from running the program)")
+
     def measure(self, executable: Executable, arrays) -> Report:
         """The report with the measures that need a run on `arrays` filled in (nothing
         to do for targets whose measure depends only on the program)."""

@@ -11,6 +11,7 @@ kernel call executes its instructions on numpy (`functional.py`). The report
 from __future__ import annotations
 
 import functools
+import time
 from collections import Counter
 
 from tessera.hardware import NPU_PRESETS, NPU_VARIANTS, NpuConfig
@@ -93,6 +94,15 @@ def host_work(module: ir.Module, hw: NpuConfig) -> list[HostWork]:
     return work
 
 
+def timed_kernels(module: ir.Module) -> list[KernelReport]:
+    """Every kernel of a module the npu-sim pipeline has run on, loaded and timed."""
+    reports = []
+    for kernel in kernels(module):
+        program = load_kernel(kernel)
+        reports.append(KernelReport(program.name, program.gemm, program, simulate(program)))
+    return reports
+
+
 def load(module: ir.Module, func_name: str = "main", timed: bool = True):
     """(HostProgram, kernel reports) for a module the npu-sim pipeline has run on: every
     kernel loaded (and timed, when `timed`) and the host code JIT-compiled around it."""
@@ -120,6 +130,11 @@ class NpuSim(Target[NpuConfig]):
 
         return npu_sim.pipeline(context, hw)
 
+    def front(self, context: ir.Context):
+        from tessera.pipelines import npu_sim
+
+        return npu_sim.front(context)
+
     def build(self, module, hw: NpuConfig, func_name, signature):
         for kernel in kernels(module):
             check_size(kernel)  # before any work: an absurd matmul is refused, not run
@@ -127,6 +142,22 @@ class NpuSim(Target[NpuConfig]):
         return program.run, NpuReport(self.name, hw, kernels=kernel_reports,
                                       host_ops=host_ops(module),
                                       host_work=host_work(module, hw))
+
+    def estimate(self, module, hw=None) -> NpuReport:
+        """The report alone (it depends only on the program): kernels loaded and timed,
+        host work modelled, nothing JIT-compiled."""
+        config = self.hardware(hw)
+        start = time.perf_counter()
+        with module.context, ir.Location.unknown():
+            self.pipeline(module.context, config).run(module)
+            passes_s = time.perf_counter() - start
+            start = time.perf_counter()
+            for kernel in kernels(module):
+                check_size(kernel)
+            report = NpuReport(self.name, config, kernels=timed_kernels(module),
+                               host_ops=host_ops(module), host_work=host_work(module, config))
+        report.timings.update(passes_s=passes_s, backend_s=time.perf_counter() - start)
+        return report
 
     def understands(self, module: ir.Module) -> bool:
         """Modules holding ISA-level kernels run on the functional simulator."""

@@ -118,6 +118,7 @@ class Program:
     units: int = 1
     memory: dict = field(default_factory=dict)
     gemm: dict = field(default_factory=dict)
+    mapping: systolic.Mapping | None = None  # the kernel's #systolic.mapping, when it has one
 
 
 def _whole(buffer: int, shape) -> View:
@@ -135,6 +136,7 @@ class Loader:
         self.program = Program(kernel.sym_name.value, [], [])
         self.program.memory = dataclasses.asdict(memory)
         self.program.gemm = {"batch": info.batch, "m": info.m, "n": info.n, "k": info.k}
+        self.program.mapping = systolic.Mapping.of(kernel)
         roles = info.roles
         self.entry = kernel.regions[0].blocks[0]
         self.env: list = []

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from tessera.errors import TesseraError
 from tessera.hardware import UNBOUNDED
 from tessera.target import Report
+from tessera.targets.npu_sim.energy import Energy, area_mm2, array_pe
+from tessera.targets.npu_sim.energy import energy as energy_of
 from tessera.targets.npu_sim.host import HostWork
 from tessera.targets.npu_sim.program import Program
 from tessera.targets.npu_sim.timing import Timing
@@ -58,7 +60,24 @@ class NpuReport(Report):
     def measures(self) -> dict[str, float]:
         return {"cycles": self.total_cycles, "array_cycles": self.array_cycles,
                 "host_cycles": self.host_cycles, "stall_cycles": self.stall_cycles,
-                "pe_utilization": self.utilization}
+                "pe_utilization": self.utilization,
+                "energy_uj": self.energy.total / 1e6, "area_mm2": self.area_mm2}
+
+    @property
+    def energy(self) -> Energy:
+        """Energy of one run, pJ by component (see energy.py)."""
+        return energy_of(self)
+
+    @property
+    def area_mm2(self) -> float:
+        """Area of the units the program ran on (see energy.py)."""
+        return area_mm2(self.hw, array_pe(self))
+
+    def accesses(self) -> dict[str, int]:
+        """Element reads and writes of the scratchpads and accumulators, and MACs and folds,
+        summed over kernels."""
+        names = ("macs", "folds", "spad_reads", "spad_writes", "acc_reads", "acc_writes")
+        return {n: sum(getattr(k.timing, n) for k in self.kernels) for n in names}
 
     def summary(self) -> str:
         return (f"{self.total_cycles} cycles, PE util {100 * self.utilization:.1f}% (array "
@@ -129,6 +148,11 @@ class NpuReport(Report):
                      f"cycles ({kinds['compute']} compute, {kinds['move']} moving data; "
                      f"{hw.host_ops_per_cycle} ops/cycle, {hw.host_bytes_per_cycle} "
                      f"B/cycle, {hw.host_op_cycles} per op)")
+        e = self.energy
+        lines.append(f"energy: {e.total / 1e6:.4g} uJ (MAC {e.mac / 1e6:.3g}, spad "
+                     f"{e.spad / 1e6:.3g}, acc {e.acc / 1e6:.3g}, DRAM {e.dram / 1e6:.3g}, host "
+                     f"{e.host / 1e6:.3g}); area {self.area_mm2:.3g} mm^2 (45 nm, see "
+                     f"tessera.targets.npu_sim.energy)")
         return "\n".join(lines)
 
     def trace(self) -> dict:
