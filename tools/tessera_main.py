@@ -4,6 +4,7 @@
     tessera compile examples/models.py:mlp   # = tessera-compile ...
     tessera opt in.mlir --pass-pipeline=...  # = tessera-opt ...
     tessera sim examples/models.py:cnn       # = tessera-sim ...
+    tessera sweep examples/models.py:mlp --rows 8,16,32 --cols 8,16   # design points on Ray
     tessera info [--load FILE.py]            # versions, targets here (and why not), plugins
     tessera --version
 """
@@ -18,7 +19,7 @@ from tessera.tools.common import (ArgumentParser, add_load_argument, load_plugin
                                   tool_main)
 
 SUBCOMMANDS = {"check": "tessera_check", "compile": "tessera_compile", "opt": "tessera_opt",
-               "sim": "tessera_sim"}
+               "sim": "tessera_sim", "sweep": "tessera_sweep"}
 PACKAGES = ("tessera", "torch", "torch-mlir", "iree-base-compiler", "iree-base-runtime",
             "llvmlite", "numpy")
 

@@ -54,9 +54,27 @@ class Report:
         """The target's own measure, as named numbers."""
         return {}
 
+    def details(self) -> dict[str, object]:
+        """What the target knows about the whole program beyond `measures()`, as named
+        numbers and short strings (one flat row: what a sweep records per point)."""
+        return {}
+
     def summary(self) -> str:
         """One line: the measures, as the matrix shows them."""
         return ", ".join(f"{k} {_number(v)}" for k, v in self.measures().items())
+
+    def trace(self) -> dict:
+        """The run as Chrome trace-event JSON (opens in Perfetto), where the target
+        models time per engine."""
+        raise TesseraError(f"target {self.target} writes no trace")
+
+    def write_trace(self, path: str) -> None:
+        """Write `trace()` as JSON to `path`."""
+        import json
+
+        from tessera.files import write_text
+
+        write_text(path, json.dumps(self.trace()), "trace file")
 
     def table(self) -> str:
         """A text table: one row per kernel, then the measures."""

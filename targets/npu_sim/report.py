@@ -4,7 +4,6 @@ in Perfetto) and a utilization plot."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from tessera.errors import TesseraError
@@ -72,6 +71,19 @@ class NpuReport(Report):
     def area_mm2(self) -> float:
         """Area of the units the program ran on (see energy.py)."""
         return area_mm2(self.hw, array_pe(self))
+
+    def details(self) -> dict[str, object]:
+        """Energy by component (uJ), DRAM bytes per operand, MACs, folds and SRAM accesses
+        (elements), the kernels and the mapping each got."""
+        e = self.energy
+        row: dict[str, object] = {f"energy_{part}_uj": getattr(e, part) / 1e6
+                                  for part in ("mac", "spad", "acc", "dram", "host")}
+        dram = self.dram_bytes
+        row.update({f"dram_{role}_bytes": dram.get(role, 0) for role in DRAM_ROLES})
+        row.update(self.accesses())
+        row["kernels"] = len(self.kernels)
+        row["mappings"] = "; ".join(_mapping_text(k) for k in self.kernels)
+        return row
 
     def accesses(self) -> dict[str, int]:
         """Element reads and writes of the scratchpads and accumulators, and MACs and folds,
@@ -190,12 +202,6 @@ class NpuReport(Report):
                               "array cycles": self.array_cycles,
                               "host cycles": self.host_cycles}}
 
-    def write_trace(self, path: str) -> None:
-        """Write `trace()` as JSON to `path`."""
-        from tessera.files import write_text
-
-        write_text(path, json.dumps(self.trace()), "trace file")
-
     def plot(self, path: str, bins: int = 200) -> None:
         """PNG of array utilization over the kernels' time (busy fraction per time bin, per
         unit; host time left out)."""
@@ -237,6 +243,19 @@ class NpuReport(Report):
         except (OSError, ValueError) as e:
             raise TesseraError(f"could not write plot file '{path}': {e}") from None
         plt.close(fig)
+
+
+DRAM_ROLES = ("lhs", "rhs", "acc", "bias", "out")  # what a kernel's DRAM traffic carries
+
+
+def _mapping_text(k: KernelReport) -> str:
+    """`MxNxK[xB] dataflow tm,tn,tk order spad/acc buffers split` of one kernel."""
+    g, m = k.gemm, k.program.mapping
+    shape = f"{g['m']}x{g['n']}x{g['k']}" + (f"x{g['batch']}" if g["batch"] > 1 else "")
+    if m is None:
+        return f"{shape} {k.program.dataflow}"
+    return (f"{shape} {k.program.dataflow} {','.join(map(str, m.tiles))} {m.order} "
+            f"{m.spad_buffers}/{m.acc_buffers} {m.split}")
 
 
 def _bytes(n: int) -> str:
