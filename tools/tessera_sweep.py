@@ -18,6 +18,8 @@ the end (`--front` picks other columns). See tessera.sweep for the columns.
 
 from __future__ import annotations
 
+import signal
+
 from tessera.errors import TesseraError
 from tessera.tools.common import (ArgumentParser, add_load_argument, load_plugins, sources,
                                   tool_main)
@@ -131,12 +133,18 @@ def _trace(args, space, models) -> int:
     return 0
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 @tool_main
 def main(argv: list[str]) -> int:
     from tessera import sweep
     from tessera.files import writable
 
     args = _parser().parse_args(argv)
+    # `kill PID` stops the sweep as Ctrl-C does: rows written, Ray shut down.
+    signal.signal(signal.SIGTERM, _interrupt)
     load_plugins(args.load)
     space, sources_given = _space(args)
     if not sources_given:

@@ -53,11 +53,11 @@ _GRID = re.compile(r"([0-9]+)x([0-9]+)")
 
 @dataclass(frozen=True)
 class Space:
-    """Target, base hardware spec, and axes: name -> values (as text, in order)."""
+    """Target, base hardware spec, and axes: name -> values (of the knob's type)."""
 
     target: str = "npu-sim"
     base: str = ""  # a preset spec; empty: the target's default preset
-    axes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    axes: tuple[tuple[str, tuple], ...] = ()
 
     def points(self) -> list["Point"]:
         """Every combination of the axes' values, in row-major order (the last axis
@@ -72,17 +72,18 @@ class Point:
     """One design point: its number in the space and its axis values."""
 
     index: int
-    values: tuple[tuple[str, str], ...]
+    values: tuple[tuple[str, object], ...]
 
     @property
     def key(self) -> str:
         """`name=value,...`: what identifies the point across runs (for resume)."""
-        return ",".join(f"{n}={v}" for n, v in self.values)
+        return ",".join(f"{n}={_value_text(v)}" for n, v in self.values)
 
     def overrides(self) -> list[tuple[str, str]]:
         """The hardware fields this point sets, sugar (`spad_kib`, `grid`) expanded."""
         items = []
         for name, value in self.values:
+            value = _value_text(value)
             if name in ("spad_kib", "acc_kib"):
                 number = knobs.parse(value, int, f"design space {name}")
                 items.append((SUGAR[name], str(number * 1024)))
@@ -127,20 +128,20 @@ def make_space(axes: dict, target: str = "npu-sim", base: str = "") -> Space:
             raise TesseraError(f"design space axis '{raw}' has no values")
         texts = tuple(_value_text(v) for v in values)
         if name in SUGAR:
-            for text in texts:  # parsed now so a typo is an error before the sweep
-                Point(0, ((name, text),)).overrides()
+            kind = str if name == "grid" else int
         elif name in known:
             kind = known[name][1]
-            for text in texts:
-                knobs.parse(text, kind, f"design space {name}")
         else:
             names = [*known, *SUGAR]
             raise TesseraError(f"design space axis '{raw}' is not a field of "
                                f"{backend.name}'s hardware{suggest(name, names)} (fields: "
                                f"{', '.join(names)})")
-        if len(set(texts)) != len(texts):
+        typed = tuple(knobs.parse(text, kind, f"design space {name}") for text in texts)
+        for value in typed:  # so a typo is an error before the sweep
+            Point(0, ((name, value),)).overrides()
+        if len(set(typed)) != len(typed):
             raise TesseraError(f"design space axis '{raw}' repeats a value: {', '.join(texts)}")
-        checked.append((name, texts))
+        checked.append((name, typed))
     backend.hardware(base or None)  # the base spec must name a real preset
     return Space(backend.name, base, tuple(checked))
 
@@ -361,6 +362,7 @@ class Results:
 
         table = pa.Table.from_pandas(frame(self.rows), preserve_index=False)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
+        now = time.monotonic()  # the cost of writing, not of importing pyarrow
         try:
             pq.write_table(table, tmp)
             os.replace(tmp, self.path)

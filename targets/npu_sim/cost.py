@@ -155,7 +155,7 @@ class _Replay:
             across = ceil_div(tn if s.dataflow == "ws" else tm, c)
             stationary = rhs if s.dataflow == "ws" else lhs
             cells = tk * (tn if s.dataflow == "ws" else tm)
-            spad = count * (2 * r * c + streamed * r)
+            spad = count * (r * c + streamed * r)
             acc_writes = count * streamed * c
             acc_reads = (count - (across if overwrite else 0)) * streamed * c
         self.p.instrs.append(Folds(lhs, rhs, acc, stationary, count, preload, compute, macs,

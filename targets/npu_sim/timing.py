@@ -217,7 +217,10 @@ class _Machine:
             used_r, used_c = _mapped(p.dataflow, instr, self.valid)
             t.mapped_cells += used_r * used_c
             t.macs += used_r * used_c * streamed
-            t.spad_reads += instr.lhs.elements + instr.rhs.elements
+            # The operand a preload made stationary (ws: rhs, is: lhs) sits in the cells:
+            # the compute reads only what it streams from the scratchpad.
+            t.spad_reads += {"ws": instr.lhs.elements, "is": instr.rhs.elements}.get(
+                p.dataflow, instr.lhs.elements + instr.rhs.elements)
             t.acc_writes += instr.out.elements
             t.acc_reads += instr.out.elements if instr.accumulate else 0
             name = "compute"

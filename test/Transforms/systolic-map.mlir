@@ -22,7 +22,7 @@
 // CHECK-NEXT: "systolic.move_out"(%[[ACC]], %{{.+}})
 // HEUR-LABEL: func.func @hand_written
 // HEUR: systolic.mapping = #systolic.mapping<[32, 16, 32], "mkn", [1, 1], "none">
-// PRINT: :[[# @LINE + 5]]:8: remark: 64x48x32 on 1 x 16x16: ws tiles 32x16x32, order mkn, buffers 1/1, split none: {{[0-9]+}} cycles (array busy 936), 12 folds, DRAM bytes lhs=8192 out=12288 rhs=12288, spad r/w 12288/5120, acc r/w 6144/6144; roofline 1664 cycles; as written in
+// PRINT: :[[# @LINE + 5]]:8: remark: 64x48x32 on 1 x 16x16: ws tiles 32x16x32, order mkn, buffers 1/1, split none: {{[0-9]+}} cycles (array busy 936), 12 folds, DRAM bytes lhs=8192 out=12288 rhs=12288, spad r/w 9216/5120, acc r/w 6144/6144; roofline 1664 cycles; as written in
 func.func @hand_written(%a: tensor<64x32xf32>, %b: tensor<32x48xf32>) -> tensor<64x48xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<64x48xf32>
