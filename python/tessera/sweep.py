@@ -139,6 +139,8 @@ def make_space(axes: dict, target: str = "npu-sim", base: str = "") -> Space:
         typed = tuple(knobs.parse(text, kind, f"design space {name}") for text in texts)
         for value in typed:  # so a typo is an error before the sweep
             Point(0, ((name, value),)).overrides()
+            if name in known:
+                knobs.check(value, known[name][0], kind, f"design space {name}")
         if len(set(typed)) != len(typed):
             raise TesseraError(f"design space axis '{raw}' repeats a value: {', '.join(texts)}")
         checked.append((name, typed))
@@ -295,7 +297,16 @@ def evaluate(target: str, spec: str, model: str, text: str, plugins: tuple[str, 
                                          f"[{''.join(frames[-3:]).strip()}]")
     row["point_s"] = time.perf_counter() - start
     row["worker"] = f"{os.getpid()}@{os.uname().nodename}"
+    row["node"] = _node_id()
     return row
+
+
+def _node_id() -> str:
+    """The Ray node running this task (empty outside Ray)."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return ""
+    return ray.get_runtime_context().get_node_id()[:12]
 
 
 # --- results: a journal and a Parquet file ---------------------------------------------
