@@ -12,8 +12,8 @@ combination. Each model's hardware-independent front half is compiled once; each
 (model, point) is a Ray task (a local Ray in-process, or `--address` for a cluster) that
 maps, tiles and times it without running the numerics (`--check N` runs N sampled
 points for real and compares with PyTorch). Rows go to a Parquet file (`--out`, read it
-with pandas.read_parquet) as they arrive; the front of cycles and energy is printed at
-the end (`--front` picks other columns). See tessera.sweep for the columns.
+with pandas.read_parquet) as they arrive; the front of cycles, energy and area is
+printed at the end (`--front` picks other columns). See tessera.sweep for the columns.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ def _parser() -> ArgumentParser:
                                                           "sweep.parquet)")
     p.add_argument("--resume", action="store_true", help="keep the rows in --out and "
                                                          "evaluate only the missing points")
+    p.add_argument("--retry-failed", action="store_true", help="with --resume: evaluate "
+                                                               "the points not ok again")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     p.add_argument("--address", default=None, help="join this Ray cluster (default: a "
                                                    "local Ray in this process)")
@@ -57,8 +59,9 @@ def _parser() -> ArgumentParser:
     p.add_argument("--check", type=int, default=0, metavar="N",
                    help="also run N sampled points for real and compare with PyTorch")
     p.add_argument("--seed", type=int, default=0, help="seed of the --check sample")
-    p.add_argument("--front", default=",".join(("cycles", "energy_uj")),
-                   help="columns the Pareto front minimizes (default cycles,energy_uj)")
+    p.add_argument("--front", default="cycles,energy_uj,area_mm2",
+                   help="columns the Pareto front minimizes (default "
+                        "cycles,energy_uj,area_mm2)")
     p.add_argument("--plot", default=None, help="write the Pareto plot (PNG) here")
     p.add_argument("--trace", type=int, default=None, metavar="POINT",
                    help="instead of sweeping: write the Perfetto trace of design point "
@@ -100,9 +103,9 @@ def _space(args):
 
 
 def _table(df, columns) -> str:
-    from tessera.target import _number
+    from tessera.target import number_text
 
-    cells = [[_number(v) if not isinstance(v, float) or v == v else "nan" for v in row]
+    cells = [[number_text(v) if not isinstance(v, float) or v == v else "nan" for v in row]
              for row in df[columns].itertuples(index=False)]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
@@ -143,6 +146,8 @@ def main(argv: list[str]) -> int:
     from tessera.files import writable
 
     args = _parser().parse_args(argv)
+    if args.retry_failed and not args.resume:
+        raise TesseraError("--retry-failed goes with --resume")
     # `kill PID` stops the sweep as Ctrl-C does: rows written, Ray shut down.
     signal.signal(signal.SIGTERM, _interrupt)
     load_plugins(args.load)
@@ -162,6 +167,7 @@ def main(argv: list[str]) -> int:
         return _trace(args, space, models)
     summary = sweep.run(space, models, args.out, address=args.address, workers=args.workers,
                         check=args.check, resume=args.resume, overwrite=args.overwrite,
+                        retry_failed=args.retry_failed,
                         retries=args.retries, plugins=tuple(args.load),
                         progress=not args.quiet)
     df = summary.frame()

@@ -36,6 +36,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from tessera import knobs
 from tessera.errors import TesseraError, suggest
 
@@ -43,7 +45,7 @@ from tessera.errors import TesseraError, suggest
 SUGAR = {"spad_kib": "spad_bytes", "acc_kib": "acc_bytes", "grid": "grid_rows, grid_cols"}
 STATUSES = ("ok", "failed", "crashed", "error")
 KEY_COLUMNS = ("model", "point")
-DEFAULT_OBJECTIVES = ("cycles", "energy_uj")
+DEFAULT_OBJECTIVES = ("cycles", "energy_uj", "area_mm2")
 FLUSH_SECONDS = 2.0  # the Parquet file is rewritten at most this often (and at the end)
 _GRID = re.compile(r"([0-9]+)x([0-9]+)")
 
@@ -129,6 +131,10 @@ def make_space(axes: dict, target: str = "npu-sim", base: str = "") -> Space:
         texts = tuple(_value_text(v) for v in values)
         if name in SUGAR:
             kind = str if name == "grid" else int
+            fields = [f.strip() for f in SUGAR[name].split(",")]
+            if not all(f in known for f in fields):
+                raise TesseraError(f"design space axis '{raw}' sets {SUGAR[name]}, which "
+                                   f"{backend.name}'s hardware does not have")
         elif name in known:
             kind = known[name][1]
         else:
@@ -295,6 +301,7 @@ def evaluate(target: str, spec: str, model: str, text: str, plugins: tuple[str, 
         frames = traceback.format_exception(e)
         row.update(status="error", error=f"internal error: {type(e).__name__}: {e} "
                                          f"[{''.join(frames[-3:]).strip()}]")
+    row = {k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()}
     row["point_s"] = time.perf_counter() - start
     row["worker"] = f"{os.getpid()}@{os.uname().nodename}"
     row["node"] = _node_id()
@@ -315,7 +322,7 @@ def _node_id() -> str:
 class Results:
     """The rows of a sweep on disk: `path` (Parquet) and `path.journal` (JSON lines)."""
 
-    def __init__(self, path: str, resume: bool, overwrite: bool):
+    def __init__(self, path: str, resume: bool, overwrite: bool, retry_failed: bool = False):
         self.path = Path(path)
         self.journal = Path(f"{path}.journal")
         if self.path.is_dir():
@@ -328,6 +335,8 @@ class Results:
             self.path.unlink(missing_ok=True)
             self.journal.unlink(missing_ok=True)
         self.rows: list[dict] = self._read() if resume else []
+        if retry_failed:  # evaluated again: their rows are replaced
+            self.rows = [r for r in self.rows if r["status"] == "ok"]
         self.done = {(r["model"], r["point_key"]) for r in self.rows}
         self._last_flush = 0.0
         self._flush_cost = 0.0
@@ -505,13 +514,15 @@ def _start_ray(address: str | None, workers: int | None):
 
 def run(space: Space, models: list[tuple[str, object, tuple]], out: str, *,
         address: str | None = None, workers: int | None = None, check: int = 0,
-        resume: bool = False, overwrite: bool = False, retries: int = 2,
+        resume: bool = False, overwrite: bool = False, retry_failed: bool = False,
+        retries: int = 2,
         plugins: tuple[str, ...] = (), progress: bool = True, seed: int = 0) -> Summary:
     """Evaluate every (model, point) of `space` on Ray and write the rows to `out`.
 
     `models` are (name, torch.nn.Module or MLIR text, example inputs). `check` points,
     sampled with `seed`, are also run for real and compared with PyTorch. Returns the
-    rows of this and earlier runs (with `resume`)."""
+    rows of this and earlier runs (with `resume`; `retry_failed` evaluates the points
+    that were not ok again)."""
     from tessera.target import get_target
 
     if check < 0 or retries < 0:
@@ -523,7 +534,7 @@ def run(space: Space, models: list[tuple[str, object, tuple]], out: str, *,
     names = [name for name, _, _ in models]
     if len(set(names)) != len(names):
         raise TesseraError(f"models must have distinct names, got {', '.join(names)}")
-    results = Results(out, resume, overwrite)
+    results = Results(out, resume, overwrite, retry_failed)
     base = space.base or backend.default_preset
     todo = [(name, p) for name in names for p in points if (name, p.key) not in results.done]
     checked = set(random.Random(seed).sample(range(len(points)), min(check, len(points))))
@@ -623,8 +634,8 @@ def pareto(df, objectives=DEFAULT_OBJECTIVES):
 
 def plot(df, path: str, objectives=DEFAULT_OBJECTIVES) -> None:
     """PNG: per model, every ok point by the first two objectives (log scale where they
-    span more than 20x), marker area proportional to the design's area, the Pareto front
-    highlighted and labelled with point numbers."""
+    span more than 20x), marker area proportional to the design's area, the points of the
+    Pareto front (over all objectives) circled in red and labelled with their numbers."""
     from tessera.files import writable
 
     writable(path, "plot file")
@@ -648,9 +659,11 @@ def plot(df, path: str, objectives=DEFAULT_OBJECTIVES) -> None:
         area = points["area_mm2"] if "area_mm2" in points else None
         scale = 300 / area.max() if area is not None and area.max() > 0 else 1
         sizes = (area * scale).clip(lower=8) if area is not None else 30
-        ax.scatter(points[x], points[y], s=sizes, alpha=0.45, color="tab:blue",
+        ax.scatter(points[x], points[y], s=sizes, alpha=0.35, color="tab:blue",
                    label="design points (size = area)")
-        ax.plot(edge[x], edge[y], "-o", color="tab:red", markersize=4, label="Pareto front")
+        ax.scatter(edge[x], edge[y], s=sizes[edge.index] if area is not None else 30,
+                   facecolors="none", edgecolors="tab:red", linewidths=1.5,
+                   label=f"Pareto front ({', '.join(objectives)})")
         for row in edge.itertuples():
             ax.annotate(str(row.point), (getattr(row, x), getattr(row, y)), fontsize=7,
                         xytext=(3, 3), textcoords="offset points", color="tab:red")
@@ -660,7 +673,7 @@ def plot(df, path: str, objectives=DEFAULT_OBJECTIVES) -> None:
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         ax.set_title(f"{model}: {len(points)} points, {len(edge)} on the front")
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     try:
         fig.savefig(path, dpi=100, format="png")

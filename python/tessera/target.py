@@ -61,7 +61,7 @@ class Report:
 
     def summary(self) -> str:
         """One line: the measures, as the matrix shows them."""
-        return ", ".join(f"{k} {_number(v)}" for k, v in self.measures().items())
+        return ", ".join(f"{k} {number_text(v)}" for k, v in self.measures().items())
 
     def trace(self) -> dict:
         """The run as Chrome trace-event JSON (opens in Perfetto), where the target
@@ -82,7 +82,7 @@ class Report:
         lines = [f"{self.target} ({getattr(self.hw, 'name', self.hw)})"]
         if rows:
             keys = list(rows[0])
-            cells = [[_number(r.get(k, "")) for k in keys] for r in rows]
+            cells = [[number_text(r.get(k, "")) for k in keys] for r in rows]
             widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
             lines.append("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
             lines += ["  ".join(c.ljust(w) for c, w in zip(cell, widths)) for cell in cells]
@@ -91,7 +91,9 @@ class Report:
         return "\n".join(lines)
 
 
-def _number(x) -> str:
+def number_text(x) -> str:
+    """A number as tables show it: 3 significant digits for floats, thousands separators
+    from 10,000 on."""
     if isinstance(x, float):
         return f"{x:.3g}"
     if isinstance(x, int) and not isinstance(x, bool):

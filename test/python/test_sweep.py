@@ -147,10 +147,13 @@ def test_space_points_are_the_product_in_order():
     ({"rows": [8, 8]}, "repeats a value"),
     ({"grid": ["2by2"]}, "grid expects ROWSxCOLS"),
     ({"rows": [[8]]}, "values must be numbers, booleans or strings"),
+    ({"rows": [0]}, "design space rows must be a positive integer, got 0"),
 ])
 def test_space_errors(axes, message):
     with pytest.raises(TesseraError, match=message.replace("(", r"\(")):
         sweep.make_space(axes)
+    with pytest.raises(TesseraError, match="sets grid_rows, grid_cols, which iree-cpu's"):
+        sweep.make_space({"grid": ["2x2"]}, target="iree-cpu")
 
 
 def test_space_file(tmp_path):
@@ -178,11 +181,15 @@ def test_pareto_front():
                        "status": ["ok", "ok", "ok", "ok", "failed", "ok"],
                        "cycles": [10, 20, 30, 20, 1, 5],
                        "energy_uj": [5.0, 3.0, 4.0, 3.0, 0.1, 1.0]})
-    front = sweep.pareto(df)
+    front = sweep.pareto(df, ("cycles", "energy_uj"))
     # a: 0 (fastest) and 1, 3 (tied, least energy) are on the front; 2 is beaten by 1;
     # the failed point does not count.
     assert sorted(zip(front["model"], front["point"])) == [("a", 0), ("a", 1), ("a", 3),
                                                            ("b", 0)]
+    # With area too, 2 (the smallest) joins the front.
+    df["area_mm2"] = [4.0, 4.0, 1.0, 4.0, 1.0, 1.0]
+    front = sweep.pareto(df)
+    assert sorted(front.loc[front["model"] == "a", "point"]) == [0, 1, 2, 3]
     with pytest.raises(TesseraError, match="no column area"):
         sweep.pareto(df, ("cycles", "area"))
 
@@ -237,6 +244,14 @@ def test_failing_points_are_rows(local_ray, tmp_path):
     assert "npu spad_bytes is 64 but one 16x16 array tile needs at least 256" in \
         df.loc[64, "error"]
     assert df.loc[262144, "status"] == "ok" and df.loc[262144, "cycles"] > 0
+    # --retry-failed evaluates the failed point again (it fails again: same hardware).
+    summary = sweep.run(space, _models("mlp"), out, resume=True, retry_failed=True,
+                        progress=False)
+    assert (summary.skipped, summary.evaluated) == (1, 1)
+    again = pd.read_parquet(out).set_index("spad_bytes")
+    assert len(again) == 2 and again.loc[64, "status"] == "failed"
+    assert again.loc[64, "point_s"] != df.loc[64, "point_s"]
+    assert again.loc[262144, "point_s"] == df.loc[262144, "point_s"]
 
 
 def test_check_runs_sampled_points_for_real(local_ray, tmp_path):
@@ -401,6 +416,7 @@ def test_cli_sweep_front_plot_and_trace(tmp_path):
     (["M", "--set", "speed=1"], "axis 'speed' is not a field"),
     (["M", "--rows", "x"], "design space rows expects an integer"),
     (["M", "--workers", "0"], "--workers must be positive"),
+    (["M", "--retry-failed"], "--retry-failed goes with --resume"),
     (["M", "--hw", "nosuch"], "unknown npu preset 'nosuch'"),
     (["M", "--target", "iree-cpu", "--rows", "8"], "is not a field of iree-cpu's hardware"),
     (["M", "--rows", "8", "--trace", "5"], "--trace 5: the space has points 0..0"),
