@@ -94,13 +94,13 @@ def host_work(module: ir.Module, hw: NpuConfig) -> list[HostWork]:
     return work
 
 
+def _timed(program) -> KernelReport:
+    return KernelReport(program.name, program.gemm, program, simulate(program))
+
+
 def timed_kernels(module: ir.Module) -> list[KernelReport]:
     """Every kernel of a module the npu-sim pipeline has run on, loaded and timed."""
-    reports = []
-    for kernel in kernels(module):
-        program = load_kernel(kernel)
-        reports.append(KernelReport(program.name, program.gemm, program, simulate(program)))
-    return reports
+    return [_timed(load_kernel(kernel)) for kernel in kernels(module)]
 
 
 def load(module: ir.Module, func_name: str = "main", timed: bool = True):
@@ -110,8 +110,7 @@ def load(module: ir.Module, func_name: str = "main", timed: bool = True):
     for kernel in kernels(module):
         program = load_kernel(kernel)
         if timed:
-            kernel_reports.append(KernelReport(program.name, program.gemm, program,
-                                               simulate(program)))
+            kernel_reports.append(_timed(program))
         arguments = [(program.buffers[i].shape, program.buffers[i].dtype)
                      for i in program.arguments]
         externals[program.name] = (functools.partial(functional.run, program), arguments)
