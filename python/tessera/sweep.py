@@ -392,13 +392,14 @@ class Results:
         self._last_flush = time.monotonic()
         self._dirty = False
 
-    def close(self, complete: bool) -> None:
-        """Write the Parquet file; a complete sweep's journal is no longer needed."""
-        self._dirty = self._dirty or bool(self.rows)
-        self.flush(force=True)
+    def close(self) -> None:
+        """Write the Parquet file with every row; the journal is then no longer needed
+        (it stays only when the driver dies before this)."""
         self._journal.close()
-        if complete:
-            self.journal.unlink(missing_ok=True)
+        if self.rows:
+            self._dirty = True
+            self.flush(force=True)
+        self.journal.unlink(missing_ok=True)
 
 
 def frame(rows: list[dict]):
@@ -499,17 +500,36 @@ def _start_ray(address: str | None, workers: int | None):
         return ray, False
     options = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                    configure_logging=True)
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local, private instance
     try:
         if address:
+            _reachable(address)  # Ray itself waits for an absent cluster for minutes
             ray.init(address=address, **options)
         else:
+            os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local, private instance
             ray.init(num_cpus=workers or os.cpu_count() or 1, **options)
     except (ConnectionError, ValueError, RuntimeError) as e:
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise TesseraError(f"could not start or join {where}: {str(e).splitlines()[0]}") \
             from None
     return ray, True
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """Raise a TesseraError unless something listens at `address` ([ray://]HOST:PORT;
+    'auto' is left to Ray)."""
+    import socket
+
+    if address == "auto":
+        return
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon or not port.isdigit() or not host:
+        raise TesseraError(f"--address expects HOST:PORT (or ray://HOST:PORT, or auto), got "
+                           f"'{address}'")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except (OSError, ValueError) as e:
+        raise TesseraError(f"cannot reach a Ray cluster at {address}: "
+                           f"{getattr(e, 'strerror', None) or e}") from None
 
 
 def run(space: Space, models: list[tuple[str, object, tuple]], out: str, *,
@@ -541,7 +561,6 @@ def run(space: Space, models: list[tuple[str, object, tuple]], out: str, *,
     start = time.monotonic()
     summary = Summary(results.rows, len(points) * len(names), len(points) * len(names)
                       - len(todo), len(todo), 0.0)
-    complete = False
     try:
         fronts = {}
         for name, model, inputs in models:
@@ -551,9 +570,8 @@ def run(space: Space, models: list[tuple[str, object, tuple]], out: str, *,
                 summary.fronts[name] = fronts[name].front_s
         _sweep(results, todo, fronts, backend.name, base, space, checked, plugins,
                address, workers, retries, Progress(len(todo), enabled=progress))
-        complete = True
     finally:
-        results.close(complete)
+        results.close()
     summary.seconds = time.monotonic() - start
     return summary
 

@@ -417,6 +417,8 @@ def test_cli_sweep_front_plot_and_trace(tmp_path):
     (["M", "--rows", "x"], "design space rows expects an integer"),
     (["M", "--workers", "0"], "--workers must be positive"),
     (["M", "--retry-failed"], "--retry-failed goes with --resume"),
+    (["M", "--address", "127.0.0.1:1"], "cannot reach a Ray cluster at 127.0.0.1:1"),
+    (["M", "--address", "nowhere"], "--address expects HOST:PORT"),
     (["M", "--hw", "nosuch"], "unknown npu preset 'nosuch'"),
     (["M", "--target", "iree-cpu", "--rows", "8"], "is not a field of iree-cpu's hardware"),
     (["M", "--rows", "8", "--trace", "5"], "--trace 5: the space has points 0..0"),
