@@ -142,24 +142,33 @@ def _interrupt(signum, frame):
 
 @tool_main
 def main(argv: list[str]) -> int:
-    from tessera import sweep
-    from tessera.files import writable
 
     args = _parser().parse_args(argv)
     if args.retry_failed and not args.resume:
         raise TesseraError("--retry-failed goes with --resume")
     # `kill PID` stops the sweep as Ctrl-C does: rows written, Ray shut down.
-    signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _sweep(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _sweep(args) -> int:
+    from tessera import sweep
+    from tessera.files import writable
+
     load_plugins(args.load)
     space, sources_given = _space(args)
     if not sources_given:
         raise TesseraError("name at least one model (FILE.py:NAME, FILE.py or FILE.mlir), on "
                            "the command line or as 'models' in --space")
     objectives = tuple(_values(args.front))
-    for value, flag in ((args.workers, "--workers"), (args.retries, "--retries"),
-                        (args.check, "--check")):
-        if value is not None and value < (1 if flag == "--workers" else 0):
-            raise TesseraError(f"{flag} must be {'positive' if flag == '--workers' else 'non-negative'}, got {value}")
+    for value, flag, low in ((args.workers, "--workers", 1), (args.retries, "--retries", 0),
+                             (args.check, "--check", 0)):
+        if value is not None and value < low:
+            bound = "positive" if low else "non-negative"
+            raise TesseraError(f"{flag} must be {bound}, got {value}")
     if args.plot:
         writable(args.plot, "plot file")
     models = [m for source in sources_given for m in sources(source)]
@@ -183,16 +192,18 @@ def main(argv: list[str]) -> int:
         print(f"  {row.status}: {row.model} point {row.point} ({row.point_key}): {row.error}")
     if len(bad) > 5:
         print(f"  ... {len(bad) - 5} more not ok (see the 'error' column of {args.out})")
-    front = sweep.pareto(df, objectives) if len(df) else df
+    ok = int((df["status"] == "ok").sum()) if len(df) else 0
+    if not ok:
+        print("no point succeeded: no Pareto front")
+    front = sweep.pareto(df, objectives) if ok else df.iloc[0:0]
     axes = [name for name, _ in space.axes]
     shown = ["model", "point", *axes] + [c for c in (*objectives, *SHOWN)
                                          if c in df.columns and c not in axes]
     shown = list(dict.fromkeys(shown))
     if len(front):
-        print(f"Pareto front ({', '.join(objectives)}; {len(front)} of "
-              f"{int((df['status'] == 'ok').sum())} ok rows):")
+        print(f"Pareto front ({', '.join(objectives)}; {len(front)} of {ok} ok rows):")
         print(_table(front, shown))
-    if args.plot:
+    if args.plot and ok:
         sweep.plot(df, args.plot, objectives)
         print(f"plot: {args.plot}")
     print(f"results: {args.out} (pandas.read_parquet)")

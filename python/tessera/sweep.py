@@ -582,7 +582,10 @@ def _sweep(results: Results, todo, fronts, target, base, space, checked, plugins
         return
     ray, started = _start_ray(address, workers)
     try:
-        task = ray.remote(num_cpus=1, max_retries=retries)(evaluate)
+        # SPREAD: a cluster's nodes share the points (the default keeps reusing the
+        # driver's node while its leased workers finish tasks quickly).
+        task = ray.remote(num_cpus=1, max_retries=retries,
+                          scheduling_strategy="SPREAD")(evaluate)
         refs = {name: ray.put(f.text) for name, f in fronts.items()}
         checks = {name: ray.put((f.inputs, f.expected)) for name, f in fronts.items()
                   if f.inputs or f.expected}

