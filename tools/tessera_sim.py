@@ -14,14 +14,10 @@ description (tessera.hardware.NpuConfig) has a flag of its own.
 from __future__ import annotations
 
 import argparse
-import re
 
 from tessera import knobs
-from tessera.errors import TesseraError
 from tessera.tools.common import (ArgumentParser, add_load_argument, check_outputs, load_plugins,
                                   load_source, tool_main)
-
-_GRID = re.compile(r"([0-9]+)x([0-9]+)")
 
 
 def _parser() -> ArgumentParser:
@@ -52,19 +48,16 @@ def _parser() -> ArgumentParser:
 
 def hardware(args):
     """The NpuConfig the command line describes."""
-    from tessera.hardware import NpuConfig, npu_preset
+    from tessera.hardware import NpuConfig, grid_fields, npu_preset
 
     config = npu_preset(args.hw)
     items = []
     for name in knobs.fields(NpuConfig):
         value = getattr(args, name)
         if value is not None:
-            items.append((name, str(value).lower() if isinstance(value, bool) else value))
+            items.append((name, knobs.text(value)))
     if args.grid is not None:
-        match = _GRID.fullmatch(args.grid)
-        if match is None:
-            raise TesseraError(f"--grid expects ROWSxCOLS, e.g. 2x2, got '{args.grid}'")
-        items += [("grid_rows", match.group(1)), ("grid_cols", match.group(2))]
+        items += grid_fields(args.grid, "--grid")
     if items:
         import dataclasses
 

@@ -15,6 +15,7 @@ that set it. They become MLIR attributes (`#systolic.array<...>`, `#systolic.mem
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
@@ -27,6 +28,7 @@ MAX_ARRAY_DIM = 4096  # rows or columns of one array
 MAX_GRID_DIM = 64  # units per grid row or column
 UNBOUNDED = 1 << 62  # bytes: "as much memory as the program wants"
 MAX_RATE = 1 << 30  # bytes per cycle, or cycles of latency
+_GRID = re.compile(r"([0-9]+)x([0-9]+)")  # a unit grid, ROWSxCOLS
 
 
 @dataclass(frozen=True)
@@ -196,12 +198,12 @@ def resolve(spec, cls: type, presets: dict, default: str, kind: str | None = Non
     return replace(config, name=spec) if overrides else config
 
 
-def _text(value) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, tuple):
-        return "|".join(value)
-    return str(value)
+def grid_fields(text: str, what: str) -> list[tuple[str, str]]:
+    """`ROWSxCOLS` (e.g. 2x2) as the NpuConfig fields it sets; errors start with `what`."""
+    match = _GRID.fullmatch(text.strip())
+    if match is None:
+        raise TesseraError(f"{what} expects ROWSxCOLS, e.g. 2x2, got '{text}'")
+    return [("grid_rows", match.group(1)), ("grid_cols", match.group(2))]
 
 
 def spec_text(config, presets: dict, default: str) -> str:
@@ -211,7 +213,7 @@ def spec_text(config, presets: dict, default: str) -> str:
     if base_name not in presets:
         base_name = default
     base = presets[base_name]
-    changes = [f"{n}={_text(getattr(config, n))}" for n in knobs.fields(type(config))
+    changes = [f"{n}={knobs.text(getattr(config, n))}" for n in knobs.fields(type(config))
                if getattr(config, n) != getattr(base, n)]
     return ",".join([base_name] + changes)
 

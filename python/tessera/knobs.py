@@ -124,6 +124,15 @@ def parse(text: str, kind: type, label: str):
     raise TesseraError(f"{label} expects {describe(kind)}, got '{text}'")
 
 
+def text(value) -> str:
+    """A knob's value written as `parse` reads it back: true/false, a|b|c for a tuple."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "|".join(value)
+    return str(value)
+
+
 def with_overrides(obj, items: list[tuple[str, str]], what: str):
     """A copy of knob dataclass `obj` with `(name, text)` overrides parsed and checked."""
     known = fields(type(obj))

@@ -29,7 +29,6 @@ import json
 import math
 import os
 import random
-import re
 import sys
 import time
 import tomllib
@@ -40,14 +39,14 @@ import numpy as np
 
 from tessera import knobs
 from tessera.errors import TesseraError, suggest
+from tessera.hardware import grid_fields
 
-# Axes a design space may name besides the hardware description's own fields.
-SUGAR = {"spad_kib": "spad_bytes", "acc_kib": "acc_bytes", "grid": "grid_rows, grid_cols"}
-STATUSES = ("ok", "failed", "crashed", "error")
-KEY_COLUMNS = ("model", "point")
+# Axes a design space may name besides the hardware description's own fields, and the
+# fields each sets.
+SUGAR = {"spad_kib": ("spad_bytes",), "acc_kib": ("acc_bytes",),
+         "grid": ("grid_rows", "grid_cols")}
 DEFAULT_OBJECTIVES = ("cycles", "energy_uj", "area_mm2")
 FLUSH_SECONDS = 2.0  # the Parquet file is rewritten at most this often (and at the end)
-_GRID = re.compile(r"([0-9]+)x([0-9]+)")
 
 
 # --- the design space ------------------------------------------------------------------
@@ -88,12 +87,9 @@ class Point:
             value = _value_text(value)
             if name in ("spad_kib", "acc_kib"):
                 number = knobs.parse(value, int, f"design space {name}")
-                items.append((SUGAR[name], str(number * 1024)))
+                items.append((SUGAR[name][0], str(number * 1024)))
             elif name == "grid":
-                match = _GRID.fullmatch(value.strip())
-                if match is None:
-                    raise TesseraError(f"design space grid expects ROWSxCOLS, got '{value}'")
-                items += [("grid_rows", match.group(1)), ("grid_cols", match.group(2))]
+                items += grid_fields(value, "design space grid")
             else:
                 items.append((name, value))
         return items
@@ -105,10 +101,8 @@ class Point:
 
 
 def _value_text(value) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (int, float, str)):
-        return str(value)
+    if isinstance(value, (bool, int, float, str)):
+        return knobs.text(value)
     raise TesseraError(f"design space values must be numbers, booleans or strings, got "
                        f"{type(value).__name__}")
 
@@ -131,10 +125,9 @@ def make_space(axes: dict, target: str = "npu-sim", base: str = "") -> Space:
         texts = tuple(_value_text(v) for v in values)
         if name in SUGAR:
             kind = str if name == "grid" else int
-            fields = [f.strip() for f in SUGAR[name].split(",")]
-            if not all(f in known for f in fields):
-                raise TesseraError(f"design space axis '{raw}' sets {SUGAR[name]}, which "
-                                   f"{backend.name}'s hardware does not have")
+            if not all(f in known for f in SUGAR[name]):
+                raise TesseraError(f"design space axis '{raw}' sets {', '.join(SUGAR[name])}, "
+                                   f"which {backend.name}'s hardware does not have")
         elif name in known:
             kind = known[name][1]
         else:
