@@ -83,3 +83,30 @@ def out_dir(path, what: str = "output folder") -> Path:
     if not os.access(path, os.W_OK):
         raise TesseraError(f"{what} '{path}' is not writable")
     return path
+
+
+def pyplot(path):
+    """matplotlib.pyplot (headless), after checking that a plot can be written to `path`
+    (before the work of drawing it)."""
+    writable(path, "plot file")
+    try:
+        import matplotlib
+    except ImportError:
+        raise TesseraError("plots need matplotlib: pip install 'tessera[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_png(fig, path) -> None:
+    """Write matplotlib figure `fig` to `path` as PNG and release it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=100, format="png")
+    except (OSError, ValueError) as e:
+        raise TesseraError(f"could not write plot file '{path}': {e}") from None
+    finally:
+        plt.close(fig)

@@ -650,16 +650,9 @@ def plot(df, path: str, objectives=DEFAULT_OBJECTIVES) -> None:
     """PNG: per model, every ok point by the first two objectives (log scale where they
     span more than 20x), marker area proportional to the design's area, the points of the
     Pareto front (over all objectives) circled in red and labelled with their numbers."""
-    from tessera.files import writable
+    from tessera.files import pyplot, save_png
 
-    writable(path, "plot file")
-    try:
-        import matplotlib
-    except ImportError:
-        raise TesseraError("plots need matplotlib: pip install 'tessera[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot(path)
     x, y = objectives[0], objectives[1] if len(objectives) > 1 else "energy_uj"
     ok = df[df["status"] == "ok"]
     front = pareto(df, objectives)
@@ -688,9 +681,4 @@ def plot(df, path: str, objectives=DEFAULT_OBJECTIVES) -> None:
         ax.set_ylabel(y)
         ax.set_title(f"{model}: {len(points)} points, {len(edge)} on the front")
         ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=100, format="png")
-    except (OSError, ValueError) as e:
-        raise TesseraError(f"could not write plot file '{path}': {e}") from None
-    plt.close(fig)
+    save_png(fig, path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tessera.errors import TesseraError
 from tessera.hardware import UNBOUNDED
 from tessera.target import Report
 from tessera.targets.npu_sim.energy import Energy, area_mm2, array_pe
@@ -205,17 +204,11 @@ class NpuReport(Report):
     def plot(self, path: str, bins: int = 200) -> None:
         """PNG of array utilization over the kernels' time (busy fraction per time bin, per
         unit; host time left out)."""
-        from tessera.files import writable
-
-        writable(path, "plot file")
-        try:
-            import matplotlib
-        except ImportError:
-            raise TesseraError("plots need matplotlib: pip install 'tessera[plot]'") from None
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
         import numpy as np
+
+        from tessera.files import pyplot, save_png
+
+        plt = pyplot(path)
 
         total = max(self.array_cycles + len(self.kernels), 1)
         edges = np.linspace(0, total, bins + 1)
@@ -237,12 +230,7 @@ class NpuReport(Report):
         ax.set_title(f"npu-sim {self.hw.name}: {self.array_cycles} array cycles, "
                      f"PE utilization {100 * self.utilization:.1f}%")
         ax.legend(loc="lower right")
-        fig.tight_layout()
-        try:
-            fig.savefig(path, dpi=100, format="png")
-        except (OSError, ValueError) as e:
-            raise TesseraError(f"could not write plot file '{path}': {e}") from None
-        plt.close(fig)
+        save_png(fig, path)
 
 
 DRAM_ROLES = ("lhs", "rhs", "acc", "bias", "out")  # what a kernel's DRAM traffic carries
