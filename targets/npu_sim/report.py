@@ -28,12 +28,16 @@ class KernelReport:
     def cycles(self) -> int:
         return self.timing.cycles
 
+    @property
+    def shape(self) -> str:
+        """`MxNxK`, with ` xB` for a batch of B (attention, grouped convolutions)."""
+        g = self.gemm
+        return f"{g['m']}x{g['n']}x{g['k']}" + (f" x{g['batch']}" if g["batch"] > 1 else "")
+
     def row(self) -> dict:
         p, t = self.program, self.timing
-        g = self.gemm
-        shape = f"{g['m']}x{g['n']}x{g['k']}" + (f" x{g['batch']}" if g["batch"] > 1 else "")
         return {
-            "kernel": self.name, "gemm (MxNxK)": shape,
+            "kernel": self.name, "gemm (MxNxK)": self.shape,
             "array": f"{p.rows}x{p.cols} {p.dataflow}", "cycles": t.cycles,
             "stall": t.stall_cycles(p.units),
             "util %": 100 * t.utilization(p.rows, p.cols, p.units),
@@ -146,10 +150,7 @@ class NpuReport(Report):
         lines.append(f"total: {self.total_cycles} cycles, {self.stall_cycles} stall cycles, "
                      f"PE utilization {100 * self.utilization:.1f}%, DRAM bytes "
                      + ", ".join(f"{k}={v}" for k, v in sorted(self.dram_bytes.items())))
-        # A batched matmul (attention, grouped convolutions) shows its batch as " xB".
-        on_array = ", ".join(f"{k.gemm['m']}x{k.gemm['n']}x{k.gemm['k']}"
-                             + (f" x{k.gemm['batch']}" if k.gemm["batch"] > 1 else "")
-                             for k in self.kernels)
+        on_array = ", ".join(k.shape for k in self.kernels)
         lines.append(f"on the array: {len(self.kernels)} matmul(s) [{on_array}]")
         host = ", ".join(f"{name} x{n}" for name, n in sorted(self.host_ops.items()))
         lines.append(f"on the host: {host or 'nothing'}")
@@ -237,13 +238,9 @@ DRAM_ROLES = ("lhs", "rhs", "acc", "bias", "out")  # what a kernel's DRAM traffi
 
 
 def _mapping_text(k: KernelReport) -> str:
-    """`MxNxK[xB] dataflow tm,tn,tk order spad/acc buffers split` of one kernel."""
-    g, m = k.gemm, k.program.mapping
-    shape = f"{g['m']}x{g['n']}x{g['k']}" + (f"x{g['batch']}" if g["batch"] > 1 else "")
-    if m is None:
-        return f"{shape} {k.program.dataflow}"
-    return (f"{shape} {k.program.dataflow} {','.join(map(str, m.tiles))} {m.order} "
-            f"{m.spad_buffers}/{m.acc_buffers} {m.split}")
+    """`MxNxK[ xB] dataflow: the mapping` of one kernel."""
+    m = k.program.mapping
+    return f"{k.shape} {k.program.dataflow}" + (f": {m.text()}" if m is not None else "")
 
 
 def _bytes(n: int) -> str:
