@@ -230,21 +230,17 @@ def front_half(name: str, model, inputs, target: str, check: bool) -> Front:
 
 # --- one task: a model on a design point ----------------------------------------------
 
-_WORKER: dict = {}  # per worker process: the MLIR context, the plugins loaded
+_WORKER: dict = {}  # per worker process: its MLIR context
 
 
 def _worker_context(plugins: tuple[str, ...]):
-    """The worker process's MLIR context (made once) with `plugins` loaded (once)."""
+    """The worker process's MLIR context (made once) with `plugins` loaded (load_file
+    loads a file once)."""
     from tessera.context import make_context
+    from tessera.plugin import load_file
 
-    if _WORKER.get("plugins") != plugins:
-        from tessera.plugin import load_file
-
-        for path in plugins:
-            if path not in _WORKER.setdefault("loaded", set()):
-                load_file(path)
-                _WORKER["loaded"].add(path)
-        _WORKER["plugins"] = plugins
+    for path in plugins:
+        load_file(path)
     if "context" not in _WORKER:
         _WORKER["context"] = make_context()
     return _WORKER["context"]
@@ -253,7 +249,8 @@ def _worker_context(plugins: tuple[str, ...]):
 def evaluate(target: str, spec: str, model: str, text: str, plugins: tuple[str, ...] = (),
              check: tuple | None = None) -> dict:
     """One row: `model` (its front half, MLIR text) compiled for the hardware `spec` of
-    `target`, timing only; with `check` = (inputs, expected) also run and compared."""
+    `target`, timing only; with `check` = (inputs, expected) compiled to run (its
+    estimate_s then includes building the host code), run and compared."""
     import traceback
 
     from tessera.compare import Tolerance
@@ -269,7 +266,11 @@ def evaluate(target: str, spec: str, model: str, text: str, plugins: tuple[str, 
         hw = backend.hardware(spec)
         with context, ir.Location.unknown():
             module = parse_module(text, model)
-        report = backend.estimate(module, hw)
+        if check is None:
+            report = backend.estimate(module, hw)
+        else:  # compiled to run: the same report, and outputs to compare
+            program = backend.compile(module, hw)
+            report = program.report
         row.update(report.measures())
         if "energy_uj" in row and "cycles" in row:
             row["edp_uj_cycles"] = row["energy_uj"] * row["cycles"]
@@ -278,9 +279,6 @@ def evaluate(target: str, spec: str, model: str, text: str, plugins: tuple[str, 
         row["estimate_s"] = report.timings.get("backend_s", 0.0)
         if check is not None:
             inputs, expected = check
-            with context, ir.Location.unknown():
-                module = parse_module(text, model)
-            program = backend.compile(module, hw)
             ok, worst = Tolerance().compare(program(*inputs), expected)
             row["check"] = "ok" if ok else "mismatch"
             row["check_error"] = worst

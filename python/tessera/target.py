@@ -148,14 +148,19 @@ class Target(Generic[HW]):
             raise TesseraError(f"target {self.name} is not available here: {why}")
         config = self.hardware(hw)
         signature = entry_signature(module, func_name)
+        passes_s = self.run_pipeline(module, config)
         start = time.perf_counter()
         with module.context, ir.Location.unknown():
-            self.pipeline(module.context, config).run(module)
-            passes_s = time.perf_counter() - start
-            start = time.perf_counter()
             runner, report = self.build(module, config, func_name, signature)
         report.timings.update(passes_s=passes_s, backend_s=time.perf_counter() - start)
         return Executable(self.name, runner, signature, report)
+
+    def run_pipeline(self, module: ir.Module, config: HW) -> float:
+        """Run `pipeline(config)` on `module`; the seconds it took."""
+        start = time.perf_counter()
+        with module.context, ir.Location.unknown():
+            self.pipeline(module.context, config).run(module)
+        return time.perf_counter() - start
 
     def front(self, context: ir.Context):
         """The start of `pipeline(hw)` that is the same for every hardware description

@@ -118,6 +118,12 @@ def load(module: ir.Module, func_name: str = "main", timed: bool = True):
     return HostProgram(host_module, outputs, externals), kernel_reports
 
 
+def _check_sizes(module: ir.Module) -> None:
+    """Before any work: an absurd matmul is refused, not run."""
+    for kernel in kernels(module):
+        check_size(kernel)
+
+
 class NpuSim(Target[NpuConfig]):
     """Systolic-array NPU simulator: outputs and cycles from one run."""
 
@@ -134,27 +140,24 @@ class NpuSim(Target[NpuConfig]):
 
         return npu_sim.front(context)
 
+    def _report(self, module, hw: NpuConfig, kernel_reports) -> NpuReport:
+        return NpuReport(self.name, hw, kernels=kernel_reports, host_ops=host_ops(module),
+                         host_work=host_work(module, hw))
+
     def build(self, module, hw: NpuConfig, func_name, signature):
-        for kernel in kernels(module):
-            check_size(kernel)  # before any work: an absurd matmul is refused, not run
+        _check_sizes(module)
         program, kernel_reports = load(module, func_name)
-        return program.run, NpuReport(self.name, hw, kernels=kernel_reports,
-                                      host_ops=host_ops(module),
-                                      host_work=host_work(module, hw))
+        return program.run, self._report(module, hw, kernel_reports)
 
     def estimate(self, module, hw=None) -> NpuReport:
         """The report alone (it depends only on the program): kernels loaded and timed,
         host work modelled, nothing JIT-compiled."""
         config = self.hardware(hw)
+        passes_s = self.run_pipeline(module, config)
         start = time.perf_counter()
         with module.context, ir.Location.unknown():
-            self.pipeline(module.context, config).run(module)
-            passes_s = time.perf_counter() - start
-            start = time.perf_counter()
-            for kernel in kernels(module):
-                check_size(kernel)
-            report = NpuReport(self.name, config, kernels=timed_kernels(module),
-                               host_ops=host_ops(module), host_work=host_work(module, config))
+            _check_sizes(module)
+            report = self._report(module, config, timed_kernels(module))
         report.timings.update(passes_s=passes_s, backend_s=time.perf_counter() - start)
         return report
 
