@@ -103,14 +103,10 @@ def _space(args):
 
 
 def _table(df, columns) -> str:
-    from tessera.target import number_text
+    from tessera.target import aligned, number_text
 
-    cells = [[number_text(v) if not isinstance(v, float) or v == v else "nan" for v in row]
-             for row in df[columns].itertuples(index=False)]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
-    return "\n".join(lines)
+    return "\n".join(aligned(columns, [[number_text(v) for v in row]
+                                       for row in df[columns].itertuples(index=False)]))
 
 
 def _trace(args, space, models) -> int:

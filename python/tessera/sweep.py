@@ -24,6 +24,7 @@ paths).
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import math
@@ -550,8 +551,8 @@ def run(space: Space, models: list[tuple[str, object, tuple]], out: str, *,
     todo = [(name, p) for name in names for p in points if (name, p.key) not in results.done]
     checked = set(random.Random(seed).sample(range(len(points)), min(check, len(points))))
     start = time.monotonic()
-    summary = Summary(results.rows, len(points) * len(names), len(points) * len(names)
-                      - len(todo), len(todo), 0.0)
+    total = len(points) * len(names)
+    summary = Summary(results.rows, total, total - len(todo), len(todo), 0.0)
     try:
         fronts = {}
         for name, model, inputs in models:
@@ -559,15 +560,15 @@ def run(space: Space, models: list[tuple[str, object, tuple]], out: str, *,
                 fronts[name] = front_half(name, model, inputs, backend.name,
                                           check=any(p.index in checked for _, p in todo))
                 summary.fronts[name] = fronts[name].front_s
-        _sweep(results, todo, fronts, backend.name, base, space, checked, plugins,
-               address, workers, retries, Progress(len(todo), enabled=progress))
+        _sweep(results, todo, fronts, backend.name, base, checked, plugins, address,
+               workers, retries, Progress(len(todo), enabled=progress))
     finally:
         results.close()
     summary.seconds = time.monotonic() - start
     return summary
 
 
-def _sweep(results: Results, todo, fronts, target, base, space, checked, plugins, address,
+def _sweep(results: Results, todo, fronts, target, base, checked, plugins, address,
            workers, retries, progress: Progress) -> None:
     if not todo:
         return
@@ -581,20 +582,21 @@ def _sweep(results: Results, todo, fronts, target, base, space, checked, plugins
         checks = {name: ray.put((f.inputs, f.expected)) for name, f in fronts.items()
                   if f.inputs or f.expected}
         window = 4 * int(ray.cluster_resources().get("CPU", 1)) + 4
-        queue = list(todo)
+        queue = collections.deque(todo)
         pending: dict = {}
         done = failed = 0
         while queue or pending:
             while queue and len(pending) < window:
-                name, p = queue.pop(0)
+                name, p = queue.popleft()
                 check = checks.get(name) if p.index in checked else None
-                ref = task.remote(target, p.spec(base), name, refs[name], plugins, check)
-                pending[ref] = (name, p)
+                spec = p.spec(base)
+                pending[task.remote(target, spec, name, refs[name], plugins, check)] = \
+                    (name, p, spec)
             ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0.25)
             for ref in ready:
-                name, p = pending.pop(ref)
+                name, p, spec = pending.pop(ref)
                 row = _row_of(ray, ref)
-                row.update(model=name, point=p.index, point_key=p.key, hw=p.spec(base),
+                row.update(model=name, point=p.index, point_key=p.key, hw=spec,
                            **dict(p.values))
                 row.setdefault("check", "" if p.index not in checked else "not run")
                 results.add(row)

@@ -82,13 +82,17 @@ class Report:
         lines = [f"{self.target} ({getattr(self.hw, 'name', self.hw)})"]
         if rows:
             keys = list(rows[0])
-            cells = [[number_text(r.get(k, "")) for k in keys] for r in rows]
-            widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-            lines.append("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
-            lines += ["  ".join(c.ljust(w) for c, w in zip(cell, widths)) for cell in cells]
+            lines += aligned(keys, [[number_text(r.get(k, "")) for k in keys] for r in rows])
         if self.measures():
             lines.append(self.summary())
         return "\n".join(lines)
+
+
+def aligned(keys: list[str], cells: list[list[str]]) -> list[str]:
+    """A header line of `keys` and one line per row of `cells`, in columns two spaces
+    apart, each as wide as its widest entry."""
+    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+    return ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in [keys, *cells]]
 
 
 def number_text(x) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tessera.hardware import UNBOUNDED
-from tessera.target import Report
+from tessera.target import Report, aligned
 from tessera.targets.npu_sim.energy import Energy, area_mm2, array_pe
 from tessera.targets.npu_sim.energy import energy as energy_of
 from tessera.targets.npu_sim.host import HostWork
@@ -143,10 +143,7 @@ class NpuReport(Report):
         rows = self.kernel_rows()
         if rows:
             keys = list(rows[0])
-            cells = [[_fmt(r[k]) for k in keys] for r in rows]
-            widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-            lines.append("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
-            lines += ["  ".join(c.ljust(w) for c, w in zip(cell, widths)) for cell in cells]
+            lines += aligned(keys, [[_fmt(r[k]) for k in keys] for r in rows])
         lines.append(f"total: {self.total_cycles} cycles, {self.stall_cycles} stall cycles, "
                      f"PE utilization {100 * self.utilization:.1f}%, DRAM bytes "
                      + ", ".join(f"{k}={v}" for k, v in sorted(self.dram_bytes.items())))
