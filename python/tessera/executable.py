@@ -38,13 +38,24 @@ def numpy_dtype(t: ir.Type) -> np.dtype:
     raise TesseraError(f"element type {t} has no numpy equivalent tessera can pass")
 
 
+# The frontend marks a function argument or result whose PyTorch type the IR's signless
+# integers do not say (uint8 is i8 in linalg) with this attribute: the numpy dtype name
+# the caller sees. The bits are the same; the program holds them as `TensorSpec.dtype`.
+DTYPE_ATTR = "tessera.dtype"
+
+
 @dataclass(frozen=True)
 class TensorSpec:
     shape: tuple[int, ...]
     dtype: np.dtype
+    view: np.dtype | None = None  # what callers pass and get (DTYPE_ATTR), when not dtype
 
     def __str__(self) -> str:
-        return "x".join(str(d) for d in self.shape + (self.dtype.name,))
+        return "x".join(str(d) for d in self.shape + (self.caller_dtype.name,))
+
+    @property
+    def caller_dtype(self) -> np.dtype:
+        return self.view if self.view is not None else self.dtype
 
     @property
     def nbytes(self) -> int:
@@ -78,12 +89,36 @@ def tensor_spec(t: ir.Type, what: str) -> TensorSpec:
     return spec
 
 
+def declared_dtypes(entry: func.FuncOp, results: bool = False) -> list[np.dtype | None]:
+    """Per argument (or result) of `entry`, the dtype its DTYPE_ATTR declares, if any."""
+    count = len(entry.type.results if results else entry.type.inputs)
+    name = "res_attrs" if results else "arg_attrs"
+    if name not in entry.attributes:
+        return [None] * count
+    views = []
+    for attrs in ir.ArrayAttr(entry.attributes[name]):
+        attrs = ir.DictAttr(attrs)
+        views.append(np.dtype(ir.StringAttr(attrs[DTYPE_ATTR]).value)
+                     if DTYPE_ATTR in attrs else None)
+    return views + [None] * (count - len(views))
+
+
+def _with_view(spec: TensorSpec, view: np.dtype | None, what: str) -> TensorSpec:
+    if view is None or view == spec.dtype:
+        return spec
+    if view.itemsize != spec.dtype.itemsize or view.kind not in "iu" or spec.dtype.kind not in "iu":
+        raise TesseraError(f"{what} is declared {view} ({DTYPE_ATTR}) but holds {spec.dtype}; "
+                           f"only the signedness of an integer can differ")
+    return TensorSpec(spec.shape, spec.dtype, view)
+
+
 def entry_signature(module: ir.Module, func_name: str) -> list[TensorSpec]:
     """Input specs of `func_name` in `module`; a missing or dynamic entry is an error."""
     entry = entry_function(module, func_name)
     if entry.is_external:
         raise TesseraError(f"function '{func_name}' is only declared; it has no body to compile")
-    return [tensor_spec(t, f"input {i} of '{func_name}'") for i, t in enumerate(entry.type.inputs)]
+    return [_with_view(tensor_spec(t, what := f"input {i} of '{func_name}'"), view, what)
+            for i, (t, view) in enumerate(zip(entry.type.inputs, declared_dtypes(entry)))]
 
 
 def is_scalar(t: ir.Type) -> bool:
@@ -129,11 +164,13 @@ class Executable:
     """A compiled program for one target. Call it on arrays; read `report` (and
     `timings`, the report's)."""
 
-    def __init__(self, target: str, runner, signature: list[TensorSpec], report):
+    def __init__(self, target: str, runner, signature: list[TensorSpec], report,
+                 result_views=()):
         self.target = target
         self.runner = runner  # callable(list of np.ndarray) -> tuple of np.ndarray
         self.signature = signature
         self.report = report
+        self.result_views = list(result_views)  # per output: the dtype callers get, or None
 
     @property
     def timings(self) -> dict[str, float]:
@@ -146,12 +183,15 @@ class Executable:
             raise TesseraError(f"expected {len(self.signature)} inputs ({expected}), "
                                f"got {len(arrays)}")
         for i, (a, spec) in enumerate(zip(arrays, self.signature)):
-            if tuple(a.shape) != spec.shape or a.dtype != spec.dtype:
+            if tuple(a.shape) != spec.shape or a.dtype != spec.caller_dtype:
                 got = "x".join(str(d) for d in tuple(a.shape) + (a.dtype.name,))
                 raise TesseraError(f"input {i} is {got} but the compiled program expects {spec}")
         start = time.perf_counter()
-        outputs = self.runner([contiguous(a) for a in arrays])
+        outputs = self.runner([contiguous(a).view(spec.dtype)
+                               for a, spec in zip(arrays, self.signature)])
         self.report.timings["run_s"] = time.perf_counter() - start
+        outputs = tuple(a.view(view) if view is not None and a.dtype.itemsize == view.itemsize
+                        else a for a, view in zip(outputs, self.result_views + [None] * len(outputs)))
         if len(outputs) == 0:
             return None
         return outputs[0] if len(outputs) == 1 else outputs

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import warnings
 
 import numpy as np
 
 from tessera.errors import DiagnosticError, TesseraError, diags_from_error
-from tessera.mlir import PassManager, ir, torch_importer
+from tessera.mlir import PassManager, func, ir, torch_importer
 
 TORCH_TO_LINALG = (
     "builtin.module(func.func(torch-match-quantized-custom-ops),"
@@ -62,12 +63,58 @@ def _export(model, inputs):
     if not isinstance(model, torch.nn.Module):
         raise TesseraError(f"import_torch expects a torch.nn.Module or an ExportedProgram, "
                            f"got {type(model).__name__}")
+    # Non-strict export first (it traces more Python); strict export (TorchDynamo) where it
+    # fails, e.g. on int(tensor), which strict mode captures as a data-dependent scalar.
     try:
         with _quiet_torch():
             return torch.export.export(model, tuple(inputs), strict=False)
     except Exception as e:  # torch raises many kinds; all mean "cannot capture this model"
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    try:
+        with _quiet_torch():
+            return torch.export.export(model, tuple(inputs), strict=True)
+    except Exception:
         raise TesseraError(f"torch.export could not capture {type(model).__name__}: {first}") from None
+
+
+def _user_results(module: ir.Module, program, func_name: str) -> list[np.dtype | None]:
+    """Keep only the model's own results in `func_name` (an input the model changes in
+    place comes back as an extra result, which callers never asked for); return, per
+    result kept, the unsigned dtype PyTorch gives it (the IR's integers are signless)."""
+    from torch.export.graph_signature import OutputKind
+
+    from tessera.executable import entry_function
+
+    entry = entry_function(module, func_name)
+    kinds = [spec.kind for spec in program.graph_signature.output_specs]
+    results = list(entry.type.results)
+    keep = [i for i, kind in enumerate(kinds) if kind == OutputKind.USER_OUTPUT] \
+        if len(kinds) == len(results) else list(range(len(results)))
+    if len(keep) != len(results):
+        block = entry.regions[0].blocks[0]
+        ret = block.operations[len(block.operations) - 1]
+        with ir.InsertionPoint(ret), ret.location:
+            func.ReturnOp([ret.operands[i] for i in keep])
+        ret.erase()
+        entry.attributes["function_type"] = ir.TypeAttr.get(
+            ir.FunctionType.get(list(entry.type.inputs), [results[i] for i in keep]))
+    return [_unsigned(results[i]) for i in keep]
+
+
+def _unsigned(t: ir.Type) -> np.dtype | None:
+    """uint8 for `!torch.vtensor<[...],ui8>` (the dtype the lowering to linalg forgets)."""
+    m = re.search(r",ui(8|16|32|64)>$", str(t))
+    return np.dtype(f"uint{m.group(1)}") if m else None
+
+
+def _declare_dtypes(entry, name: str, dtypes) -> None:
+    """Mark the arguments (`name` arg_attrs) or results (res_attrs) whose dtype is set."""
+    from tessera.executable import DTYPE_ATTR
+
+    if any(d is not None for d in dtypes):
+        entry.attributes[name] = ir.ArrayAttr.get([
+            ir.DictAttr.get({DTYPE_ATTR: ir.StringAttr.get(d.name)} if d is not None else {})
+            for d in dtypes])
 
 
 def import_torch(model, *example_inputs, context: ir.Context | None = None,
@@ -102,6 +149,10 @@ def _import(model, example_inputs, context, func_name) -> ir.Module:
         raise TesseraError(f"the model uses a construct torch-mlir cannot import: {e}") from None
     module = importer.module
     with context:
+        from tessera.executable import entry_function
+
+        result_dtypes = _user_results(module, program, func_name)
+        input_dtypes = [_unsigned(t) for t in entry_function(module, func_name).type.inputs]
         pm = PassManager.parse(TORCH_TO_LINALG)
         try:
             pm.run(module.operation)
@@ -110,4 +161,9 @@ def _import(model, example_inputs, context, func_name) -> ir.Module:
                 diags_from_error(e),
                 f"cannot lower {type(model).__name__} to linalg (an op tessera's torch "
                 f"import does not support; the location is in the model's source):") from None
+        entry = entry_function(module, func_name)
+        if len(entry.type.inputs) == len(input_dtypes):
+            _declare_dtypes(entry, "arg_attrs", input_dtypes)
+        if len(entry.type.results) == len(result_dtypes):
+            _declare_dtypes(entry, "res_attrs", result_dtypes)
     return module

@@ -28,11 +28,14 @@ def host_pipeline(x86: bool = False) -> str:
     `x86` turns on the x86 vector conversions (AMX tile ops, AVX-512 dots)."""
     return ",".join([
         "func.func(convert-elementwise-to-linalg)",
-        "one-shot-bufferize{bufferize-function-boundaries "
+        "one-shot-bufferize{bufferize-function-boundaries allow-unknown-ops "
         "function-boundary-type-conversion=identity-layout-map}",
+        "func.func(tm-tensor-bufferize)",  # torch-mlir's scatter, scan, sort, ... ops
+        "canonicalize",
         "buffer-deallocation-pipeline",
         "convert-bufferization-to-memref",
         "tessera-memref-copy-to-linalg",
+        "func.func(tm-tensor-to-loops)",
         "convert-linalg-to-loops",
         "lower-affine",
         "convert-scf-to-cf",

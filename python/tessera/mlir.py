@@ -32,13 +32,24 @@ if "tessera.dialects" not in _bindings.globals.dialect_search_modules:
 TORCH_MLIR_OPT = Path(ir.__file__).parent / "_mlir_libs" / "torch-mlir-opt"
 
 
+def _aggregate_library():
+    import ctypes
+
+    return ctypes.CDLL(str(Path(ir.__file__).parent / "_mlir_libs" / "libTorchMLIRAggregateCAPI.so"))
+
+
+# torch-mlir's own passes beyond the import pipelines (tm-tensor-bufferize,
+# tm-tensor-to-loops: its scatter, scan, sort ops as loops) are in the library but not
+# registered by the Python package; registering them once makes them pipeline names.
+_aggregate_library().torchMlirRegisterAllPasses()
+
+
 def translate_to_llvm_ir(module) -> str:
     """LLVM IR text of a module in the LLVM dialect (MLIR's C API; the bindings have no
     Python entry for it)."""
     import ctypes
 
-    library = ctypes.CDLL(str(Path(ir.__file__).parent / "_mlir_libs" /
-                              "libTorchMLIRAggregateCAPI.so"))
+    library = _aggregate_library()
 
     class MlirOperation(ctypes.Structure):
         _fields_ = [("ptr", ctypes.c_void_p)]

@@ -25,7 +25,8 @@ from typing import ClassVar, Generic, TypeVar
 import numpy as np
 
 from tessera.errors import TesseraError, suggest
-from tessera.executable import Executable, TensorSpec, entry_signature
+from tessera.executable import (Executable, TensorSpec, declared_dtypes, entry_function,
+                                 entry_signature)
 from tessera.mlir import ir
 
 HW = TypeVar("HW")
@@ -152,12 +153,13 @@ class Target(Generic[HW]):
             raise TesseraError(f"target {self.name} is not available here: {why}")
         config = self.hardware(hw)
         signature = entry_signature(module, func_name)
+        views = declared_dtypes(entry_function(module, func_name), results=True)
         passes_s = self.run_pipeline(module, config)
         start = time.perf_counter()
         with module.context, ir.Location.unknown():
             runner, report = self.build(module, config, func_name, signature)
         report.timings.update(passes_s=passes_s, backend_s=time.perf_counter() - start)
-        return Executable(self.name, runner, signature, report)
+        return Executable(self.name, runner, signature, report, views)
 
     def run_pipeline(self, module: ir.Module, config: HW) -> float:
         """Run `pipeline(config)` on `module`; the seconds it took."""

@@ -1,5 +1,6 @@
 """The PyTorch frontend: torch.export -> torch-mlir -> linalg on tensors."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -69,3 +70,73 @@ def test_import_then_passes_keep_convs_in_linalg():
     assert "linalg.conv_2d_nchw_fchw" in text
     assert text.count('"systolic.matmul"') == 1  # the classifier
     assert "linalg.matmul" not in text
+
+
+# Models as the torch-mlir e2e suite writes them (benchmarks/e2e_suite.py): each ran
+# into a class of failure once; each runs on the reference path and on the host path.
+class AddOneUnsigned(torch.nn.Module):
+    def forward(self, x):
+        return x + 1, x > 2
+
+
+class CopyIntoInput(torch.nn.Module):
+    def forward(self, x, y):
+        x[:, 1:3].copy_(y)  # an in-place change of an input
+        return x + 1
+
+
+class IntOfTensor(torch.nn.Module):
+    def forward(self, a, b):
+        return int(a) - int(b)  # only strict export (TorchDynamo) captures this
+
+
+class CumulativeSum(torch.nn.Module):
+    def forward(self, x):
+        return torch.cumsum(x, 1)  # torch-mlir's tm_tensor.scan
+
+
+CLASSES = {
+    "unsigned": (AddOneUnsigned(), (torch.arange(250, 256, dtype=torch.uint8),)),
+    "mutated-input": (CopyIntoInput(), (torch.randn(3, 4), torch.randn(3, 2))),
+    "int-of-tensor": (IntOfTensor(), (torch.tensor(7), torch.tensor(3))),
+    "tm-tensor": (CumulativeSum(), (torch.randn(3, 5),)),
+}
+
+
+@pytest.mark.parametrize("target", ["iree-cpu", "npu-sim"])
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_suite_shaped_models_match_pytorch_with_its_dtypes(name, target):
+    model, inputs = CLASSES[name]
+    want = model(*[x.clone() for x in inputs])
+    want = want if isinstance(want, tuple) else (want,)
+    program = tessera.compile(model, inputs, target=target)
+    got = program(*[x.clone() for x in inputs])
+    got = got if isinstance(got, tuple) else (got,)
+    assert len(got) == len(want)  # no extra result for the changed input
+    for g, w in zip(got, want):
+        w = w.numpy() if isinstance(w, torch.Tensor) else np.asarray(w)
+        assert g.dtype.kind == w.dtype.kind and g.shape == w.shape
+        if isinstance(want[0], torch.Tensor):
+            assert g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def test_unsigned_inputs_are_declared_in_the_ir_and_checked_at_call_time():
+    model, inputs = CLASSES["unsigned"]
+    module = tessera.import_torch(model, *inputs)
+    text = str(module)
+    assert 'tessera.dtype = "uint8"' in text  # the argument and the first result
+    program = tessera.compile(model, inputs, target="iree-cpu")
+    assert str(program.signature[0]) == "6xuint8"
+    with pytest.raises(tessera.TesseraError, match="input 0 is 6xint8 but the compiled program "
+                                                   "expects 6xuint8"):
+        program(inputs[0].to(torch.int8))
+
+
+def test_a_declared_dtype_that_does_not_fit_the_ir_type_is_an_error():
+    text = """func.func @main(%x: tensor<4xi8> {tessera.dtype = "uint16"}) -> tensor<4xi8> {
+      return %x : tensor<4xi8>
+    }"""
+    with pytest.raises(tessera.TesseraError, match=r"input 0 of 'main' is declared uint16 "
+                                                   r"\(tessera.dtype\) but holds int8"):
+        tessera.compile(text, target="iree-cpu")
