@@ -77,6 +77,17 @@ def _export(model, inputs):
         raise TesseraError(f"torch.export could not capture {type(model).__name__}: {first}") from None
 
 
+def _state_for_non_persistent_buffers(program) -> None:
+    """torch-mlir's importer looks a buffer's value up in the program's state dict, which
+    torch.export leaves non-persistent buffers out of (they are among its constants):
+    registered with `persistent=False`, as transformers does for position ids and masks.
+    They are put there, under the same name."""
+    state = program.state_dict
+    for name in program.graph_signature.non_persistent_buffers:
+        if name not in state and name in program.constants:
+            state[name] = program.constants[name]
+
+
 def _user_results(module: ir.Module, program, func_name: str) -> list[np.dtype | None]:
     """Keep only the model's own results in `func_name` (an input the model changes in
     place comes back as an extra result, which callers never asked for); return, per
@@ -141,12 +152,16 @@ def _import(model, example_inputs, context, func_name) -> ir.Module:
         program = program.run_decompositions(decompositions())
     except Exception as e:
         raise TesseraError(f"decomposing {type(model).__name__} failed: {e}") from None
+    _state_for_non_persistent_buffers(program)
     torch_dialect.register_dialect(context)
     importer = FxImporter(context=context)
     try:
         importer.import_frozen_program(program, func_name=func_name)
     except NotImplementedError as e:
         raise TesseraError(f"the model uses a construct torch-mlir cannot import: {e}") from None
+    except (AssertionError, KeyError, ValueError, TypeError) as e:
+        raise TesseraError(f"torch-mlir's importer failed on {type(model).__name__} "
+                           f"({type(e).__name__}: {e})") from None
     module = importer.module
     with context:
         from tessera.executable import entry_function

@@ -234,6 +234,8 @@ class RiscvConfig:
     vlen: int = knob(256, "bits of one vector register (RVV VLEN)", low=64, high=65536,
                      power_of_two=True)
     vector: bool = knob(True, "use the vector extension (false: scalar code)")
+    unroll: bool = knob(False, "let LLVM's -O3 unroll loops (compiles about 3x slower; "
+                               "tessera's RVV matmul kernels are register-blocked already)")
     name: str = "custom"
 
     def __post_init__(self):

@@ -97,9 +97,10 @@ def legacy_llvm_ir(text: str) -> str:
 
 
 def optimized_module(llvm_ir: str, machine, triple: str, what: str = "the model's",
-                     vectorize: bool = True):
+                     vectorize: bool = True, unroll: bool = True):
     """The llvmlite module of `llvm_ir` for `machine`, verified and put through LLVM's
-    -O3 pipeline (loop and SLP vectorizers on when `vectorize`)."""
+    -O3 pipeline (loop and SLP vectorizers on when `vectorize`, the loop unroller when
+    `unroll`)."""
     import llvmlite.binding as llvm
 
     try:
@@ -113,15 +114,17 @@ def optimized_module(llvm_ir: str, machine, triple: str, what: str = "the model'
     tuning = llvm.PipelineTuningOptions(speed_level=3)
     tuning.loop_vectorization = vectorize
     tuning.slp_vectorization = vectorize
+    tuning.loop_unrolling = unroll
     builder = llvm.create_pass_builder(machine, tuning)
     builder.getModulePassManager().run(module, builder)
     return module
 
 
 def emit_object(llvm_ir: str, machine, triple: str, what: str = "the model's",
-                vectorize: bool = True) -> bytes:
+                vectorize: bool = True, unroll: bool = True) -> bytes:
     """Object code of `llvm_ir` for `machine`, after -O3."""
-    return machine.emit_object(optimized_module(llvm_ir, machine, triple, what, vectorize))
+    return machine.emit_object(optimized_module(llvm_ir, machine, triple, what, vectorize,
+                                                unroll))
 
 
 def emit_assembly(llvm_ir: str, machine, triple: str, what: str = "the model's") -> str:

@@ -116,7 +116,8 @@ class Riscv(Target[RiscvConfig]):
         root = Path(directory.name)
         (root / "model.ll").write_text(llvm_ir)
         vectorize = hw.vector and not converts_float_to_int(llvm_ir)
-        (root / "model.o").write_bytes(toolchain.emit_object(llvm_ir, hw.vlen, vectorize))
+        (root / "model.o").write_bytes(toolchain.emit_object(llvm_ir, hw.vlen, vectorize,
+                                                                   hw.unroll))
         (root / "harness.c").write_text(toolchain.harness_source(signature, outputs))
         report = RiscvReport(self.name, hw, directory=directory, outputs=outputs)
         ok, why = can_run()

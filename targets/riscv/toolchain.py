@@ -36,12 +36,13 @@ def missing_tools() -> list[str]:
     return [tool for tool in (GCC, QEMU) if shutil.which(tool) is None]
 
 
-def emit_object(llvm_ir: str, vlen: int, vectorize: bool = True) -> bytes:
+def emit_object(llvm_ir: str, vlen: int, vectorize: bool = True, unroll: bool = False) -> bytes:
     """RISC-V object code for an LLVM IR module, after LLVM's -O3 pipeline (its loop and
-    SLP vectorizers on when `vectorize`, so elementwise loops use RVV too)."""
+    SLP vectorizers on when `vectorize`, so elementwise loops use RVV too; its unroller
+    only when `unroll`: it triples compile time)."""
     machine = llvm.target_machine(TRIPLE, "generic-rv64", f"+m,+a,+f,+d,+c,+v,+zvl{vlen}b",
                                   abiname="lp64d")
-    return llvm.emit_object(llvm_ir, machine, TRIPLE, vectorize=vectorize)
+    return llvm.emit_object(llvm_ir, machine, TRIPLE, vectorize=vectorize, unroll=unroll)
 
 
 def c_type(spec: TensorSpec) -> str:

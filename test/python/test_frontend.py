@@ -140,3 +140,19 @@ def test_a_declared_dtype_that_does_not_fit_the_ir_type_is_an_error():
     with pytest.raises(tessera.TesseraError, match=r"input 0 of 'main' is declared uint16 "
                                                    r"\(tessera.dtype\) but holds int8"):
         tessera.compile(text, target="iree-cpu")
+
+
+class PositionIds(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        # as transformers registers position ids: not in the state dict
+        self.register_buffer("ids", torch.arange(8), persistent=False)
+
+    def forward(self, x):
+        return x + self.ids[: x.shape[0]]
+
+
+def test_non_persistent_buffers_import():
+    x = torch.arange(5)
+    program = tessera.compile(PositionIds(), (x,), target="iree-cpu")
+    np.testing.assert_array_equal(program(x), (x + torch.arange(5)).numpy())

@@ -1,0 +1,139 @@
+"""Full-size architectures (examples/architectures.py) on tessera's targets: compile time
+split into import / passes / backend, run time against PyTorch eager in the same process,
+simulated cycles on npu-sim, peak memory, and the largest difference from PyTorch.
+
+Each (model, target) runs in its own process so that peak memory (ru_maxrss of the
+process and of the tools it starts, such as iree-compile) is its own. Run times are the
+median of --repeat calls after one warm-up, eager's measured alternately with tessera's.
+
+    .venv/bin/python benchmarks/models.py [--models resnet18,bert] \\
+        [--targets iree-cpu,npu-sim:gemmini-16x16,npu-sim:gemmini-32x32,riscv] [--repeat 5]
+
+riscv compiles and runs the tiny variants (QEMU runs them; the full ones would take hours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples"))
+
+DEFAULT_TARGETS = "iree-cpu,npu-sim:gemmini-16x16,npu-sim:gemmini-32x32,riscv"
+
+
+def outputs(x) -> list:
+    if isinstance(x, dict):
+        return list(x.values())
+    return list(x) if isinstance(x, tuple) else [x]
+
+
+def one(name: str, column: str, repeat: int) -> dict:
+    """Compile and run architecture `name` on `column` (target[:hw]) in this process."""
+    import numpy as np
+    import torch
+
+    import architectures
+    import tessera
+
+    target, _, hw = column.partition(":")
+    size = "tiny" if target == "riscv" else "full"
+    model, inputs = architectures.example(name, size)
+    weights = sum(p.numel() * p.element_size() for p in model.state_dict().values())
+    row = {"model": name, "column": column, "size": size, "weights_mb": weights / 1e6}
+    try:
+        program = tessera.compile(model, inputs, target=target, hw=hw or None)
+    except tessera.TesseraError as e:
+        return {**row, "status": "error", "detail": str(e).splitlines()[0][:300]}
+    row.update({k: program.timings.get(k, 0.0)
+                for k in ("import_s", "passes_s", "backend_s", "compile_s")})
+    with torch.no_grad():
+        want = outputs(model(*inputs))
+    got = outputs(program(*inputs))
+    row["max_error"] = max(float(np.max(np.abs(g - w.numpy()))) for g, w in zip(got, want))
+    row["status"] = "ok" if all(
+        np.allclose(g, w.numpy(), rtol=1e-3, atol=1e-4) for g, w in zip(got, want)) else "mismatch"
+    measures = program.report.measures()
+    if "cycles" in measures:
+        row["cycles"] = measures["cycles"]
+    if target in ("iree-cpu", "cpu-amx"):
+        mine, eager = [], []
+        for _ in range(repeat + 1):  # the first of each is a warm-up
+            start = time.perf_counter()
+            program(*inputs)
+            mine.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            with torch.no_grad():
+                model(*inputs)
+            eager.append(time.perf_counter() - start)
+        row["run_ms"] = statistics.median(mine[1:]) * 1e3
+        row["eager_ms"] = statistics.median(eager[1:]) * 1e3
+    else:
+        row["run_s"] = program.timings.get("run_s", 0.0)
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    row["peak_mb"] = peak / 1024
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| model | target | size | status | compile s (import / passes / backend) | "
+             "run ms (eager ms) | cycles | peak MB (weights MB) | max error |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["status"] == "error":
+            lines.append(f"| {r['model']} | {r['column']} | {r['size']} | error: {r['detail']} "
+                         f"| | | | | |")
+            continue
+        compile_s = (f"{r['compile_s']:.1f} ({r['import_s']:.1f} / {r['passes_s']:.1f} / "
+                     f"{r['backend_s']:.1f})")
+        run = (f"{r['run_ms']:.1f} ({r['eager_ms']:.1f})" if "run_ms" in r
+               else f"sim {r['run_s']:.1f} s")
+        cycles = f"{r['cycles'] / 1e6:.1f} M" if "cycles" in r else ""
+        lines.append(f"| {r['model']} | {r['column']} | {r['size']} | {r['status']} | {compile_s} "
+                     f"| {run} | {cycles} | {r['peak_mb']:.0f} ({r['weights_mb']:.1f}) "
+                     f"| {r['max_error']:.1e} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    import architectures
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default=",".join(architectures.ARCHITECTURES))
+    parser.add_argument("--targets", default=DEFAULT_TARGETS)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--one", nargs=2, metavar=("MODEL", "TARGET"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(one(*args.one, args.repeat)))
+        return 0
+    rows = []
+    for name in args.models.split(","):
+        for column in args.targets.split(","):
+            done = subprocess.run([sys.executable, __file__, "--one", name, column,
+                                   "--repeat", str(args.repeat)], capture_output=True, text=True)
+            if done.returncode != 0:
+                tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
+                row = {"model": name, "column": column, "size": "", "status": "error",
+                       "detail": f"crashed (exit {done.returncode}): {tail[0][:200]}"}
+            else:
+                row = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
