@@ -77,6 +77,46 @@ def _export(model, inputs):
         raise TesseraError(f"torch.export could not capture {type(model).__name__}: {first}") from None
 
 
+def _weights_hooks():
+    """Importer hooks that make a weight's dense resource straight from the tensor's
+    memory. torch-mlir's own path goes through `tensor.tolist()` (a Python object per
+    element: most of the import time of a large model, and several times its memory)."""
+    import torch
+
+    from tessera.mlir import torch_importer_hooks
+
+    FxImporterHooks, tensor_type = torch_importer_hooks()
+
+    class Weights(FxImporterHooks):
+        def __init__(self):
+            self.seen = {}  # one resource per tensor the model uses several times (tied)
+
+        def resolve_literal(self, gni, literal, info):
+            if not isinstance(literal, torch.Tensor) or literal.numel() <= 1 or \
+                    literal.dtype in (torch.bool, torch.complex32) or literal.is_quantized \
+                    or type(literal) not in (torch.Tensor, torch.nn.Parameter) \
+                    or literal.device.type != "cpu":
+                return None  # torch-mlir's path: splats, fake or odd tensors
+            key = (literal.data_ptr(), tuple(literal.shape), tuple(literal.stride()),
+                   literal.dtype)
+            if key not in self.seen:
+                data = literal.detach().contiguous()
+                if data.dtype == torch.bfloat16:
+                    import ml_dtypes
+
+                    array = data.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+                else:
+                    array = data.numpy()
+                name = "torch_tensor_" + "_".join(map(str, literal.shape)) + f"_{literal.dtype}"
+                self.seen[key] = (ir.DenseResourceElementsAttr.get_from_buffer(
+                    array, name, tensor_type(literal)), array)
+            vtensor = gni._cc.tensor_to_vtensor_type(literal)
+            return ir.Operation.create("torch.vtensor.literal", results=[vtensor],
+                                       attributes={"value": self.seen[key][0]}).result
+
+    return Weights()
+
+
 def _state_for_non_persistent_buffers(program) -> None:
     """torch-mlir's importer looks a buffer's value up in the program's state dict, which
     torch.export leaves non-persistent buffers out of (they are among its constants):
@@ -154,7 +194,7 @@ def _import(model, example_inputs, context, func_name) -> ir.Module:
         raise TesseraError(f"decomposing {type(model).__name__} failed: {e}") from None
     _state_for_non_persistent_buffers(program)
     torch_dialect.register_dialect(context)
-    importer = FxImporter(context=context)
+    importer = FxImporter(context=context, hooks=_weights_hooks())
     try:
         importer.import_frozen_program(program, func_name=func_name)
     except NotImplementedError as e:

@@ -80,9 +80,17 @@ def torch_importer():
     return FxImporter, torch_dialect, get_decomposition_table
 
 
+def torch_importer_hooks():
+    """(FxImporterHooks, create_mlir_tensor_type) of torch-mlir's FX importer."""
+    from torch_mlir.extras.fx_importer import FxImporterHooks, create_mlir_tensor_type
+
+    return FxImporterHooks, create_mlir_tensor_type
+
+
 __all__ = [
     "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "bufferization", "builtin", "func",
     "linalg", "math", "memref", "scf", "tensor", "vector", "x86", "transform",
     "transform_interpreter", "transform_structured", "Operand", "Result", "Region", "Pure",
-    "PassManager", "MLIRError", "TORCH_MLIR_OPT", "torch_importer", "translate_to_llvm_ir",
+    "PassManager", "MLIRError", "TORCH_MLIR_OPT", "torch_importer", "torch_importer_hooks",
+    "translate_to_llvm_ir",
 ]
