@@ -22,7 +22,7 @@ as it comes (a later line for the same case and column replaces an earlier one);
     git clone --depth 1 https://github.com/llvm/torch-mlir /tmp/torch-mlir
     .venv/bin/python benchmarks/e2e_suite.py --torch-mlir /tmp/torch-mlir --every 2 \\
         --columns peer,iree-cpu,npu-sim --results e2e.jsonl [--resume]
-    .venv/bin/python benchmarks/e2e_suite.py --torch-mlir /tmp/torch-mlir --sample 200 \\
+    .venv/bin/python benchmarks/e2e_suite.py --torch-mlir /tmp/torch-mlir --every 2 --sample 200 \\
         --columns peer,riscv --results e2e-riscv.jsonl
     .venv/bin/python benchmarks/e2e_suite.py ... --resume --retry mismatch,error  # again
     .venv/bin/python benchmarks/e2e_suite.py --results e2e.jsonl --report   # the summary again
@@ -133,13 +133,13 @@ class _Missing(types.ModuleType):
 
 
 def select(names: list[str], every: int, sample: int | None, seed: int, pattern) -> list[str]:
-    """Every `every`-th case (in registration order), or a seeded sample of `sample`
-    cases, of those whose name matches `pattern`."""
-    names = [n for n in names if pattern is None or re.search(pattern, n)]
+    """Every `every`-th case (in registration order) of those whose name matches
+    `pattern`, or a seeded sample of `sample` of those."""
+    names = [n for n in names if pattern is None or re.search(pattern, n)][::every]
     if sample is not None:
         return sorted(random.Random(seed).sample(names, min(sample, len(names))),
                       key=names.index)
-    return names[::every]
+    return names
 
 
 # ---------------------------------------------------------------- one case, one column
@@ -460,7 +460,7 @@ def main(argv=None) -> int:
     parser.add_argument("--columns", default="peer,iree-cpu,npu-sim",
                         help=f"comma-separated, of {', '.join(COLUMNS)}")
     parser.add_argument("--every", type=int, default=1, help="every N-th case (default all)")
-    parser.add_argument("--sample", type=int, help="a seeded sample of N cases instead")
+    parser.add_argument("--sample", type=int, help="a seeded sample of N of those cases")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--filter", help="only cases whose name matches this regex")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per case and column")
