@@ -112,8 +112,9 @@ def main() -> int:
                 b = rng.integers(-128, 128, (size, size), dtype=np.int8)
                 expected = a.astype(np.int32) @ b.astype(np.int32)
             text = matmul_mlir(size, size, size, dt, acc)
-            rvv = tessera_count(text, RiscvConfig(args.vlen), a, b, expected)
-            scalar = tessera_count(text, RiscvConfig(args.vlen, vector=False), a, b, expected)
+            rvv = tessera_count(text, RiscvConfig(args.vlen, unroll=True), a, b, expected)
+            scalar = tessera_count(text, RiscvConfig(args.vlen, vector=False, unroll=True), a, b,
+                                   expected)
             clang = clang_count(dt, size, args.vlen, a, b, expected, Path(tmp))
             label = f"{dt} {size}^3"
             print(f"{label:>16} {rvv:12d} {scalar:15d} {clang:14d} {scalar / rvv:9.1f}x "
