@@ -117,6 +117,29 @@ def _weights_hooks():
     return Weights()
 
 
+def _refuse_known_crashes(program, name: str) -> None:
+    """Patterns on which torch-mlir 20261001 kills the process instead of reporting an
+    error, refused before it sees them: an integer matrix product over K = 0 (it
+    segfaults in its torch-to-linalg lowering)."""
+    import torch
+
+    aten = torch.ops.aten
+    products = {aten.mm.default, aten.bmm.default, aten.matmul.default, aten.addmm.default,
+                aten.baddbmm.default}
+    for node in program.graph.nodes:
+        if node.op != "call_function" or node.target not in products:
+            continue
+        lhs = node.args[1] if node.target in (aten.addmm.default, aten.baddbmm.default) \
+            else node.args[0]
+        value = getattr(lhs, "meta", {}).get("val")
+        if isinstance(value, torch.Tensor) and value.ndim >= 1 and value.shape[-1] == 0 \
+                and not value.dtype.is_floating_point and not value.dtype.is_complex:
+            raise TesseraError(
+                f"{name} multiplies {value.dtype} matrices over an empty dimension (K = 0), "
+                f"on which torch-mlir 20261001's lowering crashes; the product is all zeros: "
+                f"write it as torch.zeros")
+
+
 def _state_for_non_persistent_buffers(program) -> None:
     """torch-mlir's importer looks a buffer's value up in the program's state dict, which
     torch.export leaves non-persistent buffers out of (they are among its constants):
@@ -192,6 +215,7 @@ def _import(model, example_inputs, context, func_name) -> ir.Module:
         program = program.run_decompositions(decompositions())
     except Exception as e:
         raise TesseraError(f"decomposing {type(model).__name__} failed: {e}") from None
+    _refuse_known_crashes(program, type(model).__name__)
     _state_for_non_persistent_buffers(program)
     torch_dialect.register_dialect(context)
     importer = FxImporter(context=context, hooks=_weights_hooks())

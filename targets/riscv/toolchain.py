@@ -51,11 +51,76 @@ def c_type(spec: TensorSpec) -> str:
     return "unsigned char"
 
 
+# Debian 12's cross libgcc (GCC 12) has no half or bfloat16 conversions, which LLVM calls
+# for f16/bf16 code on RV64 without Zfh. The harness brings its own: round to nearest
+# even, subnormals, infinities and NaNs kept. LLVM passes and returns a half (bfloat16)
+# in the low 16 bits of a float register, as `float` here.
+SOFT_HALF = r"""
+#include <string.h>
+static uint32_t tessera_pack(uint32_t sign, uint64_t m, int q, int mb, int bias, int emax) {
+  if (m == 0) return sign;
+  int p = 63 - __builtin_clzll(m), e = p + q + bias;
+  int shift = e >= 1 ? p - mb : p - mb + 1 - e;
+  uint64_t r;
+  if (shift <= 0) r = m << -shift;
+  else if (shift >= 64) r = 0;
+  else {
+    uint64_t rem = m & ((1ull << shift) - 1), mid = 1ull << (shift - 1);
+    r = m >> shift;
+    if (rem > mid || (rem == mid && (r & 1))) r++;
+  }
+  uint32_t bits;
+  if (e >= 1) {
+    if (r >> (mb + 1)) { r >>= 1; e++; }
+    if (e >= emax) return sign | ((uint32_t)emax << mb);
+    bits = ((uint32_t)e << mb) | (uint32_t)(r & ((1ull << mb) - 1));
+  } else bits = (uint32_t)r;  /* a carry into 2^mb is the smallest normal */
+  return sign | bits;
+}
+static uint32_t tessera_from_float(float x, int mb, int bias, int emax) {
+  uint32_t u; memcpy(&u, &x, 4);
+  uint32_t sign = (u >> 16) & 0x8000, exp = (u >> 23) & 0xff, man = u & 0x7fffff;
+  if (exp == 0xff)
+    return sign | ((uint32_t)emax << mb) | (man ? 1u << (mb - 1) : 0);
+  if (exp == 0) return tessera_pack(sign, man, -149, mb, bias, emax);
+  return tessera_pack(sign, man | 0x800000u, (int)exp - 150, mb, bias, emax);
+}
+static uint32_t tessera_from_double(double x, int mb, int bias, int emax) {
+  uint64_t u; memcpy(&u, &x, 8);
+  uint32_t sign = (uint32_t)(u >> 48) & 0x8000, exp = (uint32_t)(u >> 52) & 0x7ff;
+  uint64_t man = u & 0xfffffffffffffull;
+  if (exp == 0x7ff)
+    return sign | ((uint32_t)emax << mb) | (man ? 1u << (mb - 1) : 0);
+  if (exp == 0) return tessera_pack(sign, man, -1074, mb, bias, emax);
+  return tessera_pack(sign, man | (1ull << 52), (int)exp - 1075, mb, bias, emax);
+}
+static float tessera_boxed(uint32_t h) {
+  uint32_t u = 0xffff0000u | h; float f; memcpy(&f, &u, 4); return f;
+}
+float __truncsfhf2(float x) { return tessera_boxed(tessera_from_float(x, 10, 15, 0x1f)); }
+float __truncdfhf2(double x) { return tessera_boxed(tessera_from_double(x, 10, 15, 0x1f)); }
+float __truncsfbf2(float x) { return tessera_boxed(tessera_from_float(x, 7, 127, 0xff)); }
+float __truncdfbf2(double x) { return tessera_boxed(tessera_from_double(x, 7, 127, 0xff)); }
+float __extendhfsf2(float boxed) {
+  uint32_t u; memcpy(&u, &boxed, 4);
+  uint32_t sign = (u & 0x8000u) << 16, exp = (u >> 10) & 0x1f, man = u & 0x3ff, bits;
+  if (exp == 0x1f) bits = sign | 0x7f800000u | (man << 13);
+  else if (exp != 0) bits = sign | ((exp + 112) << 23) | (man << 13);
+  else if (man == 0) bits = sign;
+  else {  /* subnormal: normalize */
+    int shift = __builtin_clz(man) - 21;
+    bits = sign | ((uint32_t)(113 - shift) << 23) | ((man << shift) & 0x3ff) << 13;
+  }
+  float f; memcpy(&f, &bits, 4); return f;
+}
+"""
+
+
 def harness_source(inputs: list[TensorSpec], outputs: list[TensorSpec]) -> str:
     """C source of the program that feeds files to the model and writes its results."""
     specs = list(inputs) + list(outputs)
     ranks = sorted({len(s.shape) for s in specs})
-    lines = ["#include <stdint.h>", "#include <stdio.h>", "#include <stdlib.h>", ""]
+    lines = ["#include <stdint.h>", "#include <stdio.h>", "#include <stdlib.h>", SOFT_HALF, ""]
     for r in ranks:
         lines.append(f"typedef struct {{ void *allocated; void *aligned; int64_t offset; "
                      f"int64_t sizes[{max(r, 1)}]; int64_t strides[{max(r, 1)}]; }} memref{r};")

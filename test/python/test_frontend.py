@@ -182,3 +182,19 @@ def test_weights_become_one_resource_each_straight_from_memory(dtype):
     got = tessera.compile(model, (ids,), target=target)(ids)
     want = model(ids).detach().float().numpy()
     np.testing.assert_allclose(np.asarray(got, dtype=np.float32), want, rtol=2e-2, atol=2e-2)
+
+
+class IntegerEmptyProduct(torch.nn.Module):
+    def forward(self, a, b):
+        return torch.mm(a, b)
+
+
+def test_an_integer_product_over_k_zero_is_refused_before_torch_mlir_crashes():
+    a, b = torch.empty(3, 0, dtype=torch.int8), torch.empty(0, 3, dtype=torch.int8)
+    with pytest.raises(tessera.TesseraError, match=r"IntegerEmptyProduct multiplies torch.int8 "
+                                                   r"matrices over an empty dimension \(K = 0\)"):
+        tessera.import_torch(IntegerEmptyProduct(), a, b)
+    # the same over floats imports and runs (a product over K = 0 is its accumulator)
+    x, y = torch.empty(3, 0), torch.empty(0, 3)
+    out = tessera.compile(IntegerEmptyProduct(), (x, y), target="iree-cpu")(x, y)
+    np.testing.assert_array_equal(out, np.zeros((3, 3), np.float32))

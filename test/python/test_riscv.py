@@ -93,3 +93,23 @@ def test_without_qemu_the_target_is_compile_only(monkeypatch):
     assert Path(program.report.path, "model.o").exists()
     with pytest.raises(tessera.TesseraError, match="cannot run here: qemu-riscv64 not found"):
         program(np.zeros((4, 4), np.float32), np.zeros((4, 4), np.float32))
+
+
+class HalfPrecision(torch.nn.Module):
+    def forward(self, x, y):
+        return (x * 3 + 1).to(torch.float16) * y, (x / 7).to(torch.bfloat16)
+
+
+@needs_qemu
+def test_half_and_bfloat16_conversions_are_bit_exact():
+    # the harness's own __truncsfhf2 & co. (Debian 12's libgcc has none): rounding ties,
+    # subnormals, overflow to infinity, signed zero
+    torch.manual_seed(0)
+    x = torch.cat([torch.randn(200) * 10, torch.tensor(
+        [1e-6, 6e-8, 3e-5, 70000.0, -0.0, float("inf"), 65504.0, 65520.0, 1e-8, 2049.0])])
+    y = torch.randn(210).to(torch.float16)
+    model = HalfPrecision()
+    got = tessera.compile(model, (x, y), target="riscv")(x, y)
+    want = model(x, y)
+    assert np.array_equal(got[0].view(np.uint16), want[0].numpy().view(np.uint16))
+    assert np.array_equal(got[1].view(np.uint16), want[1].view(torch.int16).numpy().view(np.uint16))
