@@ -32,7 +32,7 @@ class IreeCpu(Target[IreeCpuConfig]):
     def build(self, module, hw: IreeCpuConfig, func_name, signature):
         vmfb = iree.compile_text(str(module), [f"--iree-llvmcpu-target-cpu={hw.cpu}", *iree.CPU_FLAGS],
                                  "IREE could not compile the module for llvm-cpu", ["llvm-cpu"])
-        outputs = result_signature(module, func_name)
+        outputs = result_signature(module, func_name, dynamic=True)  # IREE sizes them
         return iree.Runner(vmfb, func_name, outputs=outputs), Report(self.name, hw)
 
 

@@ -74,11 +74,15 @@ def entry_function(module: ir.Module, func_name: str) -> func.FuncOp:
     raise TesseraError(f"the module has no function '{func_name}' to call{known}")
 
 
-def tensor_spec(t: ir.Type, what: str) -> TensorSpec:
-    """The spec of a static ranked tensor type; anything else is an error naming `what`."""
+def tensor_spec(t: ir.Type, what: str, dynamic: bool = False) -> TensorSpec:
+    """The spec of a static ranked tensor type; anything else is an error naming `what`.
+    With `dynamic`, a dimension only known at run time is allowed (as -1)."""
     if not isinstance(t, ir.RankedTensorType):
         raise TesseraError(f"{what} is {t}; tessera programs take and return ranked tensors "
                            f"(wrap scalars in a 0-d tensor, e.g. tensor<f32>)")
+    if dynamic and not t.has_static_shape:
+        return TensorSpec(tuple(-1 if t.is_dynamic_dim(i) else d for i, d in enumerate(t.shape)),
+                          numpy_dtype(t.element_type))
     if not t.has_static_shape:
         raise TesseraError(f"{what} is {t}; tessera needs static shapes (export the model "
                            f"with fixed-size example inputs)")
@@ -126,12 +130,14 @@ def is_scalar(t: ir.Type) -> bool:
     return isinstance(t, (ir.IntegerType, ir.FloatType, ir.IndexType))
 
 
-def result_signature(module: ir.Module, func_name: str) -> list[TensorSpec]:
+def result_signature(module: ir.Module, func_name: str,
+                     dynamic: bool = False) -> list[TensorSpec]:
     """Result specs of `func_name` in `module` (same rules as the inputs, and scalar
-    results come back as 0-d arrays)."""
+    results come back as 0-d arrays); with `dynamic`, sizes known only at run time
+    (a data-dependent result such as bincount's) are -1."""
     entry = entry_function(module, func_name)
     return [TensorSpec((), numpy_dtype(t)) if is_scalar(t)
-            else tensor_spec(t, f"result {i} of '{func_name}'")
+            else tensor_spec(t, f"result {i} of '{func_name}'", dynamic)
             for i, t in enumerate(entry.type.results)]
 
 

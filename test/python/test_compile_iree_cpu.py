@@ -79,3 +79,21 @@ def test_strided_conv_with_one_output_and_an_unread_edge_compiles():
     with torch.no_grad():
         expected = model(x).numpy()
     np.testing.assert_allclose(tessera.compile(model, (x,))(x), expected, rtol=1e-5, atol=1e-6)
+
+
+class Histogram(torch.nn.Module):
+    def forward(self, x):
+        return torch.bincount(x)  # its length is the largest value + 1: known at run time
+
+
+def test_a_result_sized_at_run_time_comes_back_whole_on_iree_cpu():
+    x = torch.tensor([0, 3, 3, 1, 7])
+    program = tessera.compile(Histogram(), (x,), target="iree-cpu")
+    np.testing.assert_array_equal(program(x), torch.bincount(x).numpy())
+
+
+def test_a_result_sized_at_run_time_is_a_clear_error_on_npu_sim():
+    x = torch.tensor([0, 3, 3, 1, 7])
+    with pytest.raises(tessera.TesseraError, match=r"result 0 of 'main' is tensor<\?xi64>; "
+                                                   r"tessera needs static shapes"):
+        tessera.compile(Histogram(), (x,), target="npu-sim")
