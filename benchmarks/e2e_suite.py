@@ -173,9 +173,9 @@ def compare(got, want, rtol: float = RTOL) -> tuple[bool, str]:
             w = w.numpy()
             if g.dtype != w.dtype:
                 return False, f"output {i} is {g.dtype}, PyTorch returns {w.dtype}"
-        else:  # a Python number: a 0-d array of the same kind
+        else:  # a Python number (it has no dtype): a 0-d array of a kind that holds it
             w = np.asarray(w)
-            kinds = {"b": "b", "i": "iu", "u": "iu", "f": "f", "c": "c"}[w.dtype.kind]
+            kinds = {"b": "biu", "i": "iu", "u": "iu", "f": "f", "c": "c"}[w.dtype.kind]
             if g.dtype.kind not in kinds:
                 return False, f"output {i} is {g.dtype}, PyTorch returns a {type(w.item())}"
         if g.shape != w.shape:
