@@ -7,7 +7,7 @@ process and of the tools it starts, such as iree-compile) is its own. Run times 
 median of --repeat calls after one warm-up, eager's measured alternately with tessera's.
 
     .venv/bin/python benchmarks/models.py [--models resnet18,bert] \\
-        [--targets iree-cpu,npu-sim:gemmini-16x16,npu-sim:gemmini-32x32,riscv] [--repeat 5]
+        [--targets iree-cpu,npu-sim:gemmini-16x16,npu-sim:tpu-128x128,riscv] [--repeat 5]
 
 riscv compiles and runs the tiny variants (QEMU runs them; the full ones would take hours).
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 
-DEFAULT_TARGETS = "iree-cpu,npu-sim:gemmini-16x16,npu-sim:gemmini-32x32,riscv"
+DEFAULT_TARGETS = "iree-cpu,npu-sim:gemmini-16x16,npu-sim:tpu-128x128,riscv"
 
 
 def outputs(x) -> list:
