@@ -7,7 +7,8 @@ process and of the tools it starts, such as iree-compile) is its own. Run times 
 median of --repeat calls after one warm-up, eager's measured alternately with tessera's.
 
     .venv/bin/python benchmarks/models.py [--models resnet18,bert] \\
-        [--targets iree-cpu,npu-sim:gemmini-16x16,npu-sim:tpu-128x128,riscv] [--repeat 5]
+        [--targets iree-cpu npu-sim:gemmini-16x16 npu-sim:tpu-128x128 riscv] [--repeat 5]
+    .venv/bin/python benchmarks/models.py --targets "iree-cpu:host,data_tiling=true"
 
 riscv compiles and runs the tiny variants (QEMU runs them; the full ones would take hours).
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 
-DEFAULT_TARGETS = "iree-cpu,npu-sim:gemmini-16x16,npu-sim:tpu-128x128,riscv"
+DEFAULT_TARGETS = ["iree-cpu", "npu-sim:gemmini-16x16", "npu-sim:tpu-128x128", "riscv"]
 
 
 def outputs(x) -> list:
@@ -108,7 +109,8 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=",".join(architectures.ARCHITECTURES))
-    parser.add_argument("--targets", default=DEFAULT_TARGETS)
+    parser.add_argument("--targets", nargs="+", default=DEFAULT_TARGETS,
+                        help="target[:hw spec] ...")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--one", nargs=2, metavar=("MODEL", "TARGET"), help=argparse.SUPPRESS)
@@ -118,7 +120,7 @@ def main(argv=None) -> int:
         return 0
     rows = []
     for name in args.models.split(","):
-        for column in args.targets.split(","):
+        for column in args.targets:
             done = subprocess.run([sys.executable, __file__, "--one", name, column,
                                    "--repeat", str(args.repeat)], capture_output=True, text=True)
             if done.returncode != 0:

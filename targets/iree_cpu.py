@@ -30,7 +30,10 @@ class IreeCpu(Target[IreeCpuConfig]):
         return iree_cpu.pipeline(context, hw)
 
     def build(self, module, hw: IreeCpuConfig, func_name, signature):
-        vmfb = iree.compile_text(str(module), [f"--iree-llvmcpu-target-cpu={hw.cpu}", *iree.CPU_FLAGS],
+        flags = [f"--iree-llvmcpu-target-cpu={hw.cpu}", *iree.CPU_FLAGS]
+        if hw.data_tiling:
+            flags += ["--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all"]
+        vmfb = iree.compile_text(str(module), flags,
                                  "IREE could not compile the module for llvm-cpu", ["llvm-cpu"])
         outputs = result_signature(module, func_name, dynamic=True)  # IREE sizes them
         return iree.Runner(vmfb, func_name, outputs=outputs), Report(self.name, hw)

@@ -262,6 +262,8 @@ class IreeCpuConfig:
     KIND: ClassVar[str] = "iree-cpu"
 
     cpu: str = knob("host", "LLVM CPU name for IREE's llvm-cpu backend (host: this machine)")
+    data_tiling: bool = knob(False, "IREE's data tiling with its ukernels "
+                                    "(--iree-opt-data-tiling --iree-llvmcpu-enable-ukernels=all)")
     name: str = "custom"
 
     def __post_init__(self):

@@ -97,3 +97,11 @@ def test_a_result_sized_at_run_time_is_a_clear_error_on_npu_sim():
     with pytest.raises(tessera.TesseraError, match=r"result 0 of 'main' is tensor<\?xi64>; "
                                                    r"tessera needs static shapes"):
         tessera.compile(Histogram(), (x,), target="npu-sim")
+
+
+def test_data_tiling_knob_compiles_with_iree_ukernels_and_matches():
+    model, inputs = models.example("mlp")
+    program = tessera.compile(model, inputs, target="iree-cpu", hw="host,data_tiling=true")
+    assert program.report.hw.data_tiling
+    np.testing.assert_allclose(program(*inputs), model(*inputs).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
