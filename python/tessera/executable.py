@@ -94,26 +94,36 @@ def tensor_spec(t: ir.Type, what: str, dynamic: bool = False) -> TensorSpec:
 
 
 def declared_dtypes(entry: func.FuncOp, results: bool = False) -> list[np.dtype | None]:
-    """Per argument (or result) of `entry`, the dtype its DTYPE_ATTR declares, if any."""
-    count = len(entry.type.results if results else entry.type.inputs)
+    """Per argument (or result) of `entry`, the dtype its DTYPE_ATTR declares, if any: a
+    numpy integer dtype name ("uint8") of the IR type's width."""
+    types = list(entry.type.results if results else entry.type.inputs)
     name = "res_attrs" if results else "arg_attrs"
     if name not in entry.attributes:
-        return [None] * count
+        return [None] * len(types)
     views = []
-    for attrs in ir.ArrayAttr(entry.attributes[name]):
+    for i, (attrs, t) in enumerate(zip(ir.ArrayAttr(entry.attributes[name]), types)):
         attrs = ir.DictAttr(attrs)
-        views.append(np.dtype(ir.StringAttr(attrs[DTYPE_ATTR]).value)
-                     if DTYPE_ATTR in attrs else None)
-    return views + [None] * (count - len(views))
+        if DTYPE_ATTR not in attrs:
+            views.append(None)
+            continue
+        what = f"{'result' if results else 'input'} {i} of '{entry.sym_name.value}'"
+        value = attrs[DTYPE_ATTR]
+        element = t.element_type if isinstance(t, ir.ShapedType) else t
+        try:
+            view = np.dtype(ir.StringAttr(value).value)
+        except (ValueError, TypeError):
+            view = None
+        if view is None or view.kind not in "iu" or not isinstance(element, ir.IntegerType) \
+                or element.width != 8 * view.itemsize:
+            raise TesseraError(f"{what} is declared {value} ({DTYPE_ATTR}) but holds {t}; "
+                               f"{DTYPE_ATTR} names a numpy integer dtype of the same width, "
+                               f"e.g. \"uint8\" for i8")
+        views.append(view)
+    return views + [None] * (len(types) - len(views))
 
 
-def _with_view(spec: TensorSpec, view: np.dtype | None, what: str) -> TensorSpec:
-    if view is None or view == spec.dtype:
-        return spec
-    if view.itemsize != spec.dtype.itemsize or view.kind not in "iu" or spec.dtype.kind not in "iu":
-        raise TesseraError(f"{what} is declared {view} ({DTYPE_ATTR}) but holds {spec.dtype}; "
-                           f"only the signedness of an integer can differ")
-    return TensorSpec(spec.shape, spec.dtype, view)
+def _with_view(spec: TensorSpec, view: np.dtype | None) -> TensorSpec:
+    return spec if view is None or view == spec.dtype else TensorSpec(spec.shape, spec.dtype, view)
 
 
 def entry_signature(module: ir.Module, func_name: str) -> list[TensorSpec]:
@@ -121,7 +131,7 @@ def entry_signature(module: ir.Module, func_name: str) -> list[TensorSpec]:
     entry = entry_function(module, func_name)
     if entry.is_external:
         raise TesseraError(f"function '{func_name}' is only declared; it has no body to compile")
-    return [_with_view(tensor_spec(t, what := f"input {i} of '{func_name}'"), view, what)
+    return [_with_view(tensor_spec(t, f"input {i} of '{func_name}'"), view)
             for i, (t, view) in enumerate(zip(entry.type.inputs, declared_dtypes(entry)))]
 
 
@@ -196,8 +206,8 @@ class Executable:
         outputs = self.runner([contiguous(a).view(spec.dtype)
                                for a, spec in zip(arrays, self.signature)])
         self.report.timings["run_s"] = time.perf_counter() - start
-        outputs = tuple(a.view(view) if view is not None and a.dtype.itemsize == view.itemsize
-                        else a for a, view in zip(outputs, self.result_views + [None] * len(outputs)))
+        views = self.result_views + [None] * len(outputs)
+        outputs = tuple(a if view is None else a.view(view) for a, view in zip(outputs, views))
         if len(outputs) == 0:
             return None
         return outputs[0] if len(outputs) == 1 else outputs

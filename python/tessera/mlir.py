@@ -35,7 +35,8 @@ TORCH_MLIR_OPT = Path(ir.__file__).parent / "_mlir_libs" / "torch-mlir-opt"
 def _aggregate_library():
     import ctypes
 
-    return ctypes.CDLL(str(Path(ir.__file__).parent / "_mlir_libs" / "libTorchMLIRAggregateCAPI.so"))
+    return ctypes.CDLL(str(Path(ir.__file__).parent / "_mlir_libs" /
+                           "libTorchMLIRAggregateCAPI.so"))
 
 
 # torch-mlir's own passes beyond the import pipelines (tm-tensor-bufferize,

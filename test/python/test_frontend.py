@@ -133,12 +133,26 @@ def test_unsigned_inputs_are_declared_in_the_ir_and_checked_at_call_time():
         program(inputs[0].to(torch.int8))
 
 
-def test_a_declared_dtype_that_does_not_fit_the_ir_type_is_an_error():
-    text = """func.func @main(%x: tensor<4xi8> {tessera.dtype = "uint16"}) -> tensor<4xi8> {
+@pytest.mark.parametrize("attrs, declared", [
+    ('{tessera.dtype = "uint16"}', '"uint16"'),      # another width
+    ('{tessera.dtype = "banana"}', '"banana"'),      # not a dtype
+    ('{tessera.dtype = "float32"}', '"float32"'),    # not an integer
+    ("{tessera.dtype = 8 : i32}", "8 : i32"),        # not a string
+])
+def test_a_declared_dtype_that_does_not_fit_the_ir_type_is_an_error(attrs, declared):
+    text = f"""func.func @main(%x: tensor<4xi8> {attrs}) -> tensor<4xi8> {{
+      return %x : tensor<4xi8>
+    }}"""
+    with pytest.raises(tessera.TesseraError, match=rf"input 0 of 'main' is declared {declared} "
+                                                   rf"\(tessera.dtype\) but holds tensor<4xi8>"):
+        tessera.compile(text, target="iree-cpu")
+
+
+def test_a_declared_result_dtype_is_checked_too():
+    text = """func.func @main(%x: tensor<4xi8>) -> (tensor<4xi8> {tessera.dtype = "uint32"}) {
       return %x : tensor<4xi8>
     }"""
-    with pytest.raises(tessera.TesseraError, match=r"input 0 of 'main' is declared uint16 "
-                                                   r"\(tessera.dtype\) but holds int8"):
+    with pytest.raises(tessera.TesseraError, match="result 0 of 'main' is declared"):
         tessera.compile(text, target="iree-cpu")
 
 
