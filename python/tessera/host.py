@@ -31,7 +31,6 @@ def host_pipeline(x86: bool = False) -> str:
         "one-shot-bufferize{bufferize-function-boundaries allow-unknown-ops "
         "function-boundary-type-conversion=identity-layout-map}",
         "func.func(tm-tensor-bufferize)",  # torch-mlir's scatter, scan, sort, ... ops
-        "canonicalize",
         "buffer-deallocation-pipeline",
         "convert-bufferization-to-memref",
         "tessera-memref-copy-to-linalg",
