@@ -7,6 +7,7 @@ this file only. IREE carries its own MLIR copy: never pass these objects to IREE
 text instead.
 """
 
+import ctypes
 from pathlib import Path
 
 from torch_mlir import ir, passmanager, rewrite
@@ -32,38 +33,30 @@ if "tessera.dialects" not in _bindings.globals.dialect_search_modules:
 TORCH_MLIR_OPT = Path(ir.__file__).parent / "_mlir_libs" / "torch-mlir-opt"
 
 
-def _aggregate_library():
-    import ctypes
-
-    return ctypes.CDLL(str(Path(ir.__file__).parent / "_mlir_libs" /
-                           "libTorchMLIRAggregateCAPI.so"))
-
-
-# torch-mlir's own passes beyond the import pipelines (tm-tensor-bufferize,
-# tm-tensor-to-loops: its scatter, scan, sort ops as loops) are in the library but not
-# registered by the Python package; registering them once makes them pipeline names.
-_aggregate_library().torchMlirRegisterAllPasses()
+# The wheel's C API library, loaded once: the translation to LLVM IR below, and the
+# registration of torch-mlir's own passes beyond the import pipelines (tm-tensor-bufferize,
+# tm-tensor-to-loops: its scatter, scan, sort ops as loops), which the Python package
+# leaves unregistered; registered once here, they are pipeline names.
+_CAPI = ctypes.CDLL(str(Path(ir.__file__).parent / "_mlir_libs" /
+                       "libTorchMLIRAggregateCAPI.so"))
+_CAPI.torchMlirRegisterAllPasses()
 
 
 def translate_to_llvm_ir(module) -> str:
     """LLVM IR text of a module in the LLVM dialect (MLIR's C API; the bindings have no
     Python entry for it)."""
-    import ctypes
-
-    library = _aggregate_library()
-
     class MlirOperation(ctypes.Structure):
         _fields_ = [("ptr", ctypes.c_void_p)]
 
-    library.mlirTranslateModuleToLLVMIRToString.argtypes = [MlirOperation]
-    library.mlirTranslateModuleToLLVMIRToString.restype = ctypes.c_void_p
+    _CAPI.mlirTranslateModuleToLLVMIRToString.argtypes = [MlirOperation]
+    _CAPI.mlirTranslateModuleToLLVMIRToString.restype = ctypes.c_void_p
     capsule = module.operation._CAPIPtr
     get_name = ctypes.pythonapi.PyCapsule_GetName
     get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
     get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
     get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
     pointer = get_pointer(capsule, get_name(capsule))
-    text = library.mlirTranslateModuleToLLVMIRToString(MlirOperation(pointer))
+    text = _CAPI.mlirTranslateModuleToLLVMIRToString(MlirOperation(pointer))
     if not text:
         raise RuntimeError("translation to LLVM IR failed")
     try:
