@@ -108,11 +108,12 @@ def _weights_hooks():
                 else:
                     array = data.numpy()
                 name = "torch_tensor_" + "_".join(map(str, literal.shape)) + f"_{literal.dtype}"
-                self.seen[key] = (ir.DenseResourceElementsAttr.get_from_buffer(
-                    array, name, tensor_type(literal)), array)
+                # the attribute keeps `array` alive (the bindings hold the buffer)
+                self.seen[key] = ir.DenseResourceElementsAttr.get_from_buffer(
+                    array, name, tensor_type(literal))
             vtensor = gni._cc.tensor_to_vtensor_type(literal)
             return ir.Operation.create("torch.vtensor.literal", results=[vtensor],
-                                       attributes={"value": self.seen[key][0]}).result
+                                       attributes={"value": self.seen[key]}).result
 
     return Weights()
 
