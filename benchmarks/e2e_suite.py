@@ -31,6 +31,8 @@ as it comes (a later line for the same case and column replaces an earlier one);
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -81,39 +83,32 @@ def suite_path(root: Path) -> Path:
 
 def load_suite(path: Path) -> dict:
     """name -> test of torch-mlir's registry, in registration order. The suite's package
-    imports two things it does not use here (torch_mlir's version module, the
-    `multiprocess` pool); where they are missing, stand-ins are put in their place."""
+    imports three things not needed here: torch_mlir's version module and the
+    `multiprocess` pool (stand-ins when missing), and torchvision (when missing, a
+    stand-in that raises on use: its cases fail in PyTorch eager and count as skipped)."""
     import torch
     import torch_mlir
 
-    if "torch_mlir._version" not in sys.modules:
-        try:
-            import torch_mlir._version  # noqa: F401
-        except ImportError:
-            version = types.ModuleType("torch_mlir._version")
-            version.version = torch.__version__
-            version.torch_version_for_comparison = lambda: torch.__version__.split("+")[0]
-            sys.modules["torch_mlir._version"] = torch_mlir._version = version
-    import importlib.util
-
+    if importlib.util.find_spec("torch_mlir._version") is None:
+        version = types.ModuleType("torch_mlir._version")
+        version.version = torch.__version__
+        version.torch_version_for_comparison = lambda: torch.__version__.split("+")[0]
+        sys.modules["torch_mlir._version"] = torch_mlir._version = version
     if importlib.util.find_spec("multiprocess") is None:
         sys.modules["multiprocess"] = multiprocessing
     if importlib.util.find_spec("torchvision") is None:
-        # its cases then fail in PyTorch eager and count as skipped
         for name in ("torchvision", "torchvision.models", "torchvision.ops"):
             sys.modules[name] = _Missing(name)
     sys.path.insert(0, str(path))
-    import importlib
-
     from torch_mlir_e2e_test.registry import GLOBAL_TEST_REGISTRY
 
-    # The suite's register_all_tests() imports its modules in this order; one that needs
-    # a package not installed here (vision_models: torchvision) is left out and named.
+    # The suite's register_all_tests() imports its modules in this order; one that stops
+    # on an ImportError is named (the cases registered before the failing line stay).
     init = (path / "torch_mlir_e2e_test" / "test_suite" / "__init__.py").read_text()
     for name in re.findall(r"^\s*from \. import (\w+)", init, re.MULTILINE):
         try:
             importlib.import_module(f"torch_mlir_e2e_test.test_suite.{name}")
-        except ImportError as e:  # the cases registered before the failing line stay
+        except ImportError as e:
             SKIPPED_MODULES[name] = str(e)
     return {test.unique_name: test for test in GLOBAL_TEST_REGISTRY}
 
