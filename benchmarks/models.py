@@ -30,12 +30,6 @@ sys.path.insert(0, str(ROOT / "examples"))
 DEFAULT_TARGETS = ["iree-cpu", "npu-sim:gemmini-16x16", "npu-sim:tpu-128x128", "riscv"]
 
 
-def outputs(x) -> list:
-    if isinstance(x, dict):
-        return list(x.values())
-    return list(x) if isinstance(x, tuple) else [x]
-
-
 def one(name: str, column: str, repeat: int) -> dict:
     """Compile and run architecture `name` on `column` (target[:hw]) in this process."""
     import numpy as np
@@ -56,8 +50,8 @@ def one(name: str, column: str, repeat: int) -> dict:
     row.update({k: program.timings.get(k, 0.0)
                 for k in ("import_s", "passes_s", "backend_s", "compile_s")})
     with torch.no_grad():
-        want = outputs(model(*inputs))
-    got = outputs(program(*inputs))
+        want = architectures.outputs(model(*inputs))
+    got = architectures.outputs(program(*inputs))
     row["max_error"] = max(float(np.max(np.abs(g - w.numpy()))) for g, w in zip(got, want))
     row["status"] = "ok" if all(
         np.allclose(g, w.numpy(), rtol=1e-3, atol=1e-4) for g, w in zip(got, want)) else "mismatch"

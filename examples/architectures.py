@@ -9,6 +9,7 @@ ids and GPT-2's causal mask are non-persistent buffers; BERT returns a dict
 (`return_dict`-style); GPT-2 ties its output layer to its token embedding.
 
     model, inputs = architectures.example("bert", size="tiny")
+    tensors = architectures.outputs(model(*inputs))
 """
 
 from __future__ import annotations
@@ -228,6 +229,13 @@ CLASSES = {"resnet18": ResNet18, "mobilenet_v2": MobileNetV2, "vit": ViT, "bert"
            "gpt2": GPT2}
 FULL_INPUTS = {"resnet18": 224, "mobilenet_v2": 224, "vit": 224, "bert": 128, "gpt2": 64}
 TINY_INPUTS = {"resnet18": 32, "mobilenet_v2": 32, "vit": 32, "bert": 16, "gpt2": 16}
+
+
+def outputs(result) -> list:
+    """A model's result as a list of tensors (BERT's dict in order, a tuple as is)."""
+    if isinstance(result, dict):
+        return list(result.values())
+    return list(result) if isinstance(result, tuple) else [result]
 
 
 def example(name: str, size: str = "full"):

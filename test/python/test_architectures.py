@@ -10,12 +10,6 @@ import architectures
 import tessera
 
 
-def _outputs(x):
-    if isinstance(x, dict):
-        return list(x.values())
-    return list(x) if isinstance(x, tuple) else [x]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["npu-sim", "iree-cpu"])
 @pytest.mark.parametrize("name", architectures.ARCHITECTURES)
@@ -24,8 +18,8 @@ def test_tiny_architecture_matches_pytorch(name, target):
         pytest.skip("the convolutional ones run on iree-cpu in test_models already")
     model, inputs = architectures.example(name, size="tiny")
     with torch.no_grad():
-        want = _outputs(model(*inputs))
-    got = _outputs(tessera.compile(model, inputs, target=target)(*inputs))
+        want = architectures.outputs(model(*inputs))
+    got = architectures.outputs(tessera.compile(model, inputs, target=target)(*inputs))
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert g.shape == tuple(w.shape) and g.dtype == w.numpy().dtype
