@@ -45,6 +45,7 @@ class RiscvReport(Report):
     why_not: str = ""
     instructions: int | None = None  # in the model's code, for the last measured run
     instructions_total: int | None = None  # in the whole program (harness, libc)
+    instructions_weighted: int | None = None  # the model's, weighted by LMUL (toolchain.Counts)
 
     @property
     def path(self) -> Path:
@@ -60,23 +61,29 @@ class RiscvReport(Report):
                                f"{self.why_not}")
         return toolchain.run(self.binary, self.vlen, arrays, self.outputs)[0]
 
-    def count_instructions(self, arrays) -> tuple[int, int]:
-        """(instructions executed in the model's code, in the whole program)."""
+    def count_instructions(self, arrays) -> toolchain.Counts:
+        """Instructions one run executes: in the model's code, in the whole program, and
+        the model's weighted by register-group size."""
         if self.binary is None:
             raise TesseraError(f"cannot count instructions here: {self.why_not}")
-        self.instructions, self.instructions_total = toolchain.count_instructions(
-            self.binary, self.vlen, arrays, self.outputs)
-        return self.instructions, self.instructions_total
+        counts = toolchain.count_instructions(self.binary, self.vlen, arrays, self.outputs)
+        self.instructions, self.instructions_total, self.instructions_weighted = counts
+        return counts
 
     def measures(self) -> dict[str, float]:
         if self.instructions is None:
             return {}
-        return {"instructions": self.instructions}
+        measured = {"instructions": self.instructions}
+        if self.instructions_weighted is not None:
+            measured["instructions_weighted"] = self.instructions_weighted
+        return measured
 
     def summary(self) -> str:
         if self.instructions is None:
             return ""
-        return f"{self.instructions} instructions (RVV VLEN {self.vlen})"
+        weighted = ("" if self.instructions_weighted is None
+                    else f", {self.instructions_weighted} LMUL-weighted")
+        return f"{self.instructions} instructions{weighted} (RVV VLEN {self.vlen})"
 
 
 def converts_float_to_int(llvm_ir: str) -> bool:

@@ -7,7 +7,8 @@
 - Debian's `gcc-riscv64-linux-gnu` links it statically (glibc, libm);
 - `qemu-riscv64 -cpu rv64,v=true,vlen=N` runs it;
 - instructions are counted by a QEMU TCG plugin (plugin/insn_count.c, built here with
-  the host compiler) over the address range of tessera's own code.
+  the host compiler) over the address range of tessera's own code: executed, and
+  weighted by vector register-group size (LMUL).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import functools
 import shutil
 import subprocess
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -229,10 +231,23 @@ def counting_plugin() -> Path:
     return out
 
 
-def count_instructions(binary: Path, vlen: int, arrays, outputs) -> tuple[int, int]:
-    """(instructions in the model's code, instructions in the whole program) for one run."""
+class Counts(NamedTuple):
+    """Instructions one run executed: in the model's code, in the whole program, and in
+    the model's code weighted by register-group size (a vector instruction counts as the
+    vector registers it works on: LMUL, 2 x LMUL when widening; see plugin/insn_count.c).
+    `weighted` is None when the program set vtype from a register (vsetvl), whose LMUL
+    the plugin cannot see."""
+
+    model: int
+    total: int
+    weighted: int | None
+
+
+def count_instructions(binary: Path, vlen: int, arrays, outputs) -> Counts:
+    """The instructions one run of `binary` executes (see Counts)."""
     low, high = code_range(binary)
     _, log = run(binary, vlen, arrays, outputs,
                  plugin_args=f"{counting_plugin()},low={low},high={high}")
     counts = dict(line.split("=") for line in log.split() if "=" in line)
-    return int(counts["model_insns"]), int(counts["total_insns"])
+    weighted = int(counts["model_weighted"]) if counts["dynamic_vtype"] == "0" else None
+    return Counts(int(counts["model_insns"]), int(counts["total_insns"]), weighted)

@@ -1,6 +1,7 @@
 """The riscv target: compile-only everywhere; runs under QEMU where it is installed
 (detected, never forced), checked against PyTorch and numpy."""
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -82,9 +83,44 @@ def test_vector_kernels_execute_far_fewer_instructions_than_scalar_loops():
     a, b = rng.standard_normal((2, 64, 64)).astype(np.float32)
     vector = tessera.compile(gemm(64, 64, 64), target="riscv", hw="rvv-256").report
     scalar = tessera.compile(gemm(64, 64, 64), target="riscv", hw="scalar").report
-    v, _ = vector.count_instructions([a, b])
-    s, _ = scalar.count_instructions([a, b])
-    assert 0 < v < s / 4
+    v = vector.count_instructions([a, b])
+    s = scalar.count_instructions([a, b])
+    assert 0 < v.model < s.model / 4
+    assert v.model < v.weighted < s.weighted / 4  # wider groups weigh more
+    assert s.weighted == s.model  # no vector code
+    assert "LMUL-weighted" in vector.summary()
+
+
+# A hand-written kernel whose weighted count is known: each line's weight is its comment.
+WEIGHED_KERNEL = """
+  .text
+  .globl weigh
+  .type weigh, @function
+weigh:
+  li t0, 32                     # 1
+  vsetvli t1, t0, e32, m4, ta, ma  # 1
+  vfadd.vv v8, v8, v12          # 4: LMUL 4
+  vle32.v v16, (a0)             # 4: EEW = SEW
+  vle8.v v4, (a0)               # 1: EEW/SEW x LMUL
+  vwadd.vv v16, v8, v12         # 8: widening, 2 x LMUL
+  vsetivli zero, 4, e16, mf2, ta, ma  # 1
+  vadd.vv v1, v2, v3            # 1: a fractional group counts 1
+  vmv2r.v v2, v4                # 2: whole registers
+  ret                           # 1
+  .size weigh, .-weigh
+"""
+
+
+@needs_qemu
+def test_plugin_weighs_vector_instructions_by_register_group(tmp_path):
+    (tmp_path / "weigh.s").write_text(WEIGHED_KERNEL)
+    (tmp_path / "harness.c").write_text(
+        "void weigh(void *);\nint main(void) { static double b[64]; weigh(b); return 0; }\n")
+    subprocess.run([toolchain.GCC, "-march=rv64gcv", "-c", str(tmp_path / "weigh.s"),
+                    "-o", str(tmp_path / "model.o")], check=True)
+    counts = toolchain.count_instructions(toolchain.link(tmp_path), 256, [], [])
+    assert (counts.model, counts.weighted) == (10, 24)
+    assert counts.total > 1000  # the harness and libc are counted apart
 
 
 def test_without_qemu_the_target_is_compile_only(monkeypatch):
