@@ -167,6 +167,10 @@ def _verify_matmul(op) -> str | None:
             return f"bias is {dims(bias)} but the result has {n} columns"
         if element(bias) != element(acc):
             return f"bias element type is {element(bias)} but acc is {element(acc)}"
+    if BLOCKING in op.attributes:
+        blocking = Blocking.parse(op.attributes[BLOCKING])
+        if isinstance(blocking, str):
+            return blocking
     if MAPPING in op.attributes:
         mapping = Mapping.parse(op.attributes[MAPPING])
         if isinstance(mapping, str):
@@ -678,6 +682,75 @@ class Mapping:
 
 
 FOLD_DIMS = {"ws": ("k", "n"), "os": ("m", "n"), "is": ("k", "m")}  # on (rows, cols)
+
+
+# --- register blocking of vector microkernels -----------------------------------------
+
+BLOCKING = "systolic.blocking"  # on a systolic.matmul or a vector kernel
+LMULS = (1, 2, 4, 8)
+
+
+class BlockingAttr(Systolic.Attribute, name="blocking"):
+    """`#systolic.blocking<rows, groups, lmul, unroll>` (i64) on a `systolic.matmul` (set
+    by hand, honored by `tessera-systolic-to-vector`) or on the vector kernel made from it
+    (the blocking it was built with): see Blocking."""
+
+    rows: ir.IntegerAttr
+    groups: ir.IntegerAttr
+    lmul: ir.IntegerAttr
+    unroll: ir.IntegerAttr
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """The register blocking of a vector microkernel.
+
+    One block of the result is `rows` rows by `groups` register groups of columns; a
+    register group is `lmul` vector registers (RVV's LMUL; 1 on units without groups).
+    The block's accumulators stay in registers for the whole reduction; each reduction
+    step loads `groups` groups of a rhs row and multiplies each of `rows` lhs values into
+    them. The reduction loop is unrolled `unroll` times.
+    """
+
+    rows: int
+    groups: int
+    lmul: int = 1
+    unroll: int = 1
+
+    @staticmethod
+    def parse(attr) -> "Blocking | str":
+        """The blocking `attr` holds, or what is wrong with it."""
+        attr = typed(attr)
+        if not isinstance(attr, BlockingAttr):
+            return f"'{BLOCKING}' must be a #systolic.blocking<...> attribute, got {attr}"
+        values = []
+        for name in ("rows", "groups", "lmul", "unroll"):
+            value = typed(getattr(attr, name))
+            if not is_i64(value) or not 1 <= value.value <= 64:
+                return f"blocking {name} must be an i64 between 1 and 64, got {value}"
+            values.append(value.value)
+        if values[2] not in LMULS:
+            return f"blocking lmul must be one of {', '.join(map(str, LMULS))}, got {values[2]}"
+        return Blocking(*values)
+
+    @staticmethod
+    def of(op) -> "Blocking | None":
+        """The blocking on `op`, None when it has none; malformed is a LocatedError."""
+        if BLOCKING not in op.attributes:
+            return None
+        blocking = Blocking.parse(op.attributes[BLOCKING])
+        if isinstance(blocking, str):
+            raise LocatedError(blocking, op.location)
+        return blocking
+
+    def attr(self) -> BlockingAttr:
+        """This blocking as `#systolic.blocking<...>` (in the current context)."""
+        return BlockingAttr.get(*(_i64(v) for v in (self.rows, self.groups, self.lmul,
+                                                      self.unroll)))
+
+    def text(self) -> str:
+        return (f"{self.rows} rows x {self.groups} groups of LMUL {self.lmul}, "
+                f"k unrolled {self.unroll}x")
 
 
 def mark_parallel(loop) -> None:

@@ -6,7 +6,7 @@
 // CHECK: model      target      status
 // CHECK-DAG: all-targets  iree-cpu    ok
 // CHECK-DAG: all-targets  npu-sim     ok {{.*}} cycles, PE util
-// QEMU-DAG: all-targets  riscv       ok {{.*}} instructions (RVV VLEN 256)
+// QEMU-DAG: all-targets  riscv       ok {{.*}} instructions, {{[0-9]+}} LMUL-weighted (RVV VLEN 256)
 // NO-QEMU-DAG: all-targets  riscv       compile-only {{.*}} not found
 // AMX-DAG: all-targets  cpu-amx     ok
 // NO-AMX-DAG: all-targets  cpu-amx     unavailable {{.*}} this CPU has no AMX
