@@ -1,16 +1,30 @@
 """Dynamic instruction counts of GEMMs on RISC-V (RVV), counted under QEMU.
 
-Three programs per GEMM, each checked against numpy:
-- tessera RVV: target riscv (broadcast-FMA vector microkernels, VLEN from --vlen);
-- tessera scalar: target riscv with the `scalar` preset (matmuls as scalar loops);
+Four programs per GEMM, each checked against numpy:
+- tessera RVV: target riscv (register-blocked vector microkernels, VLEN from --vlen);
+- tessera scalar: target riscv with the `scalar` preset (matmuls as scalar loops, LLVM's
+  unroller on);
 - clang -O3: a plain C loop nest (i, k, j order, so it can vectorize) compiled by
   `zig cc` (clang; pip package ziglang) for rv64gcv with the same minimum VLEN, so
-  LLVM's auto-vectorizer uses RVV.
-Counts are instructions executed inside each program's own GEMM code (tessera's object
-or the C function), from a QEMU TCG plugin; the harness, libc and startup are excluded.
-QEMU's wall time is not a measure of RVV performance; counts are repeatable.
+  LLVM's auto-vectorizer uses RVV;
+- IREE best: IREE (iree-compile, llvm-cpu) for riscv64 with the same RVV features in
+  three configurations, default, data tiling + ukernels, and scalable vectorization with
+  vscale fixed at VLEN/64; the column shows the one with the fewest instructions and
+  names it, a line under each GEMM gives every configuration's count or why it has none
+  (a configuration that fails to compile or run, or gives a wrong result, is not
+  counted). IREE's dispatch code is run by a generated C harness in the order, with the
+  workgroup counts and bindings, of IREE's host program (see iree_riscv.py).
+Counts are instructions executed inside each program's own GEMM code (tessera's object,
+the C function, IREE's executable objects: dispatches, ukernels and the library query
+function, 7 instructions per executable), from a QEMU TCG plugin; the harness, libc and
+startup are excluded. `weighted` counts weigh each vector instruction by the registers
+of its group (LMUL; see targets/riscv/plugin/insn_count.c), so a kernel does not win
+only by using wider groups. `tessera/IREE` is tessera RVV's count over IREE best's, for
+instructions and weighted. QEMU's wall time is not a measure of RVV performance; counts
+are repeatable.
 
     .venv/bin/python benchmarks/riscv_instructions.py [--vlen 256] [--sizes 64 128 256 512]
+        [--int8-sizes 64 128 256] [--iree-configs default dt+ukernels scalable]
 """
 
 import argparse
@@ -26,6 +40,7 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
+from iree_riscv import CONFIGS, best, iree_count  # noqa: E402
 from models import matmul_mlir  # noqa: E402
 
 import tessera  # noqa: E402
@@ -68,7 +83,7 @@ def tessera_count(text, hw, a, b, expected):
     program = tessera.compile(text, target="riscv", hw=hw)
     out = program(a, b)
     assert np.allclose(out, expected, rtol=1e-4, atol=1e-3), "tessera result differs from numpy"
-    return program.report.count_instructions([a, b])[0]
+    return program.report.count_instructions([a, b])
 
 
 def clang_count(dt, size, vlen, a, b, expected, work: Path):
@@ -82,7 +97,15 @@ def clang_count(dt, size, vlen, a, b, expected, work: Path):
     spec = tessera.executable.TensorSpec((size, size), np.dtype(expected.dtype))
     out, _ = toolchain.run(binary, vlen, [a, b], [spec])
     assert np.allclose(out[0], expected, rtol=1e-4, atol=1e-3), "clang result differs from numpy"
-    return toolchain.count_instructions(binary, vlen, [a, b], [spec])[0]
+    return toolchain.count_instructions(binary, vlen, [a, b], [spec]).model
+
+
+def number(value) -> str:
+    return "n/a" if value is None else f"{value:d}"
+
+
+def ratio(ours, theirs) -> str:
+    return "n/a" if ours is None or theirs is None else f"{ours / theirs:.2f}x"
 
 
 def main() -> int:
@@ -90,6 +113,7 @@ def main() -> int:
     parser.add_argument("--vlen", type=int, default=256)
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 128, 256, 512])
     parser.add_argument("--int8-sizes", type=int, nargs="+", default=[64, 128, 256])
+    parser.add_argument("--iree-configs", nargs="+", choices=CONFIGS, default=list(CONFIGS))
     args = parser.parse_args()
     ok, why = can_run()
     if not ok:
@@ -97,8 +121,9 @@ def main() -> int:
         return 1
     rng = np.random.default_rng(0)
     print(f"instructions executed in the GEMM code, VLEN={args.vlen} (QEMU plugin count)")
-    print(f"{'GEMM':>16} {'tessera RVV':>12} {'tessera scalar':>15} {'clang -O3 RVV':>14} "
-          f"{'scalar/RVV':>10} {'clang/RVV':>10}")
+    print(f"{'GEMM':>10} {'tessera RVV':>12} {'weighted':>10} {'scalar':>10} "
+          f"{'clang -O3':>10} {'IREE best':>10} {'weighted':>10} {'IREE config':>12} "
+          f"{'tessera/IREE':>12} {'weighted':>9}")
     cases = [("f32", s) for s in args.sizes] + [("i8", s) for s in args.int8_sizes]
     with tempfile.TemporaryDirectory() as tmp:
         for dt, size in cases:
@@ -112,13 +137,21 @@ def main() -> int:
                 b = rng.integers(-128, 128, (size, size), dtype=np.int8)
                 expected = a.astype(np.int32) @ b.astype(np.int32)
             text = matmul_mlir(size, size, size, dt, acc)
-            rvv = tessera_count(text, RiscvConfig(args.vlen, unroll=True), a, b, expected)
-            scalar = tessera_count(text, RiscvConfig(args.vlen, vector=False, unroll=True), a, b,
-                                   expected)
+            rvv = tessera_count(text, RiscvConfig(args.vlen), a, b, expected)
+            scalar = tessera_count(text, RiscvConfig(args.vlen, vector=False, unroll=True),
+                                   a, b, expected)
             clang = clang_count(dt, size, args.vlen, a, b, expected, Path(tmp))
-            label = f"{dt} {size}^3"
-            print(f"{label:>16} {rvv:12d} {scalar:15d} {clang:14d} {scalar / rvv:9.1f}x "
-                  f"{clang / rvv:9.2f}x", flush=True)
+            outcomes = iree_count(text, args.vlen, [a, b], expected,
+                                  Path(tmp) / f"{dt}_{size}", args.iree_configs)
+            winner = best(outcomes)
+            config, iree = winner if winner else ("none", None)
+            print(f"{dt + ' ' + str(size) + '^3':>10} {rvv.model:12d} {number(rvv.weighted):>10} "
+                  f"{scalar.model:10d} {clang:10d} {number(iree and iree.insns):>10} "
+                  f"{number(iree and iree.weighted):>10} {config:>12} "
+                  f"{ratio(rvv.model, iree and iree.insns):>12} "
+                  f"{ratio(rvv.weighted, iree and iree.weighted):>9}")
+            print(f"{'':>10} IREE: " + "; ".join(f"{c} {o}" for c, o in outcomes.items()),
+                  flush=True)
     return 0
 
 
