@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from tessera.errors import TesseraError
 from tessera.hardware import RiscvConfig
 from tessera.knobs import knob, knobs_from
-from tessera.mlir import arith, ir, memref, scf, vector
+from tessera.mlir import arith, ir, memref, scf, vector, x86
 
 from tessera.dialects.common import element, element_combo, shape_of
 from tessera.dialects.systolic import (BLOCKING, KERNEL, LMULS, Blocking, Kernel, MatmulOp,
@@ -138,29 +138,45 @@ def check_fits(blocking: Blocking, is_int: bool) -> None:
 
 # --- the kernel -----------------------------------------------------------------------
 
-class _Kernel:
-    """Builds one microkernel function body."""
+def _plus(base, offset: int):
+    """base + offset as an index value; `base` is an int or an index value."""
+    if isinstance(base, int):
+        return index(base + offset)
+    return arith.addi(base, index(offset)) if offset else base
 
-    def __init__(self, args: dict, gemm: tuple, blocking: Blocking, vlen: int, acc_type,
-                 relu: bool):
-        self.args, self.blocking, self.relu = args, blocking, relu
-        self.batch, self.m, self.n, self.k = gemm
-        self.batched = len(ir.MemRefType(args["out"].type).shape) == 3
-        self.lanes = lanes_of(blocking, vlen)
-        self.is_int = isinstance(acc_type, ir.IntegerType)
+
+class Microkernel:
+    """Emits register blocks of a vector unit, each an R x (groups of `lanes` lanes) block
+    of the result accumulated in registers over a run of reduction steps. Shared by this
+    pass's RVV kernels and the AVX-512 kernels of `tessera-systolic-to-amx`.
+
+    `kind` is how a step multiplies: "f32" (broadcast lhs value, FMA), "i8" (i8 rhs
+    lanes widened to i16, i16 lhs value, products accumulated in i32) or "bf16-pairs"
+    (x86 `vdpbf16ps`: rhs packed in VNNI pairs, P[k // 2, 2n + k % 2], and each step
+    takes two reduction elements: a broadcast pair of lhs values dotted with 16 column
+    pairs into f32 lanes). `args` holds the buffers by role (lhs, rhs, acc, bias, out)."""
+
+    def __init__(self, args: dict, lanes: int, acc_type, kind: str, batched: bool = False):
+        self.args, self.lanes, self.kind, self.batched = args, lanes, kind, batched
         self.acc_type = acc_type
-        self.vec = ir.VectorType.get([self.lanes], acc_type)
-        self.mask_type = ir.VectorType.get([self.lanes], ir.IntegerType.get_signless(1))
+        self.is_int = isinstance(acc_type, ir.IntegerType)
+        self.vec = ir.VectorType.get([lanes], acc_type)
         self.zero = arith.constant(acc_type, ir.IntegerAttr.get(acc_type, 0) if self.is_int
                                    else ir.FloatAttr.get(acc_type, 0.0))
         self.zeros = vector.broadcast(self.vec, self.zero)
-        if self.is_int:
+        if kind == "i8":
             self.i8 = ir.IntegerType.get_signless(8)
             self.i16 = ir.IntegerType.get_signless(16)
-            self.narrow = ir.VectorType.get([self.lanes], self.i8)
-            self.half = ir.VectorType.get([self.lanes], self.i16)
+            self.narrow = ir.VectorType.get([lanes], self.i8)
+            self.half = ir.VectorType.get([lanes], self.i16)
             self.zeros8 = vector.broadcast(self.narrow, arith.constant(
                 self.i8, ir.IntegerAttr.get(self.i8, 0)))
+        if kind == "bf16-pairs":
+            i32 = ir.IntegerType.get_signless(32)
+            self.pairs = ir.VectorType.get([2 * lanes], ir.BF16Type.get())
+            self.pair = ir.VectorType.get([2], ir.BF16Type.get())
+            self.pair_bits = ir.VectorType.get([1], i32)
+            self.broadcast_bits = ir.VectorType.get([lanes], i32)
         self.b = None  # the batch index while building a batched kernel
 
     def _at(self, *indices):
@@ -173,47 +189,57 @@ class _Kernel:
         return vector.maskedload(self.vec, base, self._at(*indices), mask, self.zeros)
 
     def _rhs(self, kk, col, mask):
-        """A rhs row slice: f32 lanes, or int8 lanes sign-extended to i16."""
+        """The rhs lanes of one step: f32, int8 widened to i16, or bf16 column pairs."""
         rhs = self.args["rhs"]
-        if not self.is_int:
+        if self.kind == "f32":
             return self._load(rhs, mask, kk, col)
+        if self.kind == "bf16-pairs":
+            return vector.load(self.pairs, rhs, [kk, arith.muli(col, index(2))])
         if mask is None:
             loaded = vector.load(self.narrow, rhs, self._at(kk, col))
         else:
             loaded = vector.maskedload(self.narrow, rhs, self._at(kk, col), mask, self.zeros8)
         return arith.extsi(self.half, loaded)
 
+    def _lhs(self, row, kk):
+        """The lhs value of one step, broadcast to a vector."""
+        lhs = self.args["lhs"]
+        if self.kind == "bf16-pairs":
+            pair = vector.load(self.pair, lhs, [row, arith.muli(kk, index(2))])
+            bits = vector.extract(vector.bitcast(self.pair_bits, pair), [], [0])
+            return vector.bitcast(self.pairs, vector.broadcast(self.broadcast_bits, bits))
+        value = memref.load(lhs, self._at(row, kk))
+        if self.kind == "i8":
+            return vector.broadcast(self.half, arith.extsi(self.i16, value))
+        return vector.broadcast(self.vec, value)
+
     def _multiply_add(self, a, b, acc):
-        """acc + a·b for a broadcast lhs value `a`: an FMA, or for int8 a widening
-        multiply-add of i16 lanes into i32 (sign-extended products)."""
-        if not self.is_int:
+        if self.kind == "f32":
             return vector.fma(a, b, acc)
+        if self.kind == "bf16-pairs":
+            return x86.DotBF16Op(acc, a, b, results=[self.vec]).result
         return arith.addi(arith.muli(arith.extsi(self.vec, a), arith.extsi(self.vec, b)), acc)
 
     def _step(self, kk, row0, rows: int, cols: list, masks: list, acc: list) -> list:
-        """One reduction step of a block: acc + lhs[rows, kk] · rhs[kk, cols]."""
+        """One reduction step of a block (kk counts steps: pairs for bf16-pairs)."""
         b = [self._rhs(kk, col, mask) for col, mask in zip(cols, masks)]
         out = []
         for r in range(rows):
-            a = memref.load(self.args["lhs"], self._at(arith.addi(row0, index(r)), kk))
-            if self.is_int:
-                a = vector.broadcast(self.half, arith.extsi(self.i16, a))
-            else:
-                a = vector.broadcast(self.vec, a)
+            a = self._lhs(arith.addi(row0, index(r)), kk)
             out += [self._multiply_add(a, b[g], acc[r * len(cols) + g])
                     for g in range(len(cols))]
         return out
 
-    def _reduce(self, row0, rows: int, cols: list, masks: list, init: list) -> list:
-        """The block's accumulators after the whole reduction: a loop unrolled
-        `unroll` times, then a loop over the steps left over."""
-        unroll = self.blocking.unroll
-        main = self.k // unroll * unroll
+    def _reduce(self, row0, rows: int, cols: list, masks: list, init: list, k0, steps: int,
+                unroll: int) -> list:
+        """The accumulators after steps k0..k0+steps (k0 an int or an index value): a
+        loop unrolled `unroll` times, then a loop over the steps left over."""
+        main = steps // unroll * unroll
         acc = init
-        for start, stop, step in ((0, main, unroll), (main, self.k, 1)):
+        for start, stop, step in ((0, main, unroll), (main, steps, 1)):
             if start == stop:
                 continue
-            loop = scf.ForOp(index(start), index(stop), index(step), acc)
+            loop = scf.ForOp(_plus(k0, start), _plus(k0, stop), index(step), acc)
             with ir.InsertionPoint(loop.body):
                 values = list(loop.inner_iter_args)
                 for u in range(step):
@@ -225,27 +251,30 @@ class _Kernel:
             acc = list(loop.results)
         return acc
 
-    def block(self, row0, rows: int, col0, groups: int, masks: list):
-        """Result rows row0..row0+rows, `groups` register groups of columns from col0."""
+    def block(self, row0, rows: int, col0, masks: list, k0, steps: int, unroll: int,
+              init: str | None, relu: bool = False, bias: bool = False):
+        """out[rows row0.., one register group per entry of `masks` from col0] = init
+        (the buffer of that role, or zeros) + the steps k0..k0+steps, then + bias and
+        relu when asked; a group with a mask (its last) is loaded and stored masked."""
         cols = [col0 if g == 0 else arith.addi(col0, index(g * self.lanes))
-                for g in range(groups)]
-        init = []
+                for g in range(len(masks))]
+        start = []
         for r in range(rows):
             row = arith.addi(row0, index(r))
             for col, mask in zip(cols, masks):
-                init.append(self._load(self.args["acc"], mask, row, col) if "acc" in self.args
-                            else self.zeros)
-        acc = self._reduce(row0, rows, cols, masks, init)
+                start.append(self.zeros if init is None
+                             else self._load(self.args[init], mask, row, col))
+        acc = self._reduce(row0, rows, cols, masks, start, k0, steps, unroll)
         for r in range(rows):
             row = arith.addi(row0, index(r))
             for g, (col, mask) in enumerate(zip(cols, masks)):
-                value = acc[r * groups + g]
-                if "bias" in self.args:
-                    bias = (vector.load(self.vec, self.args["bias"], [col]) if mask is None
-                            else vector.maskedload(self.vec, self.args["bias"], [col], mask,
-                                                   self.zeros))
-                    value = arith.addi(value, bias) if self.is_int else arith.addf(value, bias)
-                if self.relu:
+                value = acc[r * len(cols) + g]
+                if bias:
+                    b = (vector.load(self.vec, self.args["bias"], [col]) if mask is None
+                         else vector.maskedload(self.vec, self.args["bias"], [col], mask,
+                                                self.zeros))
+                    value = arith.addi(value, b) if self.is_int else arith.addf(value, b)
+                if relu:
                     value = (arith.maxsi(value, self.zeros) if self.is_int
                              else arith.maximumf(value, self.zeros))
                 if mask is None:
@@ -253,16 +282,38 @@ class _Kernel:
                 else:
                     vector.maskedstore(self.args["out"], self._at(row, col), mask, value)
 
-    def _row_blocks(self, col0, groups: int, masks: list):
+
+class _Kernel:
+    """Builds one RVV microkernel function body: the batch, then the columns in whole
+    blocks and a tail, then the rows in whole blocks and a tail, each a register block
+    over the whole reduction."""
+
+    def __init__(self, args: dict, gemm: tuple, blocking: Blocking, vlen: int, acc_type,
+                 relu: bool):
+        self.batch, self.m, self.n, self.k = gemm
+        self.blocking, self.relu, self.args = blocking, relu, args
+        self.lanes = lanes_of(blocking, vlen)
+        kind = "i8" if isinstance(acc_type, ir.IntegerType) else "f32"
+        batched = len(ir.MemRefType(args["out"].type).shape) == 3
+        self.micro = Microkernel(args, self.lanes, acc_type, kind, batched)
+        self.mask_type = ir.VectorType.get([self.lanes], ir.IntegerType.get_signless(1))
+
+    def _row_blocks(self, col0, masks: list):
         rows = self.blocking.rows
         full = self.m // rows * rows
+
+        def block(row0, count):
+            self.micro.block(row0, count, col0, masks, 0, self.k, self.blocking.unroll,
+                             "acc" if "acc" in self.args else None, self.relu,
+                             "bias" in self.args)
+
         if full:
             loop = scf.ForOp(index(0), index(full), index(rows))
             with ir.InsertionPoint(loop.body):
-                self.block(loop.induction_variable, rows, col0, groups, masks)
+                block(loop.induction_variable, rows)
                 scf.YieldOp([])
         if full < self.m:
-            self.block(index(full), self.m - full, col0, groups, masks)
+            block(index(full), self.m - full)
 
     def _columns(self):
         groups = self.blocking.groups
@@ -271,7 +322,7 @@ class _Kernel:
         if full:
             loop = scf.ForOp(index(0), index(full), index(width))
             with ir.InsertionPoint(loop.body):
-                self._row_blocks(loop.induction_variable, groups, [None] * groups)
+                self._row_blocks(loop.induction_variable, [None] * groups)
                 scf.YieldOp([])
         left = self.n - full
         if left:
@@ -279,15 +330,15 @@ class _Kernel:
             masks = [None] * whole
             if part:
                 masks.append(vector.create_mask(self.mask_type, [index(part)]))
-            self._row_blocks(index(full), len(masks), masks)
+            self._row_blocks(index(full), masks)
 
     def build(self):
-        if not self.batched:
+        if not self.micro.batched:
             self._columns()
             return
         loop = scf.ForOp(index(0), index(self.batch), index(1))
         with ir.InsertionPoint(loop.body):
-            self.b = loop.induction_variable
+            self.micro.b = loop.induction_variable
             self._columns()
             scf.YieldOp([])
 
