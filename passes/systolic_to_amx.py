@@ -30,6 +30,18 @@ The tile configuration is not an op: LLVM's X86 backend (pre-tile-config) materi
 one `ldtilecfg` per function from the tile shapes, which are the same for every tile of
 a kernel. Other element types, batched matmuls and requantizing epilogues are left to
 `tessera-systolic-to-linalg`.
+
+`engine=avx512` (CPUs without AMX, or by choice) keeps all of the above but the register
+blocks: each is a vector microkernel of `tessera-systolic-to-vector`'s generator
+(`Microkernel`) on 512-bit registers, R rows x C groups of 16 f32 lanes accumulated in
+registers over a k-block. bf16 matmuls use `x86.avx512.dot` (vdpbf16ps) on the same
+VNNI-packed rhs (pairs); f32 matmuls run as f32 FMAs on the rhs padded but not
+interleaved. The blocking (#systolic.blocking on the kernel, or set by hand on the
+matmul) has R dividing the 32-row padding and C x 16 dividing the 32-column padding;
+the default (`x86_blocking`) is the one with the fewest instructions per multiply-add
+that fits the 32 registers. int8 is left to linalg on this engine (AVX512-VNNI
+multiplies unsigned by signed bytes; not done). `engine=auto` means amx here (the
+cpu-amx target resolves it from the CPU).
 """
 
 from __future__ import annotations
@@ -43,12 +55,16 @@ import numpy as np
 from tessera.executable import numpy_dtype
 from tessera.hardware import AmxConfig
 from tessera.knobs import knobs_from
-from tessera.mlir import (arith, bufferization, func, ir, linalg, memref, rewrite, scf, tensor,
-                          vector, x86)
+from tessera.mlir import (arith, bufferization, func, ir, linalg, memref, scf, tensor, vector,
+                          x86)
 
 from tessera.dialects.common import element, element_combo, shape_of
-from tessera.dialects.systolic import KERNEL, Kernel, MatmulOp, has_scale, transpose_flags
-from tessera.passes.common import NO_MATCH, index, is_zero_fill, memref_of, outline, transposed, zero
+from tessera.dialects.systolic import (BLOCKING, KERNEL, Blocking, Kernel, MatmulOp, has_scale,
+                                       transpose_flags)
+from tessera.errors import TesseraError
+from tessera.passes.common import (NO_MATCH, index, is_zero_fill, memref_of, outline,
+                                   rewrite_each, transposed, zero)
+from tessera.passes.systolic_to_vector import Microkernel
 
 ROWS = 16  # rows of an AMX tile
 BLOCK = 32  # a register block is 2x2 tiles: 32 rows x 32 columns of the result
@@ -65,14 +81,44 @@ class Dtypes:
 
 
 COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 32), ("i8", "i32"): Dtypes("i8", "i32", 4, 64)}
+# The avx512 engine: a bf16 step is one VNNI pair, an f32 step one element.
+AVX512_COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 2),
+                 ("f32", "f32"): Dtypes("f32", "f32", 1, 1)}
+LANES = 16  # f32 lanes of a 512-bit register
+ZMM_REGISTERS = 32
+
+
+def x86_blocking(unroll: int = 4) -> Blocking:
+    """The AVX-512 register blocking with the fewest instructions per multiply-add
+    (per step: a rhs load per group, a broadcast per row, a multiply-add per row and
+    group) whose accumulators, rhs groups and a broadcast fit the 32 registers, with R
+    dividing and C x 16 dividing the 32-row / 32-column padding of the kernel."""
+    fits = [(rows, groups) for rows in (1, 2, 4, 8, 16, 32) for groups in (1, 2)
+            if rows * groups + 2 * groups + 1 <= ZMM_REGISTERS]
+    rows, groups = min(fits, key=lambda rg: (rg[1] + rg[0] + rg[0] * rg[1]) / (rg[0] * rg[1]))
+    return Blocking(rows, groups, 1, unroll)
+
+
+def check_x86_blocking(blocking: Blocking) -> None:
+    """A TesseraError unless `blocking` can run on the avx512 engine's padded kernel."""
+    if blocking.lmul != 1 or BLOCK % blocking.rows or BLOCK % (blocking.groups * LANES):
+        raise TesseraError(f"the blocking ({blocking.text()}) does not fit the avx512 engine: "
+                           f"rows must divide {BLOCK}, groups x {LANES} must divide {BLOCK} "
+                           f"and lmul must be 1")
+    needed = blocking.rows * blocking.groups + 2 * blocking.groups + 1
+    if needed > ZMM_REGISTERS:
+        raise TesseraError(f"the blocking ({blocking.text()}) needs {needed} vector registers "
+                           f"but the unit has {ZMM_REGISTERS}")
 
 
 @dataclass(frozen=True)
-class SystolicToAmxOptions(knobs_from(AmxConfig, "m_block", "n_block", "k_block", "precision")):
+class SystolicToAmxOptions(knobs_from(AmxConfig, "m_block", "n_block", "k_block", "precision",
+                                      "engine")):
     """Cache blocks in elements (the AmxConfig's): m-block x n-block of the result and the
     k-block of the reduction whose tile steps are unrolled (a multiple of 64 so that both
     bf16 and int8 steps divide it). precision=bf16 rounds the operands of f32 matmuls to
-    bf16 (f32 accumulation); with f32 they are left alone, never silently converted."""
+    bf16 (f32 accumulation); with f32 they are left alone, never silently converted.
+    engine: amx (auto) or avx512 register blocks."""
 
 
 def round_up(value: int, multiple: int) -> int:
@@ -312,6 +358,31 @@ class _Kernel:
             scf.YieldOp([])
 
 
+class _VectorKernel(_Kernel):
+    """The same cache-blocked kernel with AVX-512 register blocks (`Microkernel`)."""
+
+    def __init__(self, args: dict, np_: int, kp: int, dtypes: Dtypes, element, acc_element,
+                 options: SystolicToAmxOptions, relu: bool, blocking: Blocking):
+        self.args, self.np_, self.kp, self.d = args, np_, kp, dtypes
+        self.options, self.relu, self.blocking = options, relu, blocking
+        self.acc_element = acc_element
+        self.is_int = False
+        kind = "bf16-pairs" if dtypes.vnni == 2 else "f32"
+        self.micro = Microkernel(args, LANES, acc_element, kind)
+
+    def _register_blocks(self, m0, m_end, n0, n_end, k0, steps: int):
+        b = self.blocking
+        m_loop = scf.ForOp(m0, m_end, index(b.rows))
+        with ir.InsertionPoint(m_loop.body):
+            n_loop = scf.ForOp(n0, n_end, index(b.groups * LANES))
+            with ir.InsertionPoint(n_loop.body):
+                step0 = arith.divui(k0, index(self.d.k_step)) if self.d.k_step > 1 else k0
+                self.micro.block(m_loop.induction_variable, b.rows, n_loop.induction_variable,
+                                 [None] * b.groups, step0, steps, min(b.unroll, steps), "out")
+                scf.YieldOp([])
+            scf.YieldOp([])
+
+
 def _build_pack(args, vnni: int, element):
     """amx_pack body: zero the packed buffer, then P[k // v, n * v + k % v] = B[k, n]."""
     source, packed = args
@@ -345,6 +416,8 @@ class AmxOutliner:
         combo = element_combo(element(op.lhs.type), element(acc_t))
         lhs_in, rhs_in = op.lhs, op.rhs
         as_bf16 = False
+        avx512 = self.options.engine == "avx512"
+        combos = AVX512_COMBOS if avx512 else COMBOS
         if combo == ("f32", "f32"):
             widened = (_widened_from_bf16(op.lhs), _widened_from_bf16(op.rhs))
             if all(v is not None for v in widened):
@@ -355,10 +428,14 @@ class AmxOutliner:
             elif self.options.precision == "bf16":
                 as_bf16 = True
                 combo = ("bf16", "f32")
-        if combo not in COMBOS or has_scale(op.epilogue) or len(shape_of(acc_t)) != 2 \
+        if combo not in combos or has_scale(op.epilogue) or len(shape_of(acc_t)) != 2 \
                 or 0 in shape_of(op.lhs.type) + shape_of(op.rhs.type):
             return NO_MATCH
-        dtypes = COMBOS[combo]
+        dtypes = combos[combo]
+        blocking = None
+        if avx512:
+            blocking = Blocking.of(op) or x86_blocking()
+            check_x86_blocking(blocking)
         m, n = shape_of(acc_t)
         t_lhs, t_rhs = transpose_flags(op.transpose)
         k = shape_of(op.lhs.type)[0 if t_lhs else 1]
@@ -411,7 +488,7 @@ class AmxOutliner:
                                                          read_only=True).result)
                 roles.append("bias")
             kernel = self._kernel(op, roles, [v.type for v in operands], mp, np_, kp, dtypes,
-                                  operand, acc_element, relu)
+                                  operand, acc_element, relu, blocking)
             func.CallOp(kernel, operands)
             result = bufferization.ToTensorOp(ir.RankedTensorType.get([mp, np_], acc_element),
                                               out, restrict=True, writable=True).result
@@ -420,23 +497,30 @@ class AmxOutliner:
                                               [1, 1])
         rewriter.replace_op(op, [result])
 
-    def _kernel(self, op, roles, types, rows, np_, kp, dtypes, element, acc_element, relu):
+    def _kernel(self, op, roles, types, rows, np_, kp, dtypes, element, acc_element, relu,
+                blocking: Blocking | None):
         o = self.options
         # gemm rows: the padded row count a runtime may split between cores.
-        kernel = Kernel("amx", tuple(roles), 1, rows, np_, kp, (o.m_block, o.n_block, o.k_block))
+        kind = "amx" if blocking is None else "vector"
+        kernel = Kernel(kind, tuple(roles), 1, rows, np_, kp, (o.m_block, o.n_block, o.k_block))
         with op.context:
             attributes = {KERNEL: kernel.attr(), "llvm.emit_c_interface": ir.UnitAttr.get()}
+            if blocking is not None:
+                attributes[BLOCKING] = blocking.attr()
 
         def build(arguments):
-            _Kernel(dict(zip(roles, arguments)), np_, kp, dtypes, element, acc_element,
-                    self.options, relu).build()
+            args = dict(zip(roles, arguments))
+            if blocking is None:
+                _Kernel(args, np_, kp, dtypes, element, acc_element, self.options, relu).build()
+            else:
+                _VectorKernel(args, np_, kp, dtypes, element, acc_element, self.options, relu,
+                              blocking).build()
 
-        return outline(self.module_op, "amx_kernel", types, op.location, attributes, build)
+        return outline(self.module_op, f"{kind}_kernel", types, op.location, attributes, build)
 
 
 def systolic_to_amx(op, pass_, options: SystolicToAmxOptions) -> None:
-    """Pass body: every bf16/int8 rank-2 systolic.matmul becomes an AMX kernel call."""
-    outliner = AmxOutliner(op, options)
-    patterns = rewrite.RewritePatternSet()
-    patterns.add(MatmulOp, outliner.rewrite)
-    rewrite.walk_and_apply_patterns(op, patterns.freeze())
+    """Pass body: every bf16/int8 rank-2 systolic.matmul becomes an AMX kernel call (with
+    engine=avx512: every bf16/f32 one a vector kernel call); a hand-set blocking that
+    does not fit is an error at its matmul."""
+    rewrite_each(op, pass_, MatmulOp, AmxOutliner(op, options).rewrite, "tessera-systolic-to-amx")

@@ -21,9 +21,13 @@ XFEATURE_XTILEDATA)`) before the first AMX instruction. `executable.report.save(
 writes the shared object plus the host code (LLVM dialect) and `load(dir)` runs it again
 without any tessera pass or kernel compilation (only the host glue is JIT-compiled again).
 
-On a CPU without AMX the target is unavailable (with the reason); `EMULATED` (and
-`emulate(module)`) builds the same program with the AMX tile ops rewritten by `tessera-amx-emulate`, which tests
-everything but the AMX instructions themselves.
+The matmul engine (`AmxConfig.engine`): AMX tiles where the CPU has AMX; on a CPU with
+AVX-512 (avx512f, avx512_bf16) but no AMX, or with `hw="avx512"`, the same kernels with
+AVX-512 register blocks (`tessera-systolic-to-amx` engine=avx512: f32 FMA and bf16
+vdpbf16ps vector microkernels; int8 matmuls stay compiled loops there). The report says
+which engine ran. Without either the target is unavailable (with the reason);
+`EMULATED` (and `emulate(module)`) builds the AMX program with the tile ops rewritten by
+`tessera-amx-emulate`, which tests everything but the AMX instructions themselves.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ from tessera.target import Report, Target
 from tessera.dialects.systolic import kernel_functions
 
 AMX_FLAGS = ("amx_tile", "amx_bf16", "amx_int8")
+AVX512_FLAGS = ("avx512f", "avx512_bf16")
+KERNEL_KINDS = ("amx", "vector")  # AMX tile kernels, AVX-512 vector kernels
 TRIPLE = "x86_64-unknown-linux-gnu"
 AMX_FEATURES = "+amx-tile,+amx-bf16,+amx-int8"
 ROW_BLOCK = 32  # rows of one register block: the unit rows are split between cores in
@@ -82,6 +88,23 @@ def has_amx() -> tuple[bool, str]:
     return True, ""
 
 
+def has_avx512() -> tuple[bool, str]:
+    """Whether this CPU has the AVX-512 the avx512 engine uses (f32 and bf16 dots)."""
+    missing = [f for f in AVX512_FLAGS if f not in cpu_flags()]
+    if missing:
+        return False, (f"this CPU has no AVX-512 with bf16 ({'/'.join(missing)} missing from "
+                       f"/proc/cpuinfo)")
+    return True, ""
+
+
+def resolve_engine(engine: str) -> str:
+    """The engine `engine` ("auto", "amx", "avx512") means on this CPU: auto is AMX
+    where the CPU has it, else AVX-512."""
+    if engine != "auto":
+        return engine
+    return "amx" if has_amx()[0] else "avx512"
+
+
 @functools.cache
 def request_amx_permission() -> tuple[bool, str]:
     """Ask Linux, once per process, for the AMX tile data state (XTILEDATA)."""
@@ -105,11 +128,18 @@ def _toolchain() -> tuple[bool, str]:
     return True, ""
 
 
-def available() -> tuple[bool, str]:
-    """AMX in the CPU, permission from the kernel, llvmlite and a linker."""
-    for check in (has_amx, _toolchain, request_amx_permission):
+def available(engine: str = "auto") -> tuple[bool, str]:
+    """Whether `engine` runs here: for AMX, AMX in the CPU and permission from the
+    kernel; for AVX-512, avx512f and avx512_bf16; for auto, either; and llvmlite and a
+    linker."""
+    engine = resolve_engine(engine)
+    checks = ((has_amx, _toolchain, request_amx_permission) if engine == "amx"
+              else (has_avx512, _toolchain))
+    for check in checks:
         ok, why = check()
         if not ok:
+            if engine == "avx512" and check is has_avx512:
+                why = f"{has_amx()[1]} and {why[len('this CPU has '):]}"
             return False, why
     return True, ""
 
@@ -117,9 +147,15 @@ def available() -> tuple[bool, str]:
 # --- kernels: MLIR -> LLVM IR -> object -> shared object ----------------------------------
 
 
+def _kernels(module: ir.Module) -> list:
+    """(func.func, Kernel) of the AMX and AVX-512 kernels `tessera-systolic-to-amx`
+    outlined in `module`."""
+    return [(f, k) for f, k in kernel_functions(module) if k.kind in KERNEL_KINDS]
+
+
 def kernel_names(module: ir.Module) -> list[str]:
-    """The AMX kernels `tessera-systolic-to-amx` outlined in `module`."""
-    return [f.sym_name.value for f, _ in kernel_functions(module, "amx")]
+    """The kernels `tessera-systolic-to-amx` outlined in `module` (AMX or AVX-512)."""
+    return [f.sym_name.value for f, _ in _kernels(module)]
 
 
 def _callees(function) -> set[str]:
@@ -201,7 +237,7 @@ def build_shared_object(llvm_ir: str, path: Path, cpu: str = "host", features: s
 def _kernel_arguments(module: ir.Module) -> dict[str, list]:
     """name -> [(shape, dtype name)] of each kernel's memref arguments, rows made static."""
     table = {}
-    for op, kernel in kernel_functions(module, "amx"):
+    for op, kernel in _kernels(module):
         arguments = []
         for t in op.type.inputs:
             t = ir.MemRefType(t)
@@ -271,6 +307,15 @@ class AmxReport(Report):
     signature: list = field(default_factory=list)
     emulated: bool = False
     keep: object = None  # a TemporaryDirectory owning the program's files, if any
+    engine: str = "amx"  # the matmul kernels: "amx" tiles or "avx512" vectors
+
+    def details(self) -> dict[str, object]:
+        return {"engine": self.engine, "kernels": len(self.program.kernels)}
+
+    def summary(self) -> str:
+        what = {"amx": "AMX tile", "avx512": "AVX-512 vector"}[self.engine]
+        emulated = " (emulated)" if self.emulated else ""
+        return f"{len(self.program.kernels)} {what} kernels{emulated}"
 
     @property
     def kernels(self) -> list[str]:
@@ -297,7 +342,8 @@ class AmxReport(Report):
                 p.host_module.operation.write_bytecode(f)
             meta = {"signature": [[list(s.shape), s.dtype.name] for s in self.signature],
                     "outputs": [[list(s.shape), s.dtype.name] for s in p.outputs],
-                    "kernels": p.kernels, "threads": p.threads, "emulated": self.emulated}
+                    "kernels": p.kernels, "threads": p.threads, "emulated": self.emulated,
+                    "engine": self.engine}
             (directory / "program.json").write_text(json.dumps(meta, indent=1))
         except OSError as e:
             raise TesseraError(f"could not save the cpu-amx program to '{directory}': "
@@ -322,19 +368,22 @@ def load(directory, threads: int | None = None) -> Executable:
         signature = [TensorSpec(tuple(s), _dtype(d)) for s, d in meta["signature"]]
         outputs = [TensorSpec(tuple(s), _dtype(d)) for s, d in meta["outputs"]]
         kernels, emulated = meta["kernels"], bool(meta["emulated"])
+        engine = meta.get("engine", "amx")
         threads = int(meta["threads"] if threads is None else threads)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise TesseraError(f"{directory}/program.json is not a cpu-amx program description: "
                            f"{e}") from None
+    if engine not in ("amx", "avx512"):
+        raise TesseraError(f"{directory}/program.json names engine '{engine}' (amx or avx512)")
     if not emulated:
-        ok, why = available()
+        ok, why = available(engine)
         if not ok:
             raise TesseraError(f"target cpu-amx is not available here: {why}")
     with make_context():
         host = ir.Module.parse((directory / "host.mlirbc").read_bytes())
     program = AmxProgram(directory, host, outputs, kernels, threads)
-    report = AmxReport("cpu-amx", AmxConfig(threads=threads), program=program,
-                       signature=signature, emulated=emulated)
+    report = AmxReport("cpu-amx", AmxConfig(threads=threads, engine=engine), program=program,
+                       signature=signature, emulated=emulated, engine=engine)
     return Executable("cpu-amx", program.run, signature, report)
 
 
@@ -353,10 +402,23 @@ class CpuAmx(Target[AmxConfig]):
     def available(self) -> tuple[bool, str]:
         return _toolchain() if self.emulated else available()
 
+    def engine(self, hw: AmxConfig) -> str:
+        """The engine this target runs `hw` with (emulation is of AMX)."""
+        return "amx" if self.emulated else resolve_engine(hw.engine)
+
     def pipeline(self, context: ir.Context, hw: AmxConfig):
         from tessera.pipelines import cpu_amx
 
-        return cpu_amx.pipeline(context, hw, emulate=self.emulated)
+        return cpu_amx.pipeline(context, hw, emulate=self.emulated, engine=self.engine(hw))
+
+    def compile(self, module, hw=None, *, func_name: str = "main"):
+        hw = self.hardware(hw)
+        if not self.emulated:
+            ok, why = available(hw.engine)
+            if not ok:
+                raise TesseraError(f"target cpu-amx with engine {hw.engine} cannot run here: "
+                                   f"{why}")
+        return super().compile(module, hw, func_name=func_name)
 
     def build(self, module, hw: AmxConfig, func_name, signature):
         keep = tempfile.TemporaryDirectory(prefix="tessera-amx-")
@@ -371,7 +433,7 @@ class CpuAmx(Target[AmxConfig]):
         lower_to_llvm(host)
         program = AmxProgram(directory, host, outputs, kernels, hw.threads)
         report = AmxReport(self.name, hw, program=program, signature=signature,
-                           emulated=self.emulated, keep=keep)
+                           emulated=self.emulated, keep=keep, engine=self.engine(hw))
         return program.run, report
 
     def understands(self, module: ir.Module) -> bool:

@@ -373,12 +373,15 @@ def gpu_preset(spec, api: str | None = None) -> GpuConfig:
 
 @dataclass(frozen=True)
 class AmxConfig:
-    """Intel AMX on the CPU's cores: cache blocks of the kernels (elements), how many
-    cores share a matmul's rows (`threads`, 0 = all), and how f32 matmuls run:
-    `precision = "f32"` leaves them off AMX (f32 stays f32), `"bf16"` rounds their
-    operands to bf16 (f32 accumulation) so they run on AMX — an explicit choice. (f32
+    """An x86-64 CPU's matrix engine on each core: AMX tiles (`engine = "amx"`) or, on
+    CPUs without AMX, AVX-512 vector microkernels (`"avx512"`: f32 FMA, bf16 with
+    vdpbf16ps); `"auto"` takes AMX where the CPU has it. Also the cache blocks of the
+    kernels (elements), how many cores share a matmul's rows (`threads`, 0 = all), and
+    how f32 matmuls run on AMX: `precision = "f32"` leaves them off AMX (f32 stays f32;
+    the avx512 engine runs them with f32 FMAs), `"bf16"` rounds their operands to bf16
+    (f32 accumulation) so they run on the bf16 kernels — an explicit choice. (f32
     matmuls of bf16 values widened to f32, as torch writes bf16 layers, are bf16
-    already and use AMX either way.)"""
+    already and use the bf16 kernels either way.)"""
 
     KIND: ClassVar[str] = "amx"
 
@@ -391,6 +394,8 @@ class AmxConfig:
     threads: int = knob(0, "cores sharing a matmul's rows (0: all)", low=0, high=1024)
     precision: str = knob("f32", "f32 matmuls: stay f32 (off AMX) or run in bf16",
                           choices=("f32", "bf16"))
+    engine: str = knob("auto", "matmul kernels: AMX tiles, AVX-512 vectors, or auto "
+                               "(AMX where the CPU has it)", choices=("auto", "amx", "avx512"))
     name: str = "custom"
 
     def __post_init__(self):
@@ -400,6 +405,7 @@ class AmxConfig:
 AMX_PRESETS = {
     "amx": AmxConfig(),
     "amx-bf16": AmxConfig(precision="bf16"),  # f32 models run in bf16, by request
+    "avx512": AmxConfig(engine="avx512"),  # vector microkernels even where AMX exists
 }
 
 

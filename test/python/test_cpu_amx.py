@@ -37,8 +37,10 @@ from tessera.targets import cpu_amx
 
 BF16 = ml_dtypes.bfloat16
 HAS_AMX, WHY = cpu_amx.has_amx()
-needs_amx = pytest.mark.skipif(not cpu_amx.available()[0],
-                               reason=f"cpu-amx cannot run here: {cpu_amx.available()[1]}")
+needs_amx = pytest.mark.skipif(not cpu_amx.available("amx")[0],
+                               reason=f"AMX cannot run here: {cpu_amx.available('amx')[1]}")
+needs_avx512 = pytest.mark.skipif(not cpu_amx.available("avx512")[0],
+                                  reason=f"no AVX-512 here: {cpu_amx.available('avx512')[1]}")
 
 
 def emulated(text: str, hw=None, func_name: str = "main"):
@@ -46,10 +48,10 @@ def emulated(text: str, hw=None, func_name: str = "main"):
         return cpu_amx.emulate(parse_module(text), hw, func_name=func_name)
 
 
-def kernel_assembly(text: str, hw=None) -> str:
+def kernel_assembly(text: str, hw=None, engine: str = "amx") -> str:
     with make_context() as context, ir.Location.unknown():
         module = parse_module(text)
-        pipeline(context, amx_preset(hw)).run(module)
+        pipeline(context, amx_preset(hw), engine=engine).run(module)
         return cpu_amx.assembly(cpu_amx.kernel_llvm_ir(module))
 
 
@@ -79,11 +81,12 @@ def random_bf16(rng, shape):
 # --- availability and errors ----------------------------------------------------------
 
 
-@pytest.mark.skipif(HAS_AMX, reason="this CPU has AMX")
-def test_without_amx_the_target_is_unavailable_and_says_why():
+def test_without_amx_or_avx512_the_target_is_unavailable_and_says_why(monkeypatch):
+    monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: {"fpu", "avx2"})
     ok, why = cpu_amx.available()
     assert not ok
-    assert re.fullmatch(r"this CPU has no AMX \(\S+ missing from /proc/cpuinfo\)", why)
+    assert re.fullmatch(r"this CPU has no AMX \(\S+ missing from /proc/cpuinfo\) and no "
+                        r"AVX-512 with bf16 \(\S+ missing from /proc/cpuinfo\)", why)
     with pytest.raises(TesseraError, match="target cpu-amx is not available here: this CPU "
                                            "has no AMX"):
         tessera.compile(gemm(32, 32, 32, "bf16", "f32"), target="cpu-amx")
@@ -99,8 +102,8 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
 def test_bad_amx_settings_are_errors():
     with pytest.raises(TesseraError, match="amx precision must be one of f32, bf16, got 'f16'"):
         AmxConfig(precision="f16")
-    with pytest.raises(TesseraError,
-                       match=r"unknown amx preset 'amx-f32' \(known presets: amx, amx-bf16\)"):
+    with pytest.raises(TesseraError, match=r"unknown amx preset 'amx-f32' \(known presets: "
+                                           r"amx, amx-bf16, avx512\)"):
         amx_preset("amx-f32")
     with pytest.raises(TesseraError, match="amx m_block must be a positive multiple of 32, got 40"):
         AmxConfig(m_block=40)
@@ -300,3 +303,103 @@ def test_amx_bf16_and_int8_on_the_hardware():
     y = rng.integers(-128, 128, (300, 50), dtype=np.int8)
     got = tessera.compile(gemm(70, 50, 300, "i8", "i32"), target="cpu-amx")(x, y)
     assert np.array_equal(got, x.astype(np.int32) @ y.astype(np.int32))
+
+
+# --- the AVX-512 engine -----------------------------------------------------------------
+
+
+def avx512(text: str, hw: str = "avx512"):
+    return tessera.compile(text, target="cpu-amx", hw=hw)
+
+
+def test_avx512_kernels_reach_vdpbf16ps_and_fma():
+    """Machine code (Sapphire Rapids), so no AVX-512 is needed to check it."""
+    bf16 = _per_function(kernel_assembly(gemm(64, 64, 64, "bf16", "f32"), engine="avx512"))
+    f32 = _per_function(kernel_assembly(gemm(64, 64, 64), engine="avx512"))
+    assert "vdpbf16ps" in bf16["vector_kernel_0"] and "tdpbf16ps" not in bf16["vector_kernel_0"]
+    assert re.search(r"vfmadd\d+ps\s+.*%zmm", f32["vector_kernel_0"])
+
+
+@needs_avx512
+def test_without_amx_auto_takes_avx512_and_amx_is_refused(monkeypatch):
+    monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert cpu_amx.available() == (True, "")
+    program = avx512(gemm(40, 24, 70, "bf16", "f32"), hw="amx-bf16")
+    assert program.report.engine == "avx512"
+    assert program.report.summary() == "1 AVX-512 vector kernels"
+    with pytest.raises(TesseraError, match="target cpu-amx with engine amx cannot run here: "
+                                           "this CPU has no AMX"):
+        avx512(gemm(40, 24, 70, "bf16", "f32"), hw="amx,engine=amx")
+
+
+@needs_avx512
+@pytest.mark.parametrize("m,k,n", [(33, 50, 17), (64, 256, 96), (40, 600, 70), (1, 31, 5)])
+def test_avx512_bf16_gemm_matches_within_the_f32_accumulation_bound(m, k, n):
+    rng = np.random.default_rng(m * k + n)
+    a, b = random_bf16(rng, (m, k)), random_bf16(rng, (k, n))
+    program = avx512(gemm(m, n, k, "bf16", "f32"))
+    assert program.report.kernels == ["vector_kernel_0"]
+    check_f32_accumulation(program(a, b), a, b)
+
+
+@needs_avx512
+@pytest.mark.parametrize("m,k,n", [(33, 50, 17), (130, 300, 70)])
+def test_avx512_f32_gemm_matches_within_the_f32_accumulation_bound(m, k, n):
+    rng = np.random.default_rng(k)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    # f32 inputs: products round too, one more rounding per term than the bf16 bound.
+    out = avx512(gemm(m, n, k))(a, b).astype(np.float64)
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    u = 2.0 ** -24
+    bound = (k + 1) * u / (1 - (k + 1) * u) * (np.abs(a).astype(np.float64) @ np.abs(b))
+    assert (np.abs(out - exact) <= bound).all()
+
+
+@needs_avx512
+def test_avx512_epilogue_threads_and_int8_fallback():
+    rng = np.random.default_rng(7)
+    a, b = random_bf16(rng, (33, 50)), random_bf16(rng, (50, 17))
+    bias = rng.standard_normal(17).astype(np.float32)
+    out = avx512(EPILOGUE.format(t="bf16", acc="f32", zero="0.0"))(a, b, bias)
+    assert (out == 0).any() and (out > 0).any()
+    check_f32_accumulation(out, a, b, bias, relu=True)
+    x, y = random_bf16(rng, (130, 96)), random_bf16(rng, (96, 40))
+    one = avx512(gemm(130, 40, 96, "bf16", "f32"), "avx512,threads=1,m-block=32")
+    many = avx512(gemm(130, 40, 96, "bf16", "f32"), "avx512,threads=3,m-block=32")
+    assert np.array_equal(one(x, y), many(x, y))
+    # int8 is not on this engine: compiled loops, still exact.
+    i, j = rng.integers(-128, 128, (33, 50), dtype=np.int8), rng.integers(-128, 128, (50, 17),
+                                                                         dtype=np.int8)
+    program = avx512(gemm(33, 17, 50, "i8", "i32"))
+    assert program.report.kernels == []
+    assert np.array_equal(program(i, j), i.astype(np.int32) @ j.astype(np.int32))
+
+
+@needs_avx512
+def test_avx512_program_saves_and_reloads(tmp_path):
+    rng = np.random.default_rng(5)
+    a, b = random_bf16(rng, (40, 70)), random_bf16(rng, (70, 24))
+    program = avx512(gemm(40, 24, 70, "bf16", "f32"))
+    program.report.save(tmp_path)
+    again = cpu_amx.load(tmp_path)
+    assert again.report.engine == "avx512"
+    assert np.array_equal(again(a, b), program(a, b))
+
+
+@needs_avx512
+def test_bf16_torch_mlp_on_the_avx512_engine():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.ReLU(),
+                                torch.nn.Linear(96, 32)).eval().bfloat16()
+    x = torch.randn(20, 64).bfloat16()
+    program = tessera.compile(model, (x,), target="cpu-amx", hw="avx512")
+    assert program.report.kernels == ["vector_kernel_0", "vector_kernel_1"]
+    out = program(x).astype(np.float64)
+    with torch.no_grad():
+        want = model(x).double().numpy()
+        hidden = model[1](model[0](x)).double().numpy()
+    w2 = model[2].weight.detach().double().numpy()
+    # As on AMX (test above): one bf16 ulp at the output and through each hidden value.
+    slack = 2.0 ** -7 * (np.abs(want) + np.abs(hidden) @ np.abs(w2.T))
+    assert np.all(np.abs(out - want) <= slack)

@@ -1,0 +1,60 @@
+// RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="engine=avx512" | FileCheck %s
+
+// engine=avx512: the AMX kernel's padding, VNNI packing and cache blocks, with vector
+// register blocks: 8 rows x 2 groups of 16 f32 lanes (16 zmm accumulators), the blocking
+// on the kernel. bf16 steps are VNNI pairs: a 32-lane bf16 load of the packed rhs, the
+// lhs pair broadcast as an i32, and x86.avx512.dot (vdpbf16ps).
+// CHECK-LABEL: func.func @bf16_edges
+// CHECK: call @amx_pack_0
+// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x50xbf16>, memref<25x64xbf16>, memref<?x32xf32>) -> ()
+// CHECK-LABEL: func.func private @vector_kernel_0
+// CHECK-SAME: systolic.blocking = #systolic.blocking<8 : i64, 2 : i64, 1 : i64, 4 : i64>
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 64, 32, 50], [64, 256, 256]>
+// CHECK: scf.for {{.*}} step %c8
+// CHECK: scf.for {{.*}} step %c32
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.load %{{.+}} : memref<25x64xbf16>, vector<32xbf16>
+// CHECK: vector.load %{{.+}} : memref<?x50xbf16>, vector<2xbf16>
+// CHECK: vector.bitcast %{{.+}} : vector<2xbf16> to vector<1xi32>
+// CHECK: vector.broadcast %{{.+}} : i32 to vector<16xi32>
+// CHECK: x86.avx512.dot %{{.+}} : vector<32xbf16> -> vector<16xf32>
+func.func @bf16_edges(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf16>) -> tensor<33x17xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<33x17xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<33x17xf32>) -> tensor<33x17xf32>
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<33x50xbf16>, tensor<50x17xbf16>, tensor<33x17xf32>) -> tensor<33x17xf32>
+  return %0 : tensor<33x17xf32>
+}
+
+// -----
+
+// f32 stays f32 on this engine: FMAs on the rhs padded to 32 columns (not interleaved),
+// a broadcast lhs value per row; the epilogue after the last k-block. A blocking set by
+// hand is used.
+// CHECK-LABEL: func.func private @vector_kernel_0
+// CHECK-SAME: (%{{[^:]+}}: memref<?x20xf32>, %{{[^:]+}}: memref<20x32xf32>, %{{[^:]+}}: memref<?x32xf32>, %{{[^:]+}}: memref<32xf32>)
+// CHECK-SAME: systolic.blocking = #systolic.blocking<4 : i64, 1 : i64, 1 : i64, 2 : i64>
+// CHECK: vector.load %{{.+}} : memref<20x32xf32>, vector<16xf32>
+// CHECK: memref.load %{{.+}} : memref<?x20xf32>
+// CHECK: vector.broadcast %{{.+}} : f32 to vector<16xf32>
+// CHECK: vector.fma
+// CHECK: arith.maximumf
+func.func @f32_hand_blocking(%a: tensor<10x20xf32>, %b: tensor<20x30xf32>, %bias: tensor<30xf32>) -> tensor<10x30xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<10x30xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<10x30xf32>) -> tensor<10x30xf32>
+  %0 = "systolic.matmul"(%a, %b, %c, %bias) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {relu}, operandSegmentSizes = array<i32: 1, 1, 1, 1>, systolic.blocking = #systolic.blocking<4 : i64, 1 : i64, 1 : i64, 2 : i64>} : (tensor<10x20xf32>, tensor<20x30xf32>, tensor<10x30xf32>, tensor<30xf32>) -> tensor<10x30xf32>
+  return %0 : tensor<10x30xf32>
+}
+
+// -----
+
+// int8 is not on this engine (AVX512-VNNI multiplies unsigned by signed bytes): the
+// matmul stays for the linalg fallback.
+// CHECK-LABEL: func.func @int8_stays
+// CHECK: "systolic.matmul"
+// CHECK-NOT: call
+func.func @int8_stays(%a: tensor<8x32xi8>, %b: tensor<32x16xi8>, %c: tensor<8x16xi32>) -> tensor<8x16xi32> {
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<8x32xi8>, tensor<32x16xi8>, tensor<8x16xi32>) -> tensor<8x16xi32>
+  return %0 : tensor<8x16xi32>
+}
