@@ -130,12 +130,18 @@ def padded_shapes(m: int, n: int, k: int, dtypes: Dtypes) -> tuple[int, int, int
     return round_up(m, BLOCK), round_up(n, BLOCK), round_up(k, dtypes.k_step)
 
 
-def pack_vnni(rhs: np.ndarray, vnni: int, kp: int, np_: int) -> np.ndarray:
-    """rhs (K x N) zero-padded to Kp x Np and packed VNNI: P[k // v, n * v + k % v]."""
+def pack_vnni(rhs: np.ndarray, vnni: int, kp: int, np_: int, panel: int | None = None):
+    """rhs (K x N) zero-padded to Kp x Np and packed VNNI: P[k // v, n * v + k % v]; with
+    `panel` (columns), in panels of that many columns, each contiguous:
+    P[n // panel, k // v, (n % panel) * v + k % v]."""
     k, n = rhs.shape
     padded = np.zeros((kp, np_), rhs.dtype)
     padded[:k, :n] = rhs
-    return padded.reshape(kp // vnni, vnni, np_).transpose(0, 2, 1).reshape(kp // vnni, np_ * vnni)
+    if panel is None:
+        return padded.reshape(kp // vnni, vnni, np_).transpose(0, 2, 1).reshape(
+            kp // vnni, np_ * vnni)
+    return padded.reshape(kp // vnni, vnni, np_ // panel, panel).transpose(2, 0, 3, 1).reshape(
+        np_ // panel, kp // vnni, panel * vnni)
 
 
 
@@ -256,8 +262,9 @@ def _bf16_bits(attr) -> np.ndarray:
     return np.array(memoryview(ir.DenseElementsAttr(folded.value)), dtype=np.int16).reshape(t.shape)
 
 
-def _packed_constant(array: np.ndarray, element, dtypes: Dtypes, kp: int, np_: int):
-    packed = pack_vnni(array, dtypes.vnni, kp, np_)
+def _packed_constant(array: np.ndarray, element, dtypes: Dtypes, kp: int, np_: int,
+                     panel: int | None):
+    packed = pack_vnni(array, dtypes.vnni, kp, np_, panel)
     t = ir.RankedTensorType.get(list(packed.shape), element)
     if dtypes.operand == "bf16":
         attr = ir.DenseElementsAttr.get(packed.view(np.int16), type=t)
@@ -368,7 +375,8 @@ class _VectorKernel(_Kernel):
         self.acc_element = acc_element
         self.is_int = False
         kind = "bf16-pairs" if dtypes.vnni == 2 else "f32"
-        self.micro = Microkernel(args, LANES, acc_element, kind)
+        self.micro = Microkernel(args, LANES, acc_element, kind,
+                                 panel=blocking.groups * LANES)
 
     def _register_blocks(self, m0, m_end, n0, n_end, k0, steps: int):
         b = self.blocking
@@ -383,8 +391,9 @@ class _VectorKernel(_Kernel):
             scf.YieldOp([])
 
 
-def _build_pack(args, vnni: int, element):
-    """amx_pack body: zero the packed buffer, then P[k // v, n * v + k % v] = B[k, n]."""
+def _build_pack(args, vnni: int, element, panel: int | None = None):
+    """amx_pack body: zero the packed buffer, then P[k // v, n * v + k % v] = B[k, n]
+    (with `panel`: P[n // panel, k // v, (n % panel) * v + k % v])."""
     source, packed = args
     k, n = ir.MemRefType(source.type).shape
     linalg.fill(zero(element), outs=[packed])
@@ -396,8 +405,13 @@ def _build_pack(args, vnni: int, element):
         n_loop = scf.ForOp(index(0), index(n), index(1))
         with ir.InsertionPoint(n_loop.body):
             nn = n_loop.induction_variable
-            col = arith.addi(arith.muli(nn, index(vnni)), lane)
-            memref.store(memref.load(source, [kk, nn]), packed, [row, col])
+            if panel is None:
+                col = arith.addi(arith.muli(nn, index(vnni)), lane)
+                memref.store(memref.load(source, [kk, nn]), packed, [row, col])
+            else:
+                col = arith.addi(arith.muli(arith.remui(nn, index(panel)), index(vnni)), lane)
+                memref.store(memref.load(source, [kk, nn]), packed,
+                             [arith.divui(nn, index(panel)), row, col])
             scf.YieldOp([])
         scf.YieldOp([])
 
@@ -447,7 +461,10 @@ class AmxOutliner:
             lhs = transposed(lhs_in) if t_lhs else lhs_in
             lhs = _to_bf16(lhs) if as_bf16 else lhs
             lhs = _padded_tensor(lhs, [mp, kp])
-            packed_type = ir.MemRefType.get([kp // dtypes.vnni, np_ * dtypes.vnni], operand)
+            panel = None if blocking is None else blocking.groups * LANES
+            packed_type = ir.MemRefType.get(
+                [kp // dtypes.vnni, np_ * dtypes.vnni] if panel is None
+                else [np_ // panel, kp // dtypes.vnni, panel * dtypes.vnni], operand)
             weight = _dense_constant(rhs_in, self.blobs)
             if weight is not None:
                 import ml_dtypes
@@ -456,7 +473,7 @@ class AmxOutliner:
                 # f32 -> bf16 rounds to nearest even, as arith.truncf does at run time.
                 weight = weight.astype(ml_dtypes.bfloat16) if as_bf16 else weight
                 packed = bufferization.ToBufferOp(
-                    packed_type, _packed_constant(weight, operand, dtypes, kp, np_),
+                    packed_type, _packed_constant(weight, operand, dtypes, kp, np_, panel),
                     read_only=True).result
             else:
                 rhs = transposed(rhs_in) if t_rhs else rhs_in
@@ -466,7 +483,7 @@ class AmxOutliner:
                 packed = memref.AllocOp(packed_type, [], []).result
                 pack = outline(self.module_op, "amx_pack", [rhs_buffer.type, packed_type],
                                op.location, {},
-                               lambda args: _build_pack(args, dtypes.vnni, operand))
+                               lambda args: _build_pack(args, dtypes.vnni, operand, panel))
                 func.CallOp(pack, [rhs_buffer, packed])
             out_type = ir.MemRefType.get([mp, np_], acc_element)
             out = memref.AllocOp(out_type, [], []).result

@@ -154,10 +154,15 @@ class Microkernel:
     lanes widened to i16, i16 lhs value, products accumulated in i32) or "bf16-pairs"
     (x86 `vdpbf16ps`: rhs packed in VNNI pairs, P[k // 2, 2n + k % 2], and each step
     takes two reduction elements: a broadcast pair of lhs values dotted with 16 column
-    pairs into f32 lanes). `args` holds the buffers by role (lhs, rhs, acc, bias, out)."""
+    pairs into f32 lanes). `args` holds the buffers by role (lhs, rhs, acc, bias, out).
+    With `panel`, the rhs is packed in panels of that many columns (a block's columns lie
+    in one panel), each contiguous: P[n // panel, step, (n % panel) * v + pair lane], so
+    that the steps of a block read consecutive memory."""
 
-    def __init__(self, args: dict, lanes: int, acc_type, kind: str, batched: bool = False):
+    def __init__(self, args: dict, lanes: int, acc_type, kind: str, batched: bool = False,
+                 panel: int | None = None):
         self.args, self.lanes, self.kind, self.batched = args, lanes, kind, batched
+        self.panel = panel
         self.acc_type = acc_type
         self.is_int = isinstance(acc_type, ir.IntegerType)
         self.vec = ir.VectorType.get([lanes], acc_type)
@@ -191,6 +196,11 @@ class Microkernel:
     def _rhs(self, kk, col, mask):
         """The rhs lanes of one step: f32, int8 widened to i16, or bf16 column pairs."""
         rhs = self.args["rhs"]
+        pairs = 2 if self.kind == "bf16-pairs" else 1
+        if self.panel is not None:
+            at = [arith.divui(col, index(self.panel)), kk,
+                  arith.muli(arith.remui(col, index(self.panel)), index(pairs))]
+            return vector.load(self.pairs if pairs == 2 else self.vec, rhs, at)
         if self.kind == "f32":
             return self._load(rhs, mask, kk, col)
         if self.kind == "bf16-pairs":

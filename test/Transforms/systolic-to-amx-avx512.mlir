@@ -2,18 +2,22 @@
 
 // engine=avx512: the AMX kernel's padding, VNNI packing and cache blocks, with vector
 // register blocks: 8 rows x 2 groups of 16 f32 lanes (16 zmm accumulators), the blocking
-// on the kernel. bf16 steps are VNNI pairs: a 32-lane bf16 load of the packed rhs, the
-// lhs pair broadcast as an i32, and x86.avx512.dot (vdpbf16ps).
+// on the kernel. The rhs is packed in VNNI pairs in panels of the block's 32 columns
+// (panel, k / 2, 2 x column + k % 2), so a block's steps read consecutive memory. bf16
+// steps are VNNI pairs: a 32-lane bf16 load of the panel, the lhs pair broadcast as an
+// i32, and x86.avx512.dot (vdpbf16ps).
 // CHECK-LABEL: func.func @bf16_edges
-// CHECK: call @amx_pack_0
-// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x50xbf16>, memref<25x64xbf16>, memref<?x32xf32>) -> ()
+// CHECK: call @amx_pack_0({{.*}}) : (memref<50x17xbf16>, memref<1x25x64xbf16>) -> ()
+// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x50xbf16>, memref<1x25x64xbf16>, memref<?x32xf32>) -> ()
+// CHECK-LABEL: func.func private @amx_pack_0
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x25x64xbf16>
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.blocking = #systolic.blocking<8 : i64, 2 : i64, 1 : i64, 4 : i64>
 // CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 64, 32, 50], [64, 256, 256]>
 // CHECK: scf.for {{.*}} step %c8
 // CHECK: scf.for {{.*}} step %c32
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: vector.load %{{.+}} : memref<25x64xbf16>, vector<32xbf16>
+// CHECK: vector.load %{{.+}} : memref<1x25x64xbf16>, vector<32xbf16>
 // CHECK: vector.load %{{.+}} : memref<?x50xbf16>, vector<2xbf16>
 // CHECK: vector.bitcast %{{.+}} : vector<2xbf16> to vector<1xi32>
 // CHECK: vector.broadcast %{{.+}} : i32 to vector<16xi32>
@@ -28,13 +32,13 @@ func.func @bf16_edges(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf16>) -> tensor<
 
 // -----
 
-// f32 stays f32 on this engine: FMAs on the rhs padded to 32 columns (not interleaved),
-// a broadcast lhs value per row; the epilogue after the last k-block. A blocking set by
-// hand is used.
+// f32 stays f32 on this engine: FMAs on the rhs padded to 32 columns (panels of the
+// block's 16 columns, not interleaved), a broadcast lhs value per row; the epilogue after
+// the last k-block. A blocking set by hand is used.
 // CHECK-LABEL: func.func private @vector_kernel_0
-// CHECK-SAME: (%{{[^:]+}}: memref<?x20xf32>, %{{[^:]+}}: memref<20x32xf32>, %{{[^:]+}}: memref<?x32xf32>, %{{[^:]+}}: memref<32xf32>)
+// CHECK-SAME: (%{{[^:]+}}: memref<?x20xf32>, %{{[^:]+}}: memref<2x20x16xf32>, %{{[^:]+}}: memref<?x32xf32>, %{{[^:]+}}: memref<32xf32>)
 // CHECK-SAME: systolic.blocking = #systolic.blocking<4 : i64, 1 : i64, 1 : i64, 2 : i64>
-// CHECK: vector.load %{{.+}} : memref<20x32xf32>, vector<16xf32>
+// CHECK: vector.load %{{.+}} : memref<2x20x16xf32>, vector<16xf32>
 // CHECK: memref.load %{{.+}} : memref<?x20xf32>
 // CHECK: vector.broadcast %{{.+}} : f32 to vector<16xf32>
 // CHECK: vector.fma

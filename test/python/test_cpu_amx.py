@@ -403,3 +403,15 @@ def test_bf16_torch_mlp_on_the_avx512_engine():
     # As on AMX (test above): one bf16 ulp at the output and through each hidden value.
     slack = 2.0 ** -7 * (np.abs(want) + np.abs(hidden) @ np.abs(w2.T))
     assert np.all(np.abs(out - want) <= slack)
+
+
+def test_panel_packing_places_each_element_where_the_kernels_read_it():
+    from tessera.passes.systolic_to_amx import pack_vnni
+
+    b = np.arange(5 * 40, dtype=np.int32).reshape(5, 40)
+    packed = pack_vnni(b, 2, 6, 64, panel=32)
+    assert packed.shape == (2, 3, 64)
+    for k in range(5):
+        for n in range(40):
+            assert packed[n // 32, k // 2, (n % 32) * 2 + k % 2] == b[k, n]
+    assert packed.sum() == b.sum()  # the padding is zeros
