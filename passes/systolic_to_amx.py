@@ -140,8 +140,8 @@ def pack_vnni(rhs: np.ndarray, vnni: int, kp: int, np_: int, panel: int | None =
     if panel is None:
         return padded.reshape(kp // vnni, vnni, np_).transpose(0, 2, 1).reshape(
             kp // vnni, np_ * vnni)
-    return padded.reshape(kp // vnni, vnni, np_ // panel, panel).transpose(2, 0, 3, 1).reshape(
-        np_ // panel, kp // vnni, panel * vnni)
+    return np.ascontiguousarray(padded.reshape(kp // vnni, vnni, np_ // panel, panel).transpose(
+        2, 0, 3, 1).reshape(np_ // panel, kp // vnni, panel * vnni))
 
 
 
@@ -366,28 +366,85 @@ class _Kernel:
 
 
 class _VectorKernel(_Kernel):
-    """The same cache-blocked kernel with AVX-512 register blocks (`Microkernel`)."""
+    """The same cache blocks with AVX-512 register blocks (`Microkernel`), in the order
+    m-block, k-block, column panel (n-block does not apply): each m-block x k-block of
+    lhs is first packed into a
+    local buffer with the R rows of a register block side by side per step
+    (L[row block, step, r x v + lane]), so the broadcasts of a step read one cache line
+    and rows K elements apart never compete for the same cache sets; the packed block
+    is then used by every n-block. The epilogue runs on an m-block's rows after its last
+    k-block."""
 
     def __init__(self, args: dict, np_: int, kp: int, dtypes: Dtypes, element, acc_element,
                  options: SystolicToAmxOptions, relu: bool, blocking: Blocking):
         self.args, self.np_, self.kp, self.d = args, np_, kp, dtypes
         self.options, self.relu, self.blocking = options, relu, blocking
-        self.acc_element = acc_element
+        self.element, self.acc_element = element, acc_element
         self.is_int = False
         kind = "bf16-pairs" if dtypes.vnni == 2 else "f32"
         self.micro = Microkernel(args, LANES, acc_element, kind,
                                  panel=blocking.groups * LANES)
 
-    def _register_blocks(self, m0, m_end, n0, n_end, k0, steps: int):
-        b = self.blocking
-        m_loop = scf.ForOp(m0, m_end, index(b.rows))
+    def _pack_lhs(self, packed, m0, m_end, k0, steps: int):
+        """packed[(m - m0) / R, s, (m - m0) % R x v + lane] = lhs[m, k0 + s x v + lane]."""
+        rows, v, lhs = self.blocking.rows, self.d.vnni, self.args["lhs"]
+        m_loop = scf.ForOp(m0, m_end, index(1))
         with ir.InsertionPoint(m_loop.body):
-            n_loop = scf.ForOp(n0, n_end, index(b.groups * LANES))
-            with ir.InsertionPoint(n_loop.body):
-                step0 = arith.divui(k0, index(self.d.k_step)) if self.d.k_step > 1 else k0
-                self.micro.block(m_loop.induction_variable, b.rows, n_loop.induction_variable,
-                                 [None] * b.groups, step0, steps, min(b.unroll, steps), "out")
+            m = m_loop.induction_variable
+            local = arith.subi(m, m0)
+            block = arith.divui(local, index(rows))
+            lane0 = arith.muli(arith.remui(local, index(rows)), index(v))
+            s_loop = scf.ForOp(index(0), index(steps), index(1))
+            with ir.InsertionPoint(s_loop.body):
+                s = s_loop.induction_variable
+                k = arith.addi(k0, arith.muli(s, index(v)))
+                for lane in range(v):
+                    value = memref.load(lhs, [m, arith.addi(k, index(lane)) if lane else k])
+                    memref.store(value, packed,
+                                 [block, s, arith.addi(lane0, index(lane)) if lane else lane0])
                 scf.YieldOp([])
+            scf.YieldOp([])
+
+    def _k_block(self, packed, m0, m_end, k0, steps: int):
+        """Pack lhs[m0:m_end, this k-block], then every register block of the m-block:
+        column panels outside, row blocks inside, so a panel's k-block of rhs (R x 16 x
+        groups x k-block elements) stays in L1 while the packed lhs comes from L2."""
+        b = self.blocking
+        self._pack_lhs(packed, m0, m_end, k0, steps)
+        step0 = arith.divui(k0, index(self.d.k_step)) if self.d.k_step > 1 else k0
+        n_loop = scf.ForOp(index(0), index(self.np_), index(b.groups * LANES))
+        with ir.InsertionPoint(n_loop.body):
+            m_loop = scf.ForOp(m0, m_end, index(b.rows))
+            with ir.InsertionPoint(m_loop.body):
+                m1 = m_loop.induction_variable
+                block = arith.divui(arith.subi(m1, m0), index(b.rows))
+                self.micro.block(m1, b.rows, n_loop.induction_variable, [None] * b.groups,
+                                 step0, steps, min(b.unroll, steps), "out",
+                                 packed_lhs=(packed, block))
+                scf.YieldOp([])
+            scf.YieldOp([])
+
+    def build(self):
+        o, b, d = self.options, self.blocking, self.d
+        k_steps = o.k_block // d.k_step
+        packed = memref.alloca(ir.MemRefType.get([o.m_block // b.rows, k_steps, b.rows * d.vnni],
+                                                 self.element), [], [])
+        rows = memref.dim(self.args["out"], index(0))
+        k_full = (self.kp // o.k_block) * o.k_block
+        k_left = (self.kp - k_full) // d.k_step
+        m_loop = scf.ForOp(index(0), rows, index(o.m_block))
+        with ir.InsertionPoint(m_loop.body):
+            m0 = m_loop.induction_variable
+            m_end = arith.minsi(arith.addi(m0, index(o.m_block)), rows)
+            if k_full:
+                k_loop = scf.ForOp(index(0), index(k_full), index(o.k_block))
+                with ir.InsertionPoint(k_loop.body):
+                    self._k_block(packed, m0, m_end, k_loop.induction_variable, k_steps)
+                    scf.YieldOp([])
+            if k_left:
+                self._k_block(packed, m0, m_end, index(k_full), k_left)
+            if "bias" in self.args or self.relu:
+                self.epilogue(m0, m_end, index(0), index(self.np_))
             scf.YieldOp([])
 
 

@@ -211,14 +211,21 @@ class Microkernel:
             loaded = vector.maskedload(self.narrow, rhs, self._at(kk, col), mask, self.zeros8)
         return arith.extsi(self.half, loaded)
 
-    def _lhs(self, row, kk):
-        """The lhs value of one step, broadcast to a vector."""
-        lhs = self.args["lhs"]
+    def _lhs(self, row0, r: int, kk, packed):
+        """The lhs value of row row0 + r at one step, broadcast to a vector; from the
+        packed block `packed` (buffer, row block, first step) when given."""
+        if packed is None:
+            lhs, row = self.args["lhs"], arith.addi(row0, index(r))
+            at = self._at(row, arith.muli(kk, index(2)) if self.kind == "bf16-pairs" else kk)
+        else:
+            lhs, block, first = packed
+            pairs = 2 if self.kind == "bf16-pairs" else 1
+            at = [block, arith.subi(kk, first) if first is not None else kk, index(r * pairs)]
         if self.kind == "bf16-pairs":
-            pair = vector.load(self.pair, lhs, [row, arith.muli(kk, index(2))])
+            pair = vector.load(self.pair, lhs, at)
             bits = vector.extract(vector.bitcast(self.pair_bits, pair), [], [0])
             return vector.bitcast(self.pairs, vector.broadcast(self.broadcast_bits, bits))
-        value = memref.load(lhs, self._at(row, kk))
+        value = memref.load(lhs, at)
         if self.kind == "i8":
             return vector.broadcast(self.half, arith.extsi(self.i16, value))
         return vector.broadcast(self.vec, value)
@@ -230,18 +237,18 @@ class Microkernel:
             return x86.DotBF16Op(acc, a, b, results=[self.vec]).result
         return arith.addi(arith.muli(arith.extsi(self.vec, a), arith.extsi(self.vec, b)), acc)
 
-    def _step(self, kk, row0, rows: int, cols: list, masks: list, acc: list) -> list:
+    def _step(self, kk, row0, rows: int, cols: list, masks: list, acc: list, packed) -> list:
         """One reduction step of a block (kk counts steps: pairs for bf16-pairs)."""
         b = [self._rhs(kk, col, mask) for col, mask in zip(cols, masks)]
         out = []
         for r in range(rows):
-            a = self._lhs(arith.addi(row0, index(r)), kk)
+            a = self._lhs(row0, r, kk, packed)
             out += [self._multiply_add(a, b[g], acc[r * len(cols) + g])
                     for g in range(len(cols))]
         return out
 
     def _reduce(self, row0, rows: int, cols: list, masks: list, init: list, k0, steps: int,
-                unroll: int) -> list:
+                unroll: int, packed=None) -> list:
         """The accumulators after steps k0..k0+steps (k0 an int or an index value): a
         loop unrolled `unroll` times, then a loop over the steps left over."""
         main = steps // unroll * unroll
@@ -256,16 +263,20 @@ class Microkernel:
                     kk = loop.induction_variable
                     if u:
                         kk = arith.addi(kk, index(u))
-                    values = self._step(kk, row0, rows, cols, masks, values)
+                    values = self._step(kk, row0, rows, cols, masks, values, packed)
                 scf.YieldOp(values)
             acc = list(loop.results)
         return acc
 
     def block(self, row0, rows: int, col0, masks: list, k0, steps: int, unroll: int,
-              init: str | None, relu: bool = False, bias: bool = False):
+              init: str | None, relu: bool = False, bias: bool = False, packed_lhs=None):
         """out[rows row0.., one register group per entry of `masks` from col0] = init
         (the buffer of that role, or zeros) + the steps k0..k0+steps, then + bias and
-        relu when asked; a group with a mask (its last) is loaded and stored masked."""
+        relu when asked; a group with a mask (its last) is loaded and stored masked.
+        `packed_lhs` (buffer, row block): the block's lhs values are buffer[row block,
+        step - k0, r x v + lane], the rows of a step side by side, instead of lhs."""
+        first = None if isinstance(k0, int) and k0 == 0 else k0
+        packed = None if packed_lhs is None else (*packed_lhs, first)
         cols = [col0 if g == 0 else arith.addi(col0, index(g * self.lanes))
                 for g in range(len(masks))]
         start = []
@@ -274,7 +285,7 @@ class Microkernel:
             for col, mask in zip(cols, masks):
                 start.append(self.zeros if init is None
                              else self._load(self.args[init], mask, row, col))
-        acc = self._reduce(row0, rows, cols, masks, start, k0, steps, unroll)
+        acc = self._reduce(row0, rows, cols, masks, start, k0, steps, unroll, packed)
         for r in range(rows):
             row = arith.addi(row0, index(r))
             for g, (col, mask) in enumerate(zip(cols, masks)):

@@ -405,13 +405,27 @@ def test_bf16_torch_mlp_on_the_avx512_engine():
     assert np.all(np.abs(out - want) <= slack)
 
 
+@needs_avx512
+def test_f32_torch_linear_on_the_avx512_engine():
+    """f32 weights packed at compile time in f32 panels (vnni 1)."""
+    torch.manual_seed(2)
+    model = torch.nn.Sequential(torch.nn.Linear(70, 50), torch.nn.ReLU()).eval()
+    x = torch.randn(33, 70)
+    program = tessera.compile(model, (x,), target="cpu-amx", hw="avx512")
+    assert program.report.kernels == ["vector_kernel_0"]
+    with torch.no_grad():
+        want = model(x).numpy()
+    np.testing.assert_allclose(program(x), want, rtol=1e-5, atol=1e-5)
+
+
 def test_panel_packing_places_each_element_where_the_kernels_read_it():
     from tessera.passes.systolic_to_amx import pack_vnni
 
     b = np.arange(5 * 40, dtype=np.int32).reshape(5, 40)
-    packed = pack_vnni(b, 2, 6, 64, panel=32)
-    assert packed.shape == (2, 3, 64)
-    for k in range(5):
-        for n in range(40):
-            assert packed[n // 32, k // 2, (n % 32) * 2 + k % 2] == b[k, n]
-    assert packed.sum() == b.sum()  # the padding is zeros
+    for vnni, kp in ((2, 6), (1, 5)):
+        packed = pack_vnni(b, vnni, kp, 64, panel=32)
+        assert packed.shape == (2, kp // vnni, 32 * vnni) and packed.flags.c_contiguous
+        for k in range(5):
+            for n in range(40):
+                assert packed[n // 32, k // vnni, (n % 32) * vnni + k % vnni] == b[k, n]
+        assert packed.sum() == b.sum()  # the padding is zeros
