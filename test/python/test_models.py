@@ -20,7 +20,7 @@ import torch
 
 import models
 import tessera
-from tessera.targets import riscv
+from tessera.targets import cpu_amx, riscv
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -65,7 +65,6 @@ def test_model_on_emulated_amx(name):
     # amx-bf16 preset every f32 matmul runs on the (emulated) tiles in bf16.
     from tessera.context import make_context
     from tessera.mlir import ir
-    from tessera.targets import cpu_amx
 
     model, inputs = models.example(name)
     context = make_context()
@@ -79,6 +78,21 @@ def test_model_on_emulated_amx(name):
     else:
         error = np.linalg.norm(got.astype(np.float64) - want) / np.linalg.norm(want)
         assert error < BF16_NORM_RTOL
+
+
+_can_run_avx512, _no_avx512 = cpu_amx.available("avx512")
+
+
+@pytest.mark.skipif(not _can_run_avx512, reason=_no_avx512)
+@pytest.mark.parametrize("name", models.MODELS)
+def test_model_on_the_avx512_engine(name):
+    # cpu-amx's AVX-512 engine (what a CPU without AMX runs): f32 matmuls stay f32 (FMA
+    # kernels), so the f32 tolerance holds; int8 matmuls stay compiled loops, exact.
+    model, inputs = models.example(name)
+    executable = tessera.compile(model, inputs, target="cpu-amx", hw="avx512")
+    assert executable.report.engine == "avx512"
+    assert bool(executable.report.kernels) == (name != "int8mlp")
+    assert_matches(name, executable(*inputs), eager(model, inputs))
 
 
 def test_int8_model_exercises_rounding_and_saturation():
