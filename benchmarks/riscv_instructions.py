@@ -5,8 +5,8 @@ Four programs per GEMM, each checked against numpy:
 - tessera scalar: target riscv with the `scalar` preset (matmuls as scalar loops, LLVM's
   unroller on);
 - clang -O3: a plain C loop nest (i, k, j order, so it can vectorize) compiled by
-  `zig cc` (clang; pip package ziglang) for rv64gcv with the same minimum VLEN, so
-  LLVM's auto-vectorizer uses RVV;
+  `zig cc` (clang; pip package ziglang==0.17.1, n/a without it) for rv64gcv with the
+  same minimum VLEN, so LLVM's auto-vectorizer uses RVV;
 - IREE best: IREE (iree-compile, llvm-cpu) for riscv64 with the same RVV features in
   three configurations, default, data tiling + ukernels, and scalable vectorization with
   vscale fixed at VLEN/64; the column shows the one with the fewest instructions and
@@ -28,6 +28,7 @@ are repeatable.
 """
 
 import argparse
+import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,9 @@ def tessera_count(text, hw, a, b, expected):
 
 
 def clang_count(dt, size, vlen, a, b, expected, work: Path):
+    """The clang column's count, or None where the ziglang package (zig cc) is missing."""
+    if importlib.util.find_spec("ziglang") is None:
+        return None
     a_type, c_type = C_TYPES[dt]
     (work / "naive.c").write_text(NAIVE.format(a=a_type, c=c_type))
     (work / "harness.c").write_text(HARNESS.format(a=a_type, c=c_type, m=size, n=size, k=size))
@@ -146,7 +150,7 @@ def main() -> int:
             winner = best(outcomes)
             config, iree = winner if winner else ("none", None)
             print(f"{dt + ' ' + str(size) + '^3':>10} {rvv.model:12d} {number(rvv.weighted):>10} "
-                  f"{scalar.model:10d} {clang:10d} {number(iree and iree.insns):>10} "
+                  f"{scalar.model:10d} {number(clang):>10} {number(iree and iree.insns):>10} "
                   f"{number(iree and iree.weighted):>10} {config:>12} "
                   f"{ratio(rvv.model, iree and iree.insns):>12} "
                   f"{ratio(rvv.weighted, iree and iree.weighted):>9}")
