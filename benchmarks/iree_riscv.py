@@ -30,7 +30,7 @@ or match is reported with the reason and never counted. The library query functi
 is counted too (7 instructions per executable, run once).
 
     .venv/bin/python benchmarks/riscv_instructions.py --vlen 256 --sizes 64 128 \
-        --int8-sizes 128 [--iree-configs default dt+ukernels scalable] [--weighted]
+        --int8-sizes 128 [--iree-configs default dt+ukernels scalable]
 """
 
 from __future__ import annotations
@@ -601,7 +601,7 @@ def measure(text: str, config: str, vlen: int, arrays, expected, work: Path) -> 
         return Outcome(error=str(e))
     except Exception as e:  # a TesseraError from linking or QEMU, with its message
         return Outcome(error=f"{type(e).__name__}: {_tail(str(e))}")
-    return Outcome(counts[0], getattr(counts, "weighted", None))
+    return Outcome(counts.model, counts.weighted)
 
 
 def iree_count(text: str, vlen: int, arrays, expected, work_dir: Path,
