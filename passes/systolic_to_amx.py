@@ -448,9 +448,8 @@ class _VectorKernel(_Kernel):
             scf.YieldOp([])
 
 
-def _build_pack(args, vnni: int, element, panel: int | None = None):
-    """amx_pack body: zero the packed buffer, then P[k // v, n * v + k % v] = B[k, n]
-    (with `panel`: P[n // panel, k // v, (n % panel) * v + k % v])."""
+def _build_pack(args, vnni: int, element):
+    """amx_pack body: zero the packed buffer, then P[k // v, n * v + k % v] = B[k, n]."""
     source, packed = args
     k, n = ir.MemRefType(source.type).shape
     linalg.fill(zero(element), outs=[packed])
@@ -462,14 +461,48 @@ def _build_pack(args, vnni: int, element, panel: int | None = None):
         n_loop = scf.ForOp(index(0), index(n), index(1))
         with ir.InsertionPoint(n_loop.body):
             nn = n_loop.induction_variable
-            if panel is None:
-                col = arith.addi(arith.muli(nn, index(vnni)), lane)
-                memref.store(memref.load(source, [kk, nn]), packed, [row, col])
-            else:
-                col = arith.addi(arith.muli(arith.remui(nn, index(panel)), index(vnni)), lane)
-                memref.store(memref.load(source, [kk, nn]), packed,
-                             [arith.divui(nn, index(panel)), row, col])
+            col = arith.addi(arith.muli(nn, index(vnni)), lane)
+            memref.store(memref.load(source, [kk, nn]), packed, [row, col])
             scf.YieldOp([])
+        scf.YieldOp([])
+
+
+def _build_panel_pack(args, vnni: int, element, panel: int):
+    """The avx512 engine's pack, 16 lanes at a time: P[n // panel, k // v, (n % panel) * v
+    + k % v] = B[k, n], every element written (columns past N and a missing last row of
+    a pair are zeros), so no fill is needed. Pairs are interleaved rows k and k + 1."""
+    source, packed = args
+    k, n = ir.MemRefType(source.type).shape
+    vec = ir.VectorType.get([LANES], element)
+    mask_type = ir.VectorType.get([LANES], ir.IntegerType.get_signless(1))
+    zeros = vector.broadcast(vec, zero(element))
+    panels = ir.MemRefType(packed.type).shape[0]
+
+    def row(kk, col):
+        mask = vector.create_mask(mask_type, [arith.subi(index(n), col)])
+        return vector.maskedload(vec, source, [kk, col], mask, zeros)
+
+    p_loop = scf.ForOp(index(0), index(panels), index(1))
+    with ir.InsertionPoint(p_loop.body):
+        p = p_loop.induction_variable
+        col0 = arith.muli(p, index(panel))
+        k_loop = scf.ForOp(index(0), index(k // vnni), index(1))
+        with ir.InsertionPoint(k_loop.body):
+            kk = k_loop.induction_variable
+            for c in range(0, panel, LANES):
+                col = arith.addi(col0, index(c))
+                if vnni == 1:
+                    vector.store(row(kk, col), packed, [p, kk, index(c)])
+                else:
+                    first = row(arith.muli(kk, index(2)), col)
+                    second = row(arith.addi(arith.muli(kk, index(2)), index(1)), col)
+                    vector.store(vector.interleave(first, second), packed, [p, kk, index(2 * c)])
+            scf.YieldOp([])
+        if k % vnni:  # the last row of an odd K, paired with zeros
+            for c in range(0, panel, LANES):
+                col = arith.addi(col0, index(c))
+                pair = vector.interleave(row(index(k - 1), col), zeros)
+                vector.store(pair, packed, [p, index(k // vnni), index(2 * c)])
         scf.YieldOp([])
 
 
@@ -540,7 +573,9 @@ class AmxOutliner:
                 packed = memref.AllocOp(packed_type, [], []).result
                 pack = outline(self.module_op, "amx_pack", [rhs_buffer.type, packed_type],
                                op.location, {},
-                               lambda args: _build_pack(args, dtypes.vnni, operand, panel))
+                               lambda args: _build_pack(args, dtypes.vnni, operand)
+                               if panel is None
+                               else _build_panel_pack(args, dtypes.vnni, operand, panel))
                 func.CallOp(pack, [rhs_buffer, packed])
             out_type = ir.MemRefType.get([mp, np_], acc_element)
             out = memref.AllocOp(out_type, [], []).result

@@ -9,8 +9,13 @@
 // CHECK-LABEL: func.func @bf16_edges
 // CHECK: call @amx_pack_0({{.*}}) : (memref<50x17xbf16>, memref<1x25x64xbf16>) -> ()
 // CHECK: call @vector_kernel_0({{.*}}) : (memref<?x50xbf16>, memref<1x25x64xbf16>, memref<?x32xf32>) -> ()
+// The pack works 16 columns at a time: rows k and k + 1 loaded (masked past column 17)
+// and interleaved into 32 bf16 of the panel.
 // CHECK-LABEL: func.func private @amx_pack_0
-// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x25x64xbf16>
+// CHECK-NOT: linalg.fill
+// CHECK: vector.maskedload %{{.+}} : memref<50x17xbf16>, vector<16xi1>, vector<16xbf16> into vector<16xbf16>
+// CHECK: vector.interleave %{{.+}} : vector<16xbf16> -> vector<32xbf16>
+// CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x25x64xbf16>, vector<32xbf16>
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.blocking = #systolic.blocking<8 : i64, 2 : i64, 1 : i64, 4 : i64>
 // CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 64, 32, 50], [64, 256, 256]>
