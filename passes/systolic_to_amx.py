@@ -376,9 +376,11 @@ class _VectorKernel(_Kernel):
     k-block."""
 
     def __init__(self, args: dict, np_: int, kp: int, dtypes: Dtypes, element, acc_element,
-                 options: SystolicToAmxOptions, relu: bool, blocking: Blocking):
+                 options: SystolicToAmxOptions, relu: bool, blocking: Blocking,
+                 zero_init: bool):
         self.args, self.np_, self.kp, self.d = args, np_, kp, dtypes
         self.options, self.relu, self.blocking = options, relu, blocking
+        self.zero_init = zero_init  # out is not filled: the first k-block starts from zeros
         self.element, self.acc_element = element, acc_element
         self.is_int = False
         kind = "bf16-pairs" if dtypes.vnni == 2 else "f32"
@@ -405,7 +407,7 @@ class _VectorKernel(_Kernel):
                 scf.YieldOp([])
             scf.YieldOp([])
 
-    def _k_block(self, packed, m0, m_end, k0, steps: int):
+    def _k_block(self, packed, m0, m_end, k0, steps: int, first: bool = False):
         """Pack lhs[m0:m_end, this k-block], then every register block of the m-block:
         column panels outside, row blocks inside, so a panel's k-block of rhs (R x 16 x
         groups x k-block elements) stays in L1 while the packed lhs comes from L2."""
@@ -419,7 +421,8 @@ class _VectorKernel(_Kernel):
                 m1 = m_loop.induction_variable
                 block = arith.divui(arith.subi(m1, m0), index(b.rows))
                 self.micro.block(m1, b.rows, n_loop.induction_variable, [None] * b.groups,
-                                 step0, steps, min(b.unroll, steps), "out",
+                                 step0, steps, min(b.unroll, steps),
+                                 None if first and self.zero_init else "out",
                                  packed_lhs=(packed, block))
                 scf.YieldOp([])
             scf.YieldOp([])
@@ -436,13 +439,16 @@ class _VectorKernel(_Kernel):
         with ir.InsertionPoint(m_loop.body):
             m0 = m_loop.induction_variable
             m_end = arith.minsi(arith.addi(m0, index(o.m_block)), rows)
+            # The first k-block is peeled: it starts from zeros when out was not filled.
             if k_full:
-                k_loop = scf.ForOp(index(0), index(k_full), index(o.k_block))
+                self._k_block(packed, m0, m_end, index(0), k_steps, first=True)
+            if k_full > o.k_block:
+                k_loop = scf.ForOp(index(o.k_block), index(k_full), index(o.k_block))
                 with ir.InsertionPoint(k_loop.body):
                     self._k_block(packed, m0, m_end, k_loop.induction_variable, k_steps)
                     scf.YieldOp([])
             if k_left:
-                self._k_block(packed, m0, m_end, index(k_full), k_left)
+                self._k_block(packed, m0, m_end, index(k_full), k_left, first=not k_full)
             if "bias" in self.args or self.relu:
                 self.epilogue(m0, m_end, index(0), index(self.np_))
             scf.YieldOp([])
@@ -570,7 +576,7 @@ class AmxOutliner:
                 rhs = _to_bf16(rhs) if as_bf16 else rhs
                 rhs_buffer = bufferization.ToBufferOp(memref_of(rhs.type), rhs,
                                                       read_only=True).result
-                packed = memref.AllocOp(packed_type, [], []).result
+                packed = memref.AllocOp(packed_type, [], [], alignment=64).result
                 pack = outline(self.module_op, "amx_pack", [rhs_buffer.type, packed_type],
                                op.location, {},
                                lambda args: _build_pack(args, dtypes.vnni, operand)
@@ -578,10 +584,11 @@ class AmxOutliner:
                                else _build_panel_pack(args, dtypes.vnni, operand, panel))
                 func.CallOp(pack, [rhs_buffer, packed])
             out_type = ir.MemRefType.get([mp, np_], acc_element)
-            out = memref.AllocOp(out_type, [], []).result
-            if is_zero_fill(op.acc):
+            out = memref.AllocOp(out_type, [], [], alignment=64).result
+            zero_init = is_zero_fill(op.acc)
+            if zero_init and blocking is None:
                 linalg.fill(zero(acc_element), outs=[out])
-            else:
+            elif not zero_init:
                 acc = bufferization.ToBufferOp(out_type, _padded_tensor(op.acc, [mp, np_]),
                                                read_only=True).result
                 memref.copy(acc, out)
@@ -597,7 +604,7 @@ class AmxOutliner:
                                                          read_only=True).result)
                 roles.append("bias")
             kernel = self._kernel(op, roles, [v.type for v in operands], mp, np_, kp, dtypes,
-                                  operand, acc_element, relu, blocking)
+                                  operand, acc_element, relu, blocking, zero_init)
             func.CallOp(kernel, operands)
             result = bufferization.ToTensorOp(ir.RankedTensorType.get([mp, np_], acc_element),
                                               out, restrict=True, writable=True).result
@@ -607,7 +614,7 @@ class AmxOutliner:
         rewriter.replace_op(op, [result])
 
     def _kernel(self, op, roles, types, rows, np_, kp, dtypes, element, acc_element, relu,
-                blocking: Blocking | None):
+                blocking: Blocking | None, zero_init: bool):
         o = self.options
         # gemm rows: the padded row count a runtime may split between cores.
         kind = "amx" if blocking is None else "vector"
@@ -623,7 +630,7 @@ class AmxOutliner:
                 _Kernel(args, np_, kp, dtypes, element, acc_element, self.options, relu).build()
             else:
                 _VectorKernel(args, np_, kp, dtypes, element, acc_element, self.options, relu,
-                              blocking).build()
+                              blocking, zero_init).build()
 
         return outline(self.module_op, f"{kind}_kernel", types, op.location, attributes, build)
 

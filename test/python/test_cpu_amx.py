@@ -429,3 +429,23 @@ def test_panel_packing_places_each_element_where_the_kernels_read_it():
             for n in range(40):
                 assert packed[n // 32, k // vnni, (n % 32) * vnni + k % vnni] == b[k, n]
         assert packed.sum() == b.sum()  # the padding is zeros
+
+
+ACCUMULATE = """
+func.func @main(%a: tensor<40x600xf32>, %b: tensor<600x24xf32>, %c: tensor<40x24xf32>) -> tensor<40x24xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<40x600xf32>, tensor<600x24xf32>) outs(%c : tensor<40x24xf32>) -> tensor<40x24xf32>
+  return %0 : tensor<40x24xf32>
+}"""
+
+
+@needs_avx512
+@pytest.mark.parametrize("k_block", [64, 256, 1024])
+def test_avx512_accumulates_into_a_given_acc_over_every_k_block_split(k_block):
+    """acc = c + a·b: the kernel starts from c (not zeros) whether K is one k-block, whole
+    k-blocks or k-blocks and a rest."""
+    rng = np.random.default_rng(k_block)
+    a = rng.standard_normal((40, 600)).astype(np.float32)
+    b = rng.standard_normal((600, 24)).astype(np.float32)
+    c = rng.standard_normal((40, 24)).astype(np.float32)
+    out = avx512(ACCUMULATE, f"avx512,k-block={k_block}")(a, b, c)
+    np.testing.assert_allclose(out, c + a @ b, rtol=1e-4, atol=1e-3)
