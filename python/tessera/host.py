@@ -13,6 +13,7 @@ caller (this module) owns every array.
 from __future__ import annotations
 
 import ctypes
+import functools
 import io
 
 import numpy as np
@@ -162,16 +163,23 @@ def array_at(address: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarra
     return np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)
 
 
-def descriptor(array: np.ndarray):
-    """A ranked memref descriptor (ctypes) viewing `array` (no copy)."""
-    rank = array.ndim
+@functools.cache
+def _descriptor_type(rank: int) -> type:
+    """The ctypes structure of a rank-`rank` memref descriptor (one class per rank: making
+    a class costs tens of microseconds, more than a small kernel call)."""
 
     class Descriptor(ctypes.Structure):
         _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
                     ("offset", ctypes.c_longlong), ("shape", ctypes.c_longlong * max(rank, 1)),
                     ("strides", ctypes.c_longlong * max(rank, 1))]
 
-    d = Descriptor()
+    return Descriptor
+
+
+def descriptor(array: np.ndarray):
+    """A ranked memref descriptor (ctypes) viewing `array` (no copy)."""
+    rank = array.ndim
+    d = _descriptor_type(rank)()
     d.allocated = d.aligned = array.ctypes.data
     d.offset = 0
     for i in range(rank):
