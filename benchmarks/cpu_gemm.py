@@ -5,7 +5,8 @@ Contenders, each timed on inputs already in memory (results copied back to the h
 included for all), the median of --rounds rounds; a round times every contender once,
 one after the other, so that the machine's noise falls on all of them alike:
 - `avx512`: `tessera.compile(..., target="cpu-amx", hw="avx512,threads=T")`, the AVX-512
-  vector microkernels (f32 FMA, bf16 vdpbf16ps; int8: not on this engine, n/a);
+  vector microkernels (f32 FMA; bf16 widened to f32 when packed, f32 FMA; int8: not on
+  this engine, n/a); `avx-dot`: bf16 with vdpbf16ps dots instead (`bf16_math=dot`);
 - `amx`: the same with AMX tile kernels (only where the CPU has AMX);
 - `torch`: `torch.matmul` (oneDNN for bf16, with the best ISA of this CPU: AMX where it
   has it; f32 through torch's BLAS), `torch._int_mm` for int8; `torch.set_num_threads(T)`;
@@ -22,9 +23,10 @@ Shapes: f32 and bf16 squares (--sizes), the MLP layers 128x4096x1024 and 128x102
 torch's OpenMP threads wait passively (`OMP_WAIT_POLICY=PASSIVE`, set here unless
 given): spinning threads would take the cores from whichever contender runs next.
 Ratios are speedups (their time over ours): `vs torch-avx512` and `vs IREE` for the
-avx512 engine, `amx vs torch` for AMX. `%peak` is the avx512 engine's rate over this
-CPU's roofline for the element type, measured by a register-only loop of independent
-FMAs / vdpbf16ps (16 accumulators) times the threads.
+avx512 engine, `amx vs torch` for AMX. `%peak` is the avx512 column's rate over this
+CPU's f32 FMA roofline (what that column runs, bf16 included), measured by a
+register-only loop of 16 independent accumulators, times the threads; the vdpbf16ps
+roofline (the avx-dot column's) is measured and printed the same way.
 
     .venv/bin/python benchmarks/cpu_gemm.py [--sizes 256 512 1024 2048 4096]
         [--int8-sizes 1024 2048] [--rounds 5] [--threads 1 2] [--no-mlp]
@@ -60,6 +62,10 @@ IREE_FLAGS = ["--iree-llvmcpu-target-cpu=host", "--iree-opt-data-tiling",
               "--iree-llvmcpu-enable-ukernels=all"]
 MLP_LAYERS = [(128, 4096, 1024), (128, 1024, 4096)]  # (M, K, N)
 ACC = {"f32": "f32", "bf16": "f32", "i8": "i32"}
+# tessera's contenders per element type: (column, hw)
+ENGINES = {"f32": [("avx512", "avx512")],
+           "bf16": [("avx512", "avx512"), ("avx512-dot", "avx512,bf16_math=dot"), ("amx", "amx")],
+           "i8": [("amx", "amx")]}
 
 
 # --- inputs and the torch calls (shared with the worker process) --------------------------
@@ -251,8 +257,9 @@ def speedup(ours, theirs) -> str:
 def row(label: str, threads: int, t: dict, flops: float, peak: float | None) -> None:
     pct = f"{100 * flops / t['avx512'] / (peak * threads):6.1f}" \
         if t.get("avx512") and peak else f"{'n/a':>6}"
-    print(f"{label:22} {threads:3} | {ms(t.get('avx512'))} {ms(t.get('amx'))} "
-          f"{ms(t.get('torch'))} {ms(t.get('torch-avx512'))} {ms(t.get('IREE'))} | "
+    print(f"{label:22} {threads:3} | {ms(t.get('avx512'))} {ms(t.get('avx512-dot'))} "
+          f"{ms(t.get('amx'))} {ms(t.get('torch'))} {ms(t.get('torch-avx512'))} "
+          f"{ms(t.get('IREE'))} | "
           f"{speedup(t.get('avx512'), t.get('torch-avx512'))} "
           f"{speedup(t.get('avx512'), t.get('IREE'))} "
           f"{speedup(t.get('amx'), t.get('torch'))} {pct}", flush=True)
@@ -268,14 +275,14 @@ def gemm_rows(dtype, m, k, n, thread_counts, amx_ok, worker_, peaks, rounds):
     iree = iree_call(text, a, b)
     for threads in thread_counts:
         contenders = {}
-        engines = (["avx512"] if dtype != "i8" else []) + (["amx"] if amx_ok and dtype != "f32"
-                                                           else [])
-        for engine in engines:
-            program = tessera.compile(text, target="cpu-amx", hw=f"{engine},threads={threads}")
+        for name, hw in ENGINES[dtype]:
+            if name == "amx" and not amx_ok:
+                continue
+            program = tessera.compile(text, target="cpu-amx", hw=f"{hw},threads={threads}")
             got = program(a, b)
             tolerance = 1e-3 * np.abs(expected).max()
-            assert np.allclose(got, expected, atol=tolerance), f"{engine} result differs"
-            contenders[engine] = (lambda p=program: p(a, b))
+            assert np.allclose(got, expected, atol=tolerance), f"{name} result differs"
+            contenders[name] = (lambda p=program: p(a, b))
         torch.set_num_threads(threads)
         call = torch_call(dtype, a, b)
         if call is not None:
@@ -286,7 +293,7 @@ def gemm_rows(dtype, m, k, n, thread_counts, amx_ok, worker_, peaks, rounds):
         if threads == os.cpu_count():
             contenders["IREE"] = iree
         row(f"{dtype} {m}x{k}x{n}", threads, timed(contenders, rounds), 2.0 * m * n * k,
-            peaks.get(dtype))
+            peaks["f32"] if dtype != "i8" else None)
 
 
 def mlp_rows(thread_counts, amx_ok, worker_, peaks, rounds):
@@ -308,10 +315,12 @@ def mlp_rows(thread_counts, amx_ok, worker_, peaks, rounds):
     xs = x.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
     for threads in thread_counts:
         contenders = {}
-        for engine in ["avx512"] + (["amx"] if amx_ok else []):
+        for name, hw in ENGINES["bf16"]:
+            if name == "amx" and not amx_ok:
+                continue
             program = tessera.compile(model, (x,), target="cpu-amx",
-                                      hw=f"{engine},threads={threads}")
-            contenders[engine] = (lambda p=program: p(x))
+                                      hw=f"{hw},threads={threads}")
+            contenders[name] = (lambda p=program: p(x))
         torch.set_num_threads(threads)
 
         def eager():
@@ -323,7 +332,7 @@ def mlp_rows(thread_counts, amx_ok, worker_, peaks, rounds):
         if threads == os.cpu_count():
             contenders["IREE"] = lambda: function(xs).to_host()
         row("bf16 MLP 128:1024>4096", threads, timed(contenders, rounds),
-            2.0 * 128 * 1024 * 4096 * 2, peaks.get("bf16"))
+            2.0 * 128 * 1024 * 4096 * 2, peaks["f32"])
 
 
 def main() -> int:
@@ -348,7 +357,8 @@ def main() -> int:
     print(f"cores: {os.cpu_count()}; AMX: {'yes' if amx_ok else amx_why}; roofline per core: "
           f"f32 FMA {peaks['f32'] / 1e9:.0f} GFLOP/s, bf16 vdpbf16ps "
           f"{peaks['bf16'] / 1e9:.0f} GFLOP/s; median of {args.rounds} rounds, ms")
-    header = (f"{'GEMM (MxKxN)':22} {'thr':>3} | {'avx512':>9} {'amx':>9} {'torch':>9} "
+    header = (f"{'GEMM (MxKxN)':22} {'thr':>3} | {'avx512':>9} {'avx-dot':>9} {'amx':>9} "
+              f"{'torch':>9} "
               f"{'torch-avx':>9} {'IREE':>9} | {'vs t-avx':>9} {'vs IREE':>9} "
               f"{'amx/torch':>9} {'%peak':>6}")
     print(header)

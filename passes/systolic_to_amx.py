@@ -31,17 +31,23 @@ one `ldtilecfg` per function from the tile shapes, which are the same for every 
 a kernel. Other element types, batched matmuls and requantizing epilogues are left to
 `tessera-systolic-to-linalg`.
 
-`engine=avx512` (CPUs without AMX, or by choice) keeps all of the above but the register
-blocks: each is a vector microkernel of `tessera-systolic-to-vector`'s generator
-(`Microkernel`) on 512-bit registers, R rows x C groups of 16 f32 lanes accumulated in
-registers over a k-block. bf16 matmuls use `x86.avx512.dot` (vdpbf16ps) on the same
-VNNI-packed rhs (pairs); f32 matmuls run as f32 FMAs on the rhs padded but not
-interleaved. The blocking (#systolic.blocking on the kernel, or set by hand on the
-matmul) has R dividing the 32-row padding and C x 16 dividing the 32-column padding;
-the default (`x86_blocking`) is the one with the fewest instructions per multiply-add
-that fits the 32 registers. int8 is left to linalg on this engine (AVX512-VNNI
-multiplies unsigned by signed bytes; not done). `engine=auto` means amx here (the
-cpu-amx target resolves it from the CPU).
+`engine=avx512` (CPUs without AMX, or by choice) keeps the padding, the packing at
+compile time of constant weights and the M/K cache blocks, with vector register blocks:
+each is a microkernel of `tessera-systolic-to-vector`'s generator (`Microkernel`) on
+512-bit registers, R rows x C groups of 16 f32 lanes accumulated in registers over a
+k-block. The rhs is packed in panels of the block's C x 16 columns (each panel
+contiguous, so a block's steps read consecutive memory; at run time by a vectorized
+pack), and each m-block x k-block of lhs is packed inside the kernel with a block's R
+rows side by side per step; the loops run m-block, k-block, column panel, row block (a
+panel's k-block stays in L1). f32 matmuls run as f32 FMAs; bf16 ones either as f32 FMAs
+on operands widened when packed (`bf16-math=fma`, the default: the products are exact
+in f32 either way) or with `x86.avx512.dot` (vdpbf16ps) on VNNI pairs (`bf16-math=dot`).
+The blocking (#systolic.blocking on the kernel, or set by hand on the matmul) has R
+dividing the 32-row padding and C x 16 dividing the 32-column padding; the default
+(`x86_blocking`) is the one with the fewest instructions per multiply-add that fits the
+32 registers. int8 is left to linalg on this engine (AVX512-VNNI multiplies unsigned by
+signed bytes; not done). `engine=auto` means amx here (the cpu-amx target resolves it
+from the CPU).
 """
 
 from __future__ import annotations
@@ -81,9 +87,11 @@ class Dtypes:
 
 
 COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 32), ("i8", "i32"): Dtypes("i8", "i32", 4, 64)}
-# The avx512 engine: a bf16 step is one VNNI pair, an f32 step one element.
+# The avx512 engine: a bf16 step is one VNNI pair, an f32 step one element; with
+# bf16-math=fma, bf16 is widened to f32 when packed and runs as f32 (WIDENED).
 AVX512_COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 2),
                  ("f32", "f32"): Dtypes("f32", "f32", 1, 1)}
+WIDENED = Dtypes("bf16", "f32", 1, 1)
 LANES = 16  # f32 lanes of a 512-bit register
 ZMM_REGISTERS = 32
 
@@ -113,12 +121,13 @@ def check_x86_blocking(blocking: Blocking) -> None:
 
 @dataclass(frozen=True)
 class SystolicToAmxOptions(knobs_from(AmxConfig, "m_block", "n_block", "k_block", "precision",
-                                      "engine")):
+                                      "engine", "bf16_math")):
     """Cache blocks in elements (the AmxConfig's): m-block x n-block of the result and the
     k-block of the reduction whose tile steps are unrolled (a multiple of 64 so that both
     bf16 and int8 steps divide it). precision=bf16 rounds the operands of f32 matmuls to
     bf16 (f32 accumulation); with f32 they are left alone, never silently converted.
-    engine: amx (auto) or avx512 register blocks."""
+    engine: amx (auto) or avx512 register blocks; bf16_math: how the avx512 engine
+    multiplies bf16 (vdpbf16ps dots, or f32 FMAs on operands widened when packed)."""
 
 
 def round_up(value: int, multiple: int) -> int:
@@ -402,6 +411,8 @@ class _VectorKernel(_Kernel):
                 k = arith.addi(k0, arith.muli(s, index(v)))
                 for lane in range(v):
                     value = memref.load(lhs, [m, arith.addi(k, index(lane)) if lane else k])
+                    if value.type != self.element:  # bf16 widened for f32 FMAs
+                        value = arith.extf(self.element, value)
                     memref.store(value, packed,
                                  [block, s, arith.addi(lane0, index(lane)) if lane else lane0])
                 scf.YieldOp([])
@@ -473,20 +484,23 @@ def _build_pack(args, vnni: int, element):
         scf.YieldOp([])
 
 
-def _build_panel_pack(args, vnni: int, element, panel: int):
+def _build_panel_pack(args, vnni: int, element, panel: int, packed_element):
     """The avx512 engine's pack, 16 lanes at a time: P[n // panel, k // v, (n % panel) * v
     + k % v] = B[k, n], every element written (columns past N and a missing last row of
-    a pair are zeros), so no fill is needed. Pairs are interleaved rows k and k + 1."""
+    a pair are zeros), so no fill is needed. Pairs are interleaved rows k and k + 1;
+    bf16 packed as f32 (`packed_element`) is widened (exactly) on the way."""
     source, packed = args
     k, n = ir.MemRefType(source.type).shape
     vec = ir.VectorType.get([LANES], element)
     mask_type = ir.VectorType.get([LANES], ir.IntegerType.get_signless(1))
     zeros = vector.broadcast(vec, zero(element))
     panels = ir.MemRefType(packed.type).shape[0]
+    wide = ir.VectorType.get([LANES], packed_element)
 
     def row(kk, col):
         mask = vector.create_mask(mask_type, [arith.subi(index(n), col)])
-        return vector.maskedload(vec, source, [kk, col], mask, zeros)
+        loaded = vector.maskedload(vec, source, [kk, col], mask, zeros)
+        return loaded if packed_element == element else arith.extf(wide, loaded)
 
     p_loop = scf.ForOp(index(0), index(panels), index(1))
     with ir.InsertionPoint(p_loop.body):
@@ -542,6 +556,9 @@ class AmxOutliner:
                 or 0 in shape_of(op.lhs.type) + shape_of(op.rhs.type):
             return NO_MATCH
         dtypes = combos[combo]
+        widen = avx512 and combo == ("bf16", "f32") and self.options.bf16_math == "fma"
+        if widen:
+            dtypes = WIDENED
         blocking = None
         if avx512:
             blocking = Blocking.of(op) or x86_blocking()
@@ -552,6 +569,7 @@ class AmxOutliner:
         mp, np_, kp = padded_shapes(m, n, k, dtypes)
         acc_element = ir.ShapedType(acc_t).element_type
         operand = ir.BF16Type.get(op.context) if as_bf16 else element(lhs_in.type)
+        packed_element = acc_element if widen else operand
         relu = "relu" in ir.DictAttr(op.epilogue)
         with rewriter.ip, op.location:
             lhs = transposed(lhs_in) if t_lhs else lhs_in
@@ -560,7 +578,7 @@ class AmxOutliner:
             panel = None if blocking is None else blocking.groups * LANES
             packed_type = ir.MemRefType.get(
                 [kp // dtypes.vnni, np_ * dtypes.vnni] if panel is None
-                else [np_ // panel, kp // dtypes.vnni, panel * dtypes.vnni], operand)
+                else [np_ // panel, kp // dtypes.vnni, panel * dtypes.vnni], packed_element)
             weight = _dense_constant(rhs_in, self.blobs)
             if weight is not None:
                 import ml_dtypes
@@ -568,9 +586,10 @@ class AmxOutliner:
                 weight = weight.T if t_rhs else weight
                 # f32 -> bf16 rounds to nearest even, as arith.truncf does at run time.
                 weight = weight.astype(ml_dtypes.bfloat16) if as_bf16 else weight
+                weight = weight.astype(np.float32) if widen else weight  # exact
                 packed = bufferization.ToBufferOp(
-                    packed_type, _packed_constant(weight, operand, dtypes, kp, np_, panel),
-                    read_only=True).result
+                    packed_type, _packed_constant(weight, packed_element, dtypes, kp, np_,
+                                                  panel), read_only=True).result
             else:
                 rhs = transposed(rhs_in) if t_rhs else rhs_in
                 rhs = _to_bf16(rhs) if as_bf16 else rhs
@@ -581,7 +600,8 @@ class AmxOutliner:
                                op.location, {},
                                lambda args: _build_pack(args, dtypes.vnni, operand)
                                if panel is None
-                               else _build_panel_pack(args, dtypes.vnni, operand, panel))
+                               else _build_panel_pack(args, dtypes.vnni, operand, panel,
+                                                      packed_element))
                 func.CallOp(pack, [rhs_buffer, packed])
             out_type = ir.MemRefType.get([mp, np_], acc_element)
             out = memref.AllocOp(out_type, [], [], alignment=64).result
@@ -604,7 +624,7 @@ class AmxOutliner:
                                                          read_only=True).result)
                 roles.append("bias")
             kernel = self._kernel(op, roles, [v.type for v in operands], mp, np_, kp, dtypes,
-                                  operand, acc_element, relu, blocking, zero_init)
+                                  packed_element, acc_element, relu, blocking, zero_init)
             func.CallOp(kernel, operands)
             result = bufferization.ToTensorOp(ir.RankedTensorType.get([mp, np_], acc_element),
                                               out, restrict=True, writable=True).result

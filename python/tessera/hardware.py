@@ -374,8 +374,11 @@ def gpu_preset(spec, api: str | None = None) -> GpuConfig:
 @dataclass(frozen=True)
 class AmxConfig:
     """An x86-64 CPU's matrix engine on each core: AMX tiles (`engine = "amx"`) or, on
-    CPUs without AMX, AVX-512 vector microkernels (`"avx512"`: f32 FMA, bf16 with
-    vdpbf16ps); `"auto"` takes AMX where the CPU has it. Also the cache blocks of the
+    CPUs without AMX, AVX-512 vector microkernels (`"avx512"`: f32 FMA; bf16 widened to
+    f32 as it is packed and run as f32 FMAs, `bf16_math = "fma"`, or as vdpbf16ps dots on
+    VNNI pairs, `"dot"`: a product of two bf16 is exact in f32 either way, and on the
+    CPUs measured an f32 FMA core does as many multiply-adds per cycle as a vdpbf16ps
+    one or twice as many); `"auto"` takes AMX where the CPU has it. Also the cache blocks of the
     kernels (elements), how many cores share a matmul's rows (`threads`, 0 = all), and
     how f32 matmuls run on AMX: `precision = "f32"` leaves them off AMX (f32 stays f32;
     the avx512 engine runs them with f32 FMAs), `"bf16"` rounds their operands to bf16
@@ -396,6 +399,9 @@ class AmxConfig:
                           choices=("f32", "bf16"))
     engine: str = knob("auto", "matmul kernels: AMX tiles, AVX-512 vectors, or auto "
                                "(AMX where the CPU has it)", choices=("auto", "amx", "avx512"))
+    bf16_math: str = knob("fma", "avx512 engine bf16: fma (widened to f32 when packed, f32 "
+                                 "FMAs: the same exact products) or dot (vdpbf16ps on VNNI "
+                                 "pairs)", choices=("fma", "dot"))
     name: str = "custom"
 
     def __post_init__(self):

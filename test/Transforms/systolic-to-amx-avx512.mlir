@@ -1,7 +1,21 @@
-// RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="engine=avx512" | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="engine=avx512 bf16-math=dot" | FileCheck %s
+// RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="engine=avx512" | FileCheck %s --check-prefix=FMA
 
-// engine=avx512: the AMX kernel's padding, VNNI packing and cache blocks, with vector
-// register blocks: 8 rows x 2 groups of 16 f32 lanes (16 zmm accumulators), the blocking
+// bf16-math=fma (the default): bf16 widened to f32 when packed (rhs panels of f32, the
+// lhs block packed as f32), then the same f32 FMA kernel as f32 matmuls.
+// FMA-LABEL: func.func @bf16_edges
+// FMA: call @amx_pack_0({{.*}}) : (memref<50x17xbf16>, memref<1x50x32xf32>) -> ()
+// FMA-LABEL: func.func private @amx_pack_0
+// FMA: arith.extf %{{.+}} : vector<16xbf16> to vector<16xf32>
+// FMA-LABEL: func.func private @vector_kernel_0
+// FMA-SAME: (%{{[^:]+}}: memref<?x50xbf16>, %{{[^:]+}}: memref<1x50x32xf32>, %{{[^:]+}}: memref<?x32xf32>)
+// FMA: memref.alloca() : memref<8x256x8xf32>
+// FMA: arith.extf %{{.+}} : bf16 to f32
+// FMA: vector.fma
+// FMA-NOT: x86.avx512.dot
+
+// engine=avx512 bf16-math=dot: the AMX kernel's padding, VNNI packing and cache blocks,
+// with vector register blocks: 8 rows x 2 groups of 16 f32 lanes (16 zmm accumulators), the blocking
 // on the kernel. The rhs is packed in VNNI pairs in panels of the block's 32 columns
 // (panel, k / 2, 2 x column + k % 2), so a block's steps read consecutive memory. bf16
 // steps are VNNI pairs: a 32-lane bf16 load of the panel, the lhs pair broadcast as an

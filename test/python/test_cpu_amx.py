@@ -314,10 +314,14 @@ def avx512(text: str, hw: str = "avx512"):
 
 def test_avx512_kernels_reach_vdpbf16ps_and_fma():
     """Machine code (Sapphire Rapids), so no AVX-512 is needed to check it."""
-    bf16 = _per_function(kernel_assembly(gemm(64, 64, 64, "bf16", "f32"), engine="avx512"))
+    bf16 = _per_function(kernel_assembly(gemm(64, 64, 64, "bf16", "f32"),
+                                         AmxConfig(bf16_math="dot"), engine="avx512"))
+    widened = _per_function(kernel_assembly(gemm(64, 64, 64, "bf16", "f32"), engine="avx512"))
     f32 = _per_function(kernel_assembly(gemm(64, 64, 64), engine="avx512"))
     assert "vdpbf16ps" in bf16["vector_kernel_0"] and "tdpbf16ps" not in bf16["vector_kernel_0"]
-    assert re.search(r"vfmadd\d+ps\s+.*%zmm", f32["vector_kernel_0"])
+    for kernel in (f32, widened):
+        assert re.search(r"vfmadd\d+ps\s+.*%zmm", kernel["vector_kernel_0"])
+    assert "vdpbf16ps" not in widened["vector_kernel_0"]
 
 
 @needs_avx512
@@ -333,11 +337,12 @@ def test_without_amx_auto_takes_avx512_and_amx_is_refused(monkeypatch):
 
 
 @needs_avx512
+@pytest.mark.parametrize("math", ["fma", "dot"])
 @pytest.mark.parametrize("m,k,n", [(33, 50, 17), (64, 256, 96), (40, 600, 70), (1, 31, 5)])
-def test_avx512_bf16_gemm_matches_within_the_f32_accumulation_bound(m, k, n):
+def test_avx512_bf16_gemm_matches_within_the_f32_accumulation_bound(m, k, n, math):
     rng = np.random.default_rng(m * k + n)
     a, b = random_bf16(rng, (m, k)), random_bf16(rng, (k, n))
-    program = avx512(gemm(m, n, k, "bf16", "f32"))
+    program = avx512(gemm(m, n, k, "bf16", "f32"), f"avx512,bf16_math={math}")
     assert program.report.kernels == ["vector_kernel_0"]
     check_f32_accumulation(program(a, b), a, b)
 
