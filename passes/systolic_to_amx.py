@@ -412,7 +412,7 @@ class _VectorKernel(_Kernel):
                 for lane in range(v):
                     value = memref.load(lhs, [m, arith.addi(k, index(lane)) if lane else k])
                     if value.type != self.element:  # bf16 widened for f32 FMAs
-                        value = arith.extf(self.element, value)
+                        value = widen_bf16(value)
                     memref.store(value, packed,
                                  [block, s, arith.addi(lane0, index(lane)) if lane else lane0])
                 scf.YieldOp([])
@@ -484,6 +484,23 @@ def _build_pack(args, vnni: int, element):
         scf.YieldOp([])
 
 
+def widen_bf16(value):
+    """bf16 (scalar or vector) -> f32, exactly, as bits: the bf16 is the f32's high half.
+    (LLVM lowers `arith.extf` of bf16 to a library call per element on x86.)"""
+    t = value.type
+    shape = ir.VectorType(t).shape if isinstance(t, ir.VectorType) else None
+
+    def typed(element):
+        return element if shape is None else ir.VectorType.get(shape, element)
+
+    i16, i32 = ir.IntegerType.get_signless(16), ir.IntegerType.get_signless(32)
+    bits = arith.extui(typed(i32), arith.bitcast(typed(i16), value))
+    sixteen = arith.constant(i32, 16)
+    if shape is not None:
+        sixteen = vector.broadcast(typed(i32), sixteen)
+    return arith.bitcast(typed(ir.F32Type.get()), arith.shli(bits, sixteen))
+
+
 def _build_panel_pack(args, vnni: int, element, panel: int, packed_element):
     """The avx512 engine's pack, 16 lanes at a time: P[n // panel, k // v, (n % panel) * v
     + k % v] = B[k, n], every element written (columns past N and a missing last row of
@@ -495,12 +512,11 @@ def _build_panel_pack(args, vnni: int, element, panel: int, packed_element):
     mask_type = ir.VectorType.get([LANES], ir.IntegerType.get_signless(1))
     zeros = vector.broadcast(vec, zero(element))
     panels = ir.MemRefType(packed.type).shape[0]
-    wide = ir.VectorType.get([LANES], packed_element)
 
     def row(kk, col):
         mask = vector.create_mask(mask_type, [arith.subi(index(n), col)])
         loaded = vector.maskedload(vec, source, [kk, col], mask, zeros)
-        return loaded if packed_element == element else arith.extf(wide, loaded)
+        return loaded if packed_element == element else widen_bf16(loaded)
 
     p_loop = scf.ForOp(index(0), index(panels), index(1))
     with ir.InsertionPoint(p_loop.body):

@@ -2,15 +2,18 @@
 // RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="engine=avx512" | FileCheck %s --check-prefix=FMA
 
 // bf16-math=fma (the default): bf16 widened to f32 when packed (rhs panels of f32, the
-// lhs block packed as f32), then the same f32 FMA kernel as f32 matmuls.
+// lhs block packed as f32; as bits: the bf16 is the high half of the f32), then the same
+// f32 FMA kernel as f32 matmuls.
 // FMA-LABEL: func.func @bf16_edges
 // FMA: call @amx_pack_0({{.*}}) : (memref<50x17xbf16>, memref<1x50x32xf32>) -> ()
 // FMA-LABEL: func.func private @amx_pack_0
-// FMA: arith.extf %{{.+}} : vector<16xbf16> to vector<16xf32>
+// FMA: arith.bitcast %{{.+}} : vector<16xbf16> to vector<16xi16>
+// FMA: arith.shli
+// FMA: arith.bitcast %{{.+}} : vector<16xi32> to vector<16xf32>
 // FMA-LABEL: func.func private @vector_kernel_0
 // FMA-SAME: (%{{[^:]+}}: memref<?x50xbf16>, %{{[^:]+}}: memref<1x50x32xf32>, %{{[^:]+}}: memref<?x32xf32>)
 // FMA: memref.alloca() : memref<8x256x8xf32>
-// FMA: arith.extf %{{.+}} : bf16 to f32
+// FMA: arith.bitcast %{{.+}} : i32 to f32
 // FMA: vector.fma
 // FMA-NOT: x86.avx512.dot
 
