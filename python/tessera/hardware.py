@@ -388,8 +388,8 @@ class AmxConfig:
 
     KIND: ClassVar[str] = "amx"
 
-    m_block: int = knob(64, "result rows per cache block", low=32, high=1 << 16,
-                        multiple_of=32)
+    m_block: int = knob(0, "result rows per cache block (0: the engine's, 64 on AMX, 256 "
+                           "on AVX-512)", low=0, high=1 << 16, multiple_of=32)
     n_block: int = knob(256, "result columns per cache block", low=32, high=1 << 16,
                         multiple_of=32)
     k_block: int = knob(256, "reduction elements per cache block", low=64, high=1 << 16,

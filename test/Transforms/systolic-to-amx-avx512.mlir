@@ -12,7 +12,7 @@
 // FMA: arith.bitcast %{{.+}} : vector<16xi32> to vector<16xf32>
 // FMA-LABEL: func.func private @vector_kernel_0
 // FMA-SAME: (%{{[^:]+}}: memref<?x50xbf16>, %{{[^:]+}}: memref<1x50x32xf32>, %{{[^:]+}}: memref<?x32xf32>)
-// FMA: memref.alloca() : memref<8x256x8xf32>
+// FMA: memref.alloca() : memref<32x256x8xf32>
 // FMA: arith.bitcast %{{.+}} : i32 to f32
 // FMA: vector.fma
 // FMA-NOT: x86.avx512.dot
@@ -35,17 +35,17 @@
 // CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x25x64xbf16>, vector<32xbf16>
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.blocking = #systolic.blocking<8 : i64, 2 : i64, 1 : i64, 4 : i64>
-// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 64, 32, 50], [64, 256, 256]>
-// The m-block x k-block of lhs is packed first: 8 row blocks x 128 pair steps x the 8
-// rows' pairs side by side.
-// CHECK: %[[PACKED:.+]] = memref.alloca() : memref<8x128x16xbf16>
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 64, 32, 50], [256, 256, 256]>
+// The m-block (256 rows on this engine) x k-block of lhs is packed first: 32 row blocks
+// x 128 pair steps x the 8 rows' pairs side by side.
+// CHECK: %[[PACKED:.+]] = memref.alloca() : memref<32x128x16xbf16>
 // CHECK: memref.store %{{.+}}, %[[PACKED]]
 // Column panels outside, row blocks inside, then the reduction in registers.
 // CHECK: scf.for {{.*}} step %c32
 // CHECK: scf.for {{.*}} step %c8
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: vector.load %{{.+}} : memref<1x25x64xbf16>, vector<32xbf16>
-// CHECK: vector.load %[[PACKED]]{{.*}} : memref<8x128x16xbf16>, vector<2xbf16>
+// CHECK: vector.load %[[PACKED]]{{.*}} : memref<32x128x16xbf16>, vector<2xbf16>
 // CHECK: vector.bitcast %{{.+}} : vector<2xbf16> to vector<1xi32>
 // CHECK: vector.broadcast %{{.+}} : i32 to vector<16xi32>
 // CHECK: x86.avx512.dot %{{.+}} : vector<32xbf16> -> vector<16xf32>
@@ -66,7 +66,7 @@ func.func @bf16_edges(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf16>) -> tensor<
 // CHECK-SAME: (%{{[^:]+}}: memref<?x20xf32>, %{{[^:]+}}: memref<2x20x16xf32>, %{{[^:]+}}: memref<?x32xf32>, %{{[^:]+}}: memref<32xf32>)
 // CHECK-SAME: systolic.blocking = #systolic.blocking<4 : i64, 1 : i64, 1 : i64, 2 : i64>
 // CHECK: vector.load %{{.+}} : memref<2x20x16xf32>, vector<16xf32>
-// CHECK: memref.load %{{.+}} : memref<16x256x4xf32>
+// CHECK: memref.load %{{.+}} : memref<64x256x4xf32>
 // CHECK: vector.broadcast %{{.+}} : f32 to vector<16xf32>
 // CHECK: vector.fma
 // CHECK: arith.maximumf

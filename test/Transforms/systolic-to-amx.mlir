@@ -12,7 +12,7 @@
 // CHECK-LABEL: func.func @bf16_edges_with_epilogue
 // CHECK-SAME: (%[[A:[^:]+]]: tensor<33x50xbf16>, %{{[^:]+}}: tensor<50x17xbf16>, %[[BIAS:[^:]+]]: tensor<17xf32>)
 // CHECK: %[[PADDED:.+]] = tensor.insert_slice %[[A]] into %{{.+}}[0, 0] [33, 50] [1, 1] : tensor<33x50xbf16> into tensor<64x64xbf16>
-// CHECK: %[[PACKED:.+]] = memref.alloc() : memref<32x64xbf16>
+// CHECK: %[[PACKED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<32x64xbf16>
 // CHECK: call @amx_pack_0(%{{.+}}, %[[PACKED]]) : (memref<50x17xbf16>, memref<32x64xbf16>) -> ()
 // CHECK: linalg.fill ins(%{{.+}} : f32) outs(%[[OUT:.+]] : memref<64x32xf32>)
 // CHECK: tensor.insert_slice %[[BIAS]] into %{{.+}}[0] [17] [1] : tensor<17xf32> into tensor<32xf32>
