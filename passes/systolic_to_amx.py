@@ -430,7 +430,7 @@ class _VectorKernel(_Kernel):
         b = self.blocking
         self._pack_lhs(packed, m0, m_end, k0, steps)
         step0 = arith.divui(k0, index(self.d.k_step)) if self.d.k_step > 1 else k0
-        n_loop = scf.ForOp(index(0), self.columns, index(b.groups * LANES))
+        n_loop = scf.ForOp(index(0), index(self.np_), index(b.groups * LANES))
         with ir.InsertionPoint(n_loop.body):
             m_loop = scf.ForOp(m0, m_end, index(b.rows))
             with ir.InsertionPoint(m_loop.body):
@@ -449,7 +449,6 @@ class _VectorKernel(_Kernel):
         packed = memref.alloca(ir.MemRefType.get([o.m_block // b.rows, k_steps, b.rows * d.vnni],
                                                  self.element), [], [])
         rows = memref.dim(self.args["out"], index(0))
-        self.columns = memref.dim(self.args["out"], index(1))  # this call's column panels
         k_full = (self.kp // o.k_block) * o.k_block
         k_left = (self.kp - k_full) // d.k_step
         m_loop = scf.ForOp(index(0), rows, index(o.m_block))
@@ -467,7 +466,7 @@ class _VectorKernel(_Kernel):
             if k_left:
                 self._k_block(packed, m0, m_end, index(k_full), k_left, first=not k_full)
             if "bias" in self.args or self.relu:
-                self.epilogue(m0, m_end, index(0), self.columns)
+                self.epilogue(m0, m_end, index(0), index(self.np_))
             scf.YieldOp([])
 
 
@@ -638,24 +637,14 @@ class AmxOutliner:
                 memref.copy(acc, out)
             dynamic = ir.ShapedType.get_dynamic_size()
             lhs_buffer = bufferization.ToBufferOp(memref_of(lhs.type), lhs, read_only=True).result
-            # An AVX-512 kernel takes any run of column panels (a runtime may split them
-            # between cores): its columns, panels and bias are dynamic too.
-            columns = np_ if blocking is None else dynamic
-            if blocking is not None:
-                packed = memref.cast(ir.MemRefType.get(
-                    [dynamic] + list(ir.MemRefType(packed.type).shape[1:]), packed_element),
-                    packed)
             operands = [memref.cast(ir.MemRefType.get([dynamic, kp], operand), lhs_buffer),
                         packed,
-                        memref.cast(ir.MemRefType.get([dynamic, columns], acc_element), out)]
+                        memref.cast(ir.MemRefType.get([dynamic, np_], acc_element), out)]
             roles = ["lhs", "rhs", "out"]
             if op.bias is not None:
                 bias = _padded_tensor(op.bias, [np_])
-                bias = bufferization.ToBufferOp(memref_of(bias.type), bias,
-                                                read_only=True).result
-                if blocking is not None:
-                    bias = memref.cast(ir.MemRefType.get([dynamic], acc_element), bias)
-                operands.append(bias)
+                operands.append(bufferization.ToBufferOp(memref_of(bias.type), bias,
+                                                         read_only=True).result)
                 roles.append("bias")
             kernel = self._kernel(op, roles, [v.type for v in operands], mp, np_, kp, dtypes,
                                   packed_element, acc_element, relu, blocking, zero_init)

@@ -235,24 +235,13 @@ def build_shared_object(llvm_ir: str, path: Path, cpu: str = "host", features: s
 
 
 def _kernel_arguments(module: ir.Module) -> dict[str, list]:
-    """name -> [(shape, dtype name)] of each kernel's memref arguments, the whole
-    buffers the host passes: rows (lhs, out) are the kernel's m; an AVX-512 kernel's
-    columns (out, bias) its n and its packed rhs n / panel width panels."""
-    dynamic = ir.ShapedType.get_dynamic_size()
+    """name -> [(shape, dtype name)] of each kernel's memref arguments, rows made static."""
     table = {}
     for op, kernel in _kernels(module):
         arguments = []
-        for role, t in zip(kernel.roles, op.type.inputs):
+        for t in op.type.inputs:
             t = ir.MemRefType(t)
-            shape = list(t.shape)
-            if role == "rhs" and shape[0] == dynamic:  # [panels, k / v, panel x v]
-                v = kernel.k // shape[1]
-                shape[0] = kernel.n // (shape[2] // v)
-            elif role == "bias":
-                shape = [kernel.n]
-            else:
-                shape = [kernel.m if shape[0] == dynamic else shape[0]] + [
-                    kernel.n if d == dynamic else d for d in shape[1:]]
+            shape = [kernel.m if d == ir.ShapedType.get_dynamic_size() else d for d in t.shape]
             arguments.append((shape, numpy_dtype(t.element_type).name))
         table[op.sym_name.value] = arguments
     return table
@@ -286,16 +275,9 @@ class AmxProgram:
         self.host = HostProgram(host_module, outputs, externals)
 
     def _call(self, function, arrays):
-        """One kernel call split between threads: by rows, in blocks of whole 32-row
-        register blocks (lhs (0) and out (2) split, packed rhs and bias shared); or, for
-        an AVX-512 kernel (rhs packed in column panels) with fewer rows than columns, by
-        column panels (each thread streams its share of B instead of all of it: rhs and
-        bias split, lhs shared, out through a contiguous slice copied back)."""
-        rows, columns = arrays[2].shape
-        if self.threads > 1 and arrays[1].ndim == 3 and rows < columns \
-                and arrays[1].shape[0] >= self.threads:
-            self._by_columns(function, arrays)
-            return
+        """One kernel call: its rows split into blocks of whole register blocks, one per
+        thread. lhs (0) and out (2) are split by rows; packed rhs and bias are shared."""
+        rows = arrays[0].shape[0]
         blocks = -(-rows // ROW_BLOCK)
         per_thread = -(-blocks // self.threads) * ROW_BLOCK
         starts = list(range(0, rows, per_thread))
@@ -303,33 +285,9 @@ class AmxProgram:
         def run(start):
             parts = [a[start:start + per_thread] if i in (0, 2) else a
                      for i, a in enumerate(arrays)]
-            self._invoke(function, parts)
+            descriptors = [descriptor(p) for p in parts]
+            function(*[ctypes.addressof(d) for d in descriptors])
 
-        self._spread(run, starts)
-
-    def _by_columns(self, function, arrays):
-        lhs, rhs, out = arrays[:3]
-        panels = rhs.shape[0]
-        width = out.shape[1] // panels
-        per_thread = -(-panels // self.threads)
-        starts = list(range(0, panels, per_thread))
-
-        def run(start):
-            stop = min(start + per_thread, panels)
-            columns = slice(start * width, stop * width)
-            part = np.ascontiguousarray(out[:, columns])  # the acc it starts from, if any
-            rest = [a[columns] for a in arrays[3:]]  # bias
-            self._invoke(function, [lhs, rhs[start:stop], part] + rest)
-            out[:, columns] = part
-
-        self._spread(run, starts)
-
-    @staticmethod
-    def _invoke(function, parts):
-        descriptors = [descriptor(p) for p in parts]
-        function(*[ctypes.addressof(d) for d in descriptors])
-
-    def _spread(self, run, starts):
         if self.pool is None or len(starts) == 1:
             for start in starts:
                 run(start)

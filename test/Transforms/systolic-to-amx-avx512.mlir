@@ -11,7 +11,7 @@
 // FMA: arith.shli
 // FMA: arith.bitcast %{{.+}} : vector<16xi32> to vector<16xf32>
 // FMA-LABEL: func.func private @vector_kernel_0
-// FMA-SAME: (%{{[^:]+}}: memref<?x50xbf16>, %{{[^:]+}}: memref<?x50x32xf32>, %{{[^:]+}}: memref<?x?xf32>)
+// FMA-SAME: (%{{[^:]+}}: memref<?x50xbf16>, %{{[^:]+}}: memref<1x50x32xf32>, %{{[^:]+}}: memref<?x32xf32>)
 // FMA: memref.alloca() : memref<32x256x8xf32>
 // FMA: arith.bitcast %{{.+}} : i32 to f32
 // FMA: vector.fma
@@ -25,8 +25,7 @@
 // i32, and x86.avx512.dot (vdpbf16ps).
 // CHECK-LABEL: func.func @bf16_edges
 // CHECK: call @amx_pack_0({{.*}}) : (memref<50x17xbf16>, memref<1x25x64xbf16>) -> ()
-// The kernel takes any rows and any run of column panels (a runtime splits either).
-// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x50xbf16>, memref<?x25x64xbf16>, memref<?x?xf32>) -> ()
+// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x50xbf16>, memref<1x25x64xbf16>, memref<?x32xf32>) -> ()
 // The pack works 16 columns at a time: rows k and k + 1 loaded (masked past column 17)
 // and interleaved into 32 bf16 of the panel.
 // CHECK-LABEL: func.func private @amx_pack_0
@@ -45,7 +44,7 @@
 // CHECK: scf.for {{.*}} step %c32
 // CHECK: scf.for {{.*}} step %c8
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: vector.load %{{.+}} : memref<?x25x64xbf16>, vector<32xbf16>
+// CHECK: vector.load %{{.+}} : memref<1x25x64xbf16>, vector<32xbf16>
 // CHECK: vector.load %[[PACKED]]{{.*}} : memref<32x128x16xbf16>, vector<2xbf16>
 // CHECK: vector.bitcast %{{.+}} : vector<2xbf16> to vector<1xi32>
 // CHECK: vector.broadcast %{{.+}} : i32 to vector<16xi32>
@@ -64,9 +63,9 @@ func.func @bf16_edges(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf16>) -> tensor<
 // block's 16 columns, not interleaved), a broadcast lhs value per row; the epilogue after
 // the last k-block. A blocking set by hand is used.
 // CHECK-LABEL: func.func private @vector_kernel_0
-// CHECK-SAME: (%{{[^:]+}}: memref<?x20xf32>, %{{[^:]+}}: memref<?x20x16xf32>, %{{[^:]+}}: memref<?x?xf32>, %{{[^:]+}}: memref<?xf32>)
+// CHECK-SAME: (%{{[^:]+}}: memref<?x20xf32>, %{{[^:]+}}: memref<2x20x16xf32>, %{{[^:]+}}: memref<?x32xf32>, %{{[^:]+}}: memref<32xf32>)
 // CHECK-SAME: systolic.blocking = #systolic.blocking<4 : i64, 1 : i64, 1 : i64, 2 : i64>
-// CHECK: vector.load %{{.+}} : memref<?x20x16xf32>, vector<16xf32>
+// CHECK: vector.load %{{.+}} : memref<2x20x16xf32>, vector<16xf32>
 // CHECK: memref.load %{{.+}} : memref<64x256x4xf32>
 // CHECK: vector.broadcast %{{.+}} : f32 to vector<16xf32>
 // CHECK: vector.fma

@@ -454,29 +454,3 @@ def test_avx512_accumulates_into_a_given_acc_over_every_k_block_split(k_block):
     c = rng.standard_normal((40, 24)).astype(np.float32)
     out = avx512(ACCUMULATE, f"avx512,k-block={k_block}")(a, b, c)
     np.testing.assert_allclose(out, c + a @ b, rtol=1e-4, atol=1e-3)
-
-
-@needs_avx512
-def test_avx512_few_rows_split_by_column_panels_give_the_same_bits(monkeypatch):
-    """M < N on several threads: the runtime splits the kernel's column panels (rhs,
-    bias and out columns) instead of its rows; epilogue and a given acc included."""
-    splits = []
-    by_columns = cpu_amx.AmxProgram._by_columns
-    monkeypatch.setattr(cpu_amx.AmxProgram, "_by_columns",
-                        lambda self, f, arrays: splits.append(1) or by_columns(self, f, arrays))
-    rng = np.random.default_rng(9)
-    a, b = random_bf16(rng, (40, 96)), random_bf16(rng, (96, 200))
-    bias = rng.standard_normal(200).astype(np.float32)
-    text = EPILOGUE.replace("33", "40").replace("50", "96").replace("17", "200")
-    one = avx512(text.format(t="bf16", acc="f32", zero="0.0"), "avx512,threads=1")
-    three = avx512(text.format(t="bf16", acc="f32", zero="0.0"), "avx512,threads=3")
-    assert np.array_equal(one(a, b, bias), three(a, b, bias))
-    check_f32_accumulation(three(a, b, bias), a, b, bias, relu=True)
-    x = rng.standard_normal((40, 600)).astype(np.float32)
-    y = rng.standard_normal((600, 24)).astype(np.float32)
-    c = rng.standard_normal((40, 24)).astype(np.float32)
-    wide = ACCUMULATE.replace("24", "96")
-    y, c = np.tile(y, 4), np.tile(c, 4)
-    out = avx512(wide, "avx512,threads=2")(x, y, c)
-    np.testing.assert_allclose(out, c + x @ y, rtol=1e-4, atol=1e-3)
-    assert len(splits) == 3  # the threaded calls; the one-thread call is not split
