@@ -567,6 +567,17 @@ class MappingAttr(Systolic.Attribute, name="mapping"):
     split: ir.StringAttr
 
 
+def _parsed_on(op, key: str, parse):
+    """`parse` (attribute -> value, or a message saying what is wrong) of attribute `key`
+    of `op`; None when `op` has none; a malformed one is a LocatedError at `op`."""
+    if key not in op.attributes:
+        return None
+    value = parse(op.attributes[key])
+    if isinstance(value, str):
+        raise LocatedError(value, op.location)
+    return value
+
+
 def _int_list(attr, what: str, count: int, low: int, high: int | None = None):
     """`count` i64 integers in [low, high] from an ArrayAttr, or an error message."""
     if not isinstance(typed(attr), ir.ArrayAttr):
@@ -641,12 +652,7 @@ class Mapping:
     @staticmethod
     def of(op) -> "Mapping | None":
         """The mapping on matmul `op`, None when it has none; malformed is a LocatedError."""
-        if MAPPING not in op.attributes:
-            return None
-        mapping = Mapping.parse(op.attributes[MAPPING])
-        if isinstance(mapping, str):
-            raise LocatedError(mapping, op.location)
-        return mapping
+        return _parsed_on(op, MAPPING, Mapping.parse)
 
     def attr(self) -> MappingAttr:
         """This mapping as `#systolic.mapping<...>` (in the current context)."""
@@ -736,12 +742,7 @@ class Blocking:
     @staticmethod
     def of(op) -> "Blocking | None":
         """The blocking on `op`, None when it has none; malformed is a LocatedError."""
-        if BLOCKING not in op.attributes:
-            return None
-        blocking = Blocking.parse(op.attributes[BLOCKING])
-        if isinstance(blocking, str):
-            raise LocatedError(blocking, op.location)
-        return blocking
+        return _parsed_on(op, BLOCKING, Blocking.parse)
 
     def attr(self) -> BlockingAttr:
         """This blocking as `#systolic.blocking<...>` (in the current context)."""

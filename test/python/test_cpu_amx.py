@@ -74,6 +74,20 @@ def check_f32_accumulation(out, a, b, bias=None, relu=False):
     assert excess.max() <= 0, f"error exceeds the f32 accumulation bound by {excess.max()}"
 
 
+def check_bf16_mlp(model, x, out):
+    """`out`, tessera's result of the bf16 Linear-ReLU-Linear `model` on `x`, against
+    PyTorch. Both sides sum in f32 (orders differ) and round to bf16: results may differ
+    by one bf16 ulp (2^-7 relative) at the output and, through the hidden layer, by one
+    ulp of each hidden value times its weight."""
+    out = out.astype(np.float64)
+    with torch.no_grad():
+        want = model(x).double().numpy()
+        hidden = model[1](model[0](x)).double().numpy()
+    w2 = model[2].weight.detach().double().numpy()
+    slack = 2.0 ** -7 * (np.abs(want) + np.abs(hidden) @ np.abs(w2.T))
+    assert np.all(np.abs(out - want) <= slack)
+
+
 def random_bf16(rng, shape):
     return rng.standard_normal(shape).astype(np.float32).astype(BF16)
 
@@ -263,16 +277,7 @@ def test_bf16_torch_mlp_runs_on_amx_without_options():
     with make_context() as context, ir.Location.unknown():
         executable = cpu_amx.emulate(import_torch(model, x, context=context))
     assert len(executable.report.kernels) == 2
-    out = executable(x).astype(np.float64)
-    with torch.no_grad():
-        want = model(x).double().numpy()
-        hidden = model[1](model[0](x)).double().numpy()
-    w2 = model[2].weight.detach().double().numpy()
-    # Both sides sum in f32 (orders differ) and round to bf16: results may differ by one
-    # bf16 ulp (2^-7 relative) at the output and, through the hidden layer, by one ulp
-    # of each hidden value times its weight.
-    slack = 2.0 ** -7 * (np.abs(want) + np.abs(hidden) @ np.abs(w2.T))
-    assert np.all(np.abs(out - want) <= slack)
+    check_bf16_mlp(model, x, executable(x))
 
 
 def test_torch_weights_are_packed_at_compile_time():
@@ -400,14 +405,7 @@ def test_bf16_torch_mlp_on_the_avx512_engine():
     x = torch.randn(20, 64).bfloat16()
     program = tessera.compile(model, (x,), target="cpu-amx", hw="avx512")
     assert program.report.kernels == ["vector_kernel_0", "vector_kernel_1"]
-    out = program(x).astype(np.float64)
-    with torch.no_grad():
-        want = model(x).double().numpy()
-        hidden = model[1](model[0](x)).double().numpy()
-    w2 = model[2].weight.detach().double().numpy()
-    # As on AMX (test above): one bf16 ulp at the output and through each hidden value.
-    slack = 2.0 ** -7 * (np.abs(want) + np.abs(hidden) @ np.abs(w2.T))
-    assert np.all(np.abs(out - want) <= slack)
+    check_bf16_mlp(model, x, program(x))
 
 
 @needs_avx512
