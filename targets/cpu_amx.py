@@ -80,21 +80,22 @@ def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
     return set()
 
 
+def _missing(flags) -> str:
+    """"a/b missing from /proc/cpuinfo" for the `flags` this CPU lacks, or ""."""
+    missing = [f for f in flags if f not in cpu_flags()]
+    return f"{'/'.join(missing)} missing from /proc/cpuinfo" if missing else ""
+
+
 def has_amx() -> tuple[bool, str]:
     """Whether this CPU has AMX (bf16 and int8 tiles), and why not."""
-    missing = [f for f in AMX_FLAGS if f not in cpu_flags()]
-    if missing:
-        return False, f"this CPU has no AMX ({'/'.join(missing)} missing from /proc/cpuinfo)"
-    return True, ""
+    missing = _missing(AMX_FLAGS)
+    return not missing, f"this CPU has no AMX ({missing})" if missing else ""
 
 
 def has_avx512() -> tuple[bool, str]:
     """Whether this CPU has the AVX-512 the avx512 engine uses (f32 and bf16 dots)."""
-    missing = [f for f in AVX512_FLAGS if f not in cpu_flags()]
-    if missing:
-        return False, (f"this CPU has no AVX-512 with bf16 ({'/'.join(missing)} missing from "
-                       f"/proc/cpuinfo)")
-    return True, ""
+    missing = _missing(AVX512_FLAGS)
+    return not missing, f"this CPU has no AVX-512 with bf16 ({missing})" if missing else ""
 
 
 def resolve_engine(engine: str) -> str:
@@ -132,14 +133,15 @@ def available(engine: str = "auto") -> tuple[bool, str]:
     """Whether `engine` runs here: for AMX, AMX in the CPU and permission from the
     kernel; for AVX-512, avx512f and avx512_bf16; for auto, either; and llvmlite and a
     linker."""
+    if engine == "auto" and not has_amx()[0] and not has_avx512()[0]:
+        return False, (f"this CPU has no AMX ({_missing(AMX_FLAGS)}) and no AVX-512 with "
+                       f"bf16 ({_missing(AVX512_FLAGS)})")
     engine = resolve_engine(engine)
     checks = ((has_amx, _toolchain, request_amx_permission) if engine == "amx"
               else (has_avx512, _toolchain))
     for check in checks:
         ok, why = check()
         if not ok:
-            if engine == "avx512" and check is has_avx512:
-                why = f"{has_amx()[1]} and {why[len('this CPU has '):]}"
             return False, why
     return True, ""
 

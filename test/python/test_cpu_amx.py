@@ -104,6 +104,11 @@ def test_without_amx_or_avx512_the_target_is_unavailable_and_says_why(monkeypatc
     with pytest.raises(TesseraError, match="target cpu-amx is not available here: this CPU "
                                            "has no AMX"):
         tessera.compile(gemm(32, 32, 32, "bf16", "f32"), target="cpu-amx")
+    # An engine asked for by name is checked alone.
+    monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: {"amx_tile", "amx_bf16", "amx_int8"})
+    assert cpu_amx.available("avx512") == (
+        False, "this CPU has no AVX-512 with bf16 (avx512f/avx512_bf16 missing from "
+               "/proc/cpuinfo)")
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
