@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from models import matmul_mlir  # noqa: E402
 
 import tessera  # noqa: E402
+from tessera.passes.systolic_to_vector import VPDPBUSD  # noqa: E402
 from tessera.targets import cpu_amx  # noqa: E402
 
 IREE_FLAGS = ["--iree-llvmcpu-target-cpu=host", "--iree-opt-data-tiling",
@@ -65,7 +66,7 @@ ACC = {"f32": "f32", "bf16": "f32", "i8": "i32"}
 # tessera's contenders per element type: (column, hw)
 ENGINES = {"f32": [("avx512", "avx512")],
            "bf16": [("avx512", "avx512"), ("avx512-dot", "avx512,bf16_math=dot"), ("amx", "amx")],
-           "i8": [("amx", "amx")]}
+           "i8": [("avx512", "avx512"), ("amx", "amx")]}
 
 
 # --- inputs and the torch calls (shared with the worker process) --------------------------
@@ -170,13 +171,16 @@ class Worker:
 # --- the roofline -----------------------------------------------------------------------
 
 PEAK = """
-func.func @peak(%x: memref<32xbf16>, %y: memref<16xf32>, %out: memref<16x16xf32>, %n: index)
+DECLARE
+func.func @peak(%x: memref<64xi8>, %y: memref<16xf32>, %out: memref<16x16xACC>, %n: index)
     attributes {llvm.emit_c_interface} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  %a = vector.load %x[%c0] : memref<32xbf16>, vector<32xbf16>
+  %q = vector.load %x[%c0] : memref<64xi8>, vector<64xi8>
+  %a = vector.bitcast %q : vector<64xi8> to vector<32xbf16>
   %f = vector.load %y[%c0] : memref<16xf32>, vector<16xf32>
-  %z = arith.constant dense<0.0> : vector<16xf32>
+  %z = arith.constant dense<0> : vector<16xi32>
+  %zf = arith.constant dense<0.0> : vector<16xf32>
   %r:16 = scf.for %i = %c0 to %n step %c1 iter_args(ACCS) -> (TYPES) {
 BODY
     scf.yield NEXT : TYPES
@@ -185,41 +189,50 @@ STORES
   return
 }
 """
+# Per kind: the op on accumulator {acc}, multiply-adds per op, accumulator type.
+PEAK_OPS = {
+    "f32": ("vector.fma %f, %f, {acc} : vector<16xf32>", 16, "f32"),
+    "bf16": ("x86.avx512.dot {acc}, %a, %a : vector<32xbf16> -> vector<16xf32>", 32, "f32"),
+    "i8": (f"func.call @\"{VPDPBUSD}\"({{acc}}, %q, %q) : (vector<16xi32>, vector<64xi8>, "
+           "vector<64xi8>) -> vector<16xi32>", 64, "i32")}
 
 
 def peak_flops(kind: str) -> float:
-    """flops/s of one core on 16 independent accumulators, registers only: vdpbf16ps
-    (32 multiply-adds each) for bf16, vfmadd (16) for f32."""
+    """Operations/s (a multiply-add is 2) of one core on 16 independent accumulators,
+    registers only: vfmadd (16 multiply-adds) for f32, vdpbf16ps (32) for bf16,
+    vpdpbusd (64) for int8."""
     from tessera.context import make_context
     from tessera.host import descriptor
     from tessera.mlir import ir
 
+    op, per_op, acc = PEAK_OPS[kind]
     names = [f"%acc{i}" for i in range(16)]
-    body = []
-    for i, acc in enumerate(names):
-        op = (f"x86.avx512.dot {acc}, %a, %a : vector<32xbf16> -> vector<16xf32>"
-              if kind == "bf16" else f"vector.fma %f, %f, {acc} : vector<16xf32>")
-        body.append(f"    %n{i} = {op}")
-    text = (PEAK.replace("ACCS", ", ".join(f"{a} = %z" for a in names))
-            .replace("TYPES", ", ".join(["vector<16xf32>"] * 16))
+    body = [f"    %n{i} = {op.format(acc=name)}" for i, name in enumerate(names)]
+    vec = f"vector<16x{acc}>"
+    declare = (f'func.func private @"{VPDPBUSD}"(vector<16xi32>, vector<64xi8>, vector<64xi8>)'
+               " -> vector<16xi32>") if kind == "i8" else ""
+    text = (PEAK.replace("DECLARE", declare).replace("ACC>", f"{acc}>")
+            .replace("ACCS", ", ".join(f"{a} = {'%z' if acc == 'i32' else '%zf'}"
+                                       for a in names))
+            .replace("TYPES", ", ".join([vec] * 16))
             .replace("BODY", "\n".join(body))
             .replace("NEXT", ", ".join(f"%n{i}" for i in range(16)))
             .replace("STORES", "\n".join(
                 f"  %s{i} = arith.constant {i} : index\n"
-                f"  vector.store %r#{i}, %out[%s{i}, %c0] : memref<16x16xf32>, vector<16xf32>"
+                f"  vector.store %r#{i}, %out[%s{i}, %c0] : memref<16x16x{acc}>, {vec}"
                 for i in range(16))))
     with make_context(), ir.Location.unknown():
         llvm_ir = cpu_amx.kernel_llvm_ir(ir.Module.parse(text), ["peak"])
     directory = Path(tempfile.mkdtemp(prefix="tessera-avx512-peak-"))
     library = ctypes.CDLL(str(cpu_amx.build_shared_object(llvm_ir, directory / "peak.so")))
-    arrays = [np.zeros(32, np.int16), np.zeros(16, np.float32), np.zeros((16, 16), np.float32)]
+    arrays = [np.zeros(64, np.int8), np.zeros(16, np.float32),
+              np.zeros((16, 16), np.int32 if acc == "i32" else np.float32)]
     descriptors = [descriptor(x) for x in arrays]
     function = library._mlir_ciface_peak
     function.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_longlong]
     iterations = 2_000_000
     seconds = min(once(lambda: function(*[ctypes.addressof(d) for d in descriptors],
                                         iterations)) for _ in range(5))
-    per_op = 32 if kind == "bf16" else 16
     return iterations * 16 * per_op * 2 / seconds
 
 
@@ -337,7 +350,7 @@ def mlp_rows(thread_counts, amx_ok, worker_, peaks, rounds):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[256, 512, 1024, 2048, 4096])
     parser.add_argument("--int8-sizes", type=int, nargs="*", default=[1024, 2048])
     parser.add_argument("--dtypes", nargs="+", default=["f32", "bf16"], choices=["f32", "bf16"])
     parser.add_argument("--rounds", type=int, default=5)

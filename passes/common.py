@@ -108,6 +108,20 @@ def call_kernel(op, rewriter, zero_init: bool, make_kernel) -> None:
     rewriter.replace_op(op, [result.result])
 
 
+def intrinsic(module_op, name: str, inputs: list, result) -> str:
+    """The symbol of LLVM intrinsic `name` (inputs) -> result, declared in the module once
+    as a private function of that name: an LLVM function named `llvm.*` is the intrinsic.
+    For intrinsics MLIR has no op for; a call, unlike `llvm.call_intrinsic`, passes
+    bufferization and buffer deallocation (it has no memref operands)."""
+    table = ir.SymbolTable(module_op)
+    if name not in table:
+        with ir.InsertionPoint.at_block_begin(module_op.regions[0].blocks[0]), \
+                ir.Location.unknown():
+            table.insert(func.FuncOp(name, ir.FunctionType.get(inputs, [result]),
+                                     visibility="private"))
+    return name
+
+
 def outline(module_op, name: str, types, location, attributes: dict, build) -> func.FuncOp:
     """A private function `<name>_<n>(types...)` appended to the module, with
     `attributes`; `build(arguments)` emits its body (the return is added here). `n` is

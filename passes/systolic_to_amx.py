@@ -41,13 +41,17 @@ pack), and each m-block x k-block of lhs is packed inside the kernel with a bloc
 rows side by side per step; the loops run m-block, k-block, column panel, row block (a
 panel's k-block stays in L1). f32 matmuls run as f32 FMAs; bf16 ones either as f32 FMAs
 on operands widened when packed (`bf16-math=fma`, the default: the products are exact
-in f32 either way) or with `x86.avx512.dot` (vdpbf16ps) on VNNI pairs (`bf16-math=dot`).
+in f32 either way) or with `x86.avx512.dot` (vdpbf16ps) on VNNI pairs (`bf16-math=dot`);
+int8 ones with `vpdpbusd` on VNNI quads (an LLVM intrinsic: MLIR has no op for it). That
+instruction multiplies unsigned by signed bytes, so lhs runs as lhs + 128 (its bits ^
+0x80, when packed) and 128 x the column sums of rhs, computed when rhs is packed, are
+taken off with the bias (`offset_correction`): exact, wrapping as i32 accumulation does.
 The blocking (#systolic.blocking on the kernel, or set by hand on the matmul) has R
 dividing the 32-row padding and C x 16 dividing the 32-column padding; the default
 (`x86_blocking`) is the one with the fewest instructions per multiply-add that fits the
-32 registers. int8 is left to linalg on this engine (AVX512-VNNI multiplies unsigned by
-signed bytes; not done). `engine=auto` means amx here (the cpu-amx target resolves it
-from the CPU).
+32 registers. The default k-block is 256 steps (1 KiB of each packed lhs row: 256 f32,
+512 bf16, 1024 int8 elements). `engine=auto` means amx here (the cpu-amx target resolves
+it from the CPU).
 """
 
 from __future__ import annotations
@@ -88,16 +92,21 @@ class Dtypes:
 
 
 COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 32), ("i8", "i32"): Dtypes("i8", "i32", 4, 64)}
-# The avx512 engine: a bf16 step is one VNNI pair, an f32 step one element; with
+# The avx512 engine: a bf16 step is one VNNI pair, an int8 step one VNNI quad, an f32
+# step one element; with
 # bf16-math=fma, bf16 is widened to f32 when packed and runs as f32 (WIDENED).
 AVX512_COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 2),
-                 ("f32", "f32"): Dtypes("f32", "f32", 1, 1)}
+                 ("f32", "f32"): Dtypes("f32", "f32", 1, 1),
+                 ("i8", "i32"): Dtypes("i8", "i32", 4, 4)}
 WIDENED = Dtypes("bf16", "f32", 1, 1)
 LANES = 16  # f32 lanes of a 512-bit register
 # The default m-block (rows of lhs packed and of out swept per pass over B), AMX and
 # AVX-512: on this machine's AVX-512 kernels 256 rows ran bf16 2048^3 on 2 threads in
 # 127 ms against 160-168 ms with 64 (1 thread: even), as each pass streams all of B.
 M_BLOCK = {False: 64, True: 256}
+# The default k-block: AMX 256 elements; AVX-512 256 steps (1 KiB of a packed lhs row
+# whatever the type: int8 ran 1024^3 in 6.98 ms with 1024 elements against 7.70 with 256).
+K_BLOCK_AMX, K_BLOCK_STEPS = 256, 256
 ZMM_REGISTERS = 32
 
 
@@ -391,19 +400,24 @@ class _VectorKernel(_Kernel):
 
     def __init__(self, args: dict, np_: int, kp: int, dtypes: Dtypes, element, acc_element,
                  options: SystolicToAmxOptions, relu: bool, blocking: Blocking,
-                 zero_init: bool):
+                 zero_init: bool, module_op):
         self.args, self.np_, self.kp, self.d = args, np_, kp, dtypes
         self.options, self.relu, self.blocking = options, relu, blocking
         self.zero_init = zero_init  # out is not filled: the first k-block starts from zeros
         self.element, self.acc_element = element, acc_element
-        self.is_int = False
-        kind = "bf16-pairs" if dtypes.vnni == 2 else "f32"
+        self.is_int = isinstance(acc_element, ir.IntegerType)
+        kind = {1: "f32", 2: "bf16-pairs", 4: "i8-quads"}[dtypes.vnni]
         self.micro = Microkernel(args, LANES, acc_element, kind,
-                                 panel=blocking.groups * LANES)
+                                 panel=blocking.groups * LANES, module_op=module_op)
 
     def _pack_lhs(self, packed, m0, m_end, k0, steps: int):
-        """packed[(m - m0) / R, s, (m - m0) % R x v + lane] = lhs[m, k0 + s x v + lane]."""
+        """packed[(m - m0) / R, s, (m - m0) % R x v + lane] = lhs[m, k0 + s x v + lane],
+        a VNNI group (v > 1) moved as one vector (int8: plus 128, the unsigned byte
+        `vpdpbusd` takes; see `offset_correction`); bf16 widened to f32 as it is moved."""
         rows, v, lhs = self.blocking.rows, self.d.vnni, self.args["lhs"]
+        group = ir.VectorType.get([v], self.element)
+        flip = vector.broadcast(group, arith.constant(self.element, -128)) if self.is_int \
+            else None
         m_loop = scf.ForOp(m0, m_end, index(1))
         with ir.InsertionPoint(m_loop.body):
             m = m_loop.induction_variable
@@ -413,13 +427,17 @@ class _VectorKernel(_Kernel):
             s_loop = scf.ForOp(index(0), index(steps), index(1))
             with ir.InsertionPoint(s_loop.body):
                 s = s_loop.induction_variable
-                k = arith.addi(k0, arith.muli(s, index(v)))
-                for lane in range(v):
-                    value = memref.load(lhs, [m, arith.addi(k, index(lane)) if lane else k])
+                k = arith.addi(k0, arith.muli(s, index(v))) if v > 1 else arith.addi(k0, s)
+                if v > 1:
+                    value = vector.load(group, lhs, [m, k])
+                    if flip is not None:  # x ^ 0x80 == x + 128 as an unsigned byte
+                        value = arith.xori(value, flip)
+                    vector.store(value, packed, [block, s, lane0])
+                else:
+                    value = memref.load(lhs, [m, k])
                     if value.type != self.element:  # bf16 widened for f32 FMAs
                         value = widen_bf16(value)
-                    memref.store(value, packed,
-                                 [block, s, arith.addi(lane0, index(lane)) if lane else lane0])
+                    memref.store(value, packed, [block, s, lane0])
                 scf.YieldOp([])
             scf.YieldOp([])
 
@@ -508,43 +526,92 @@ def widen_bf16(value):
 
 def _build_panel_pack(args, vnni: int, element, panel: int, packed_element):
     """The avx512 engine's pack, 16 lanes at a time: P[n // panel, k // v, (n % panel) * v
-    + k % v] = B[k, n], every element written (columns past N and a missing last row of
-    a pair are zeros), so no fill is needed. Pairs are interleaved rows k and k + 1;
-    bf16 packed as f32 (`packed_element`) is widened (exactly) on the way."""
-    source, packed = args
+    + k % v] = B[k, n], every element written (columns past N and the missing rows of a
+    last VNNI group are zeros), so no fill is needed. A group interleaves rows k..k+v-1;
+    bf16 packed as f32 (`packed_element`) is widened (exactly) on the way. int8 (v = 4)
+    also writes the offset correction of each column (`offset_correction`) to args[2]."""
+    source, packed = args[:2]
     k, n = ir.MemRefType(source.type).shape
     vec = ir.VectorType.get([LANES], element)
     mask_type = ir.VectorType.get([LANES], ir.IntegerType.get_signless(1))
     zeros = vector.broadcast(vec, zero(element))
     panels = ir.MemRefType(packed.type).shape[0]
+    columns = range(0, panel, LANES)
 
     def row(kk, col):
+        if isinstance(kk, int) and kk >= k:  # past the last row of a VNNI group
+            return zeros
         mask = vector.create_mask(mask_type, [arith.subi(index(n), col)])
-        loaded = vector.maskedload(vec, source, [kk, col], mask, zeros)
+        loaded = vector.maskedload(vec, source, [index(kk) if isinstance(kk, int) else kk,
+                                                 col], mask, zeros)
         return loaded if packed_element == element else widen_bf16(loaded)
+
+    def group(p, col0, kk, c, first_row, sums):
+        """Packs the group of rows first_row.. at column col0 + c; returns sums + them."""
+        col = arith.addi(col0, index(c))
+        rows = [row(first_row + lane if isinstance(first_row, int) else
+                    (arith.addi(first_row, index(lane)) if lane else first_row), col)
+                for lane in range(vnni)]
+        vector.store(_interleaved(rows), packed, [p, kk, index(vnni * c)])
+        return None if sums is None else _plus_rows(sums, rows)
 
     p_loop = scf.ForOp(index(0), index(panels), index(1))
     with ir.InsertionPoint(p_loop.body):
         p = p_loop.induction_variable
         col0 = arith.muli(p, index(panel))
-        k_loop = scf.ForOp(index(0), index(k // vnni), index(1))
+        i32 = ir.IntegerType.get_signless(32)
+        sums = [vector.broadcast(ir.VectorType.get([LANES], i32), arith.constant(i32, 0))
+                for _ in columns] if vnni == 4 else []
+        k_loop = scf.ForOp(index(0), index(k // vnni), index(1), sums)
         with ir.InsertionPoint(k_loop.body):
             kk = k_loop.induction_variable
-            for c in range(0, panel, LANES):
-                col = arith.addi(col0, index(c))
-                if vnni == 1:
-                    vector.store(row(kk, col), packed, [p, kk, index(c)])
-                else:
-                    first = row(arith.muli(kk, index(2)), col)
-                    second = row(arith.addi(arith.muli(kk, index(2)), index(1)), col)
-                    vector.store(vector.interleave(first, second), packed, [p, kk, index(2 * c)])
-            scf.YieldOp([])
-        if k % vnni:  # the last row of an odd K, paired with zeros
-            for c in range(0, panel, LANES):
-                col = arith.addi(col0, index(c))
-                pair = vector.interleave(row(index(k - 1), col), zeros)
-                vector.store(pair, packed, [p, index(k // vnni), index(2 * c)])
+            first = arith.muli(kk, index(vnni)) if vnni > 1 else kk
+            carried = list(k_loop.inner_iter_args)
+            out = [group(p, col0, kk, c, first, carried[i] if sums else None)
+                   for i, c in enumerate(columns)]
+            scf.YieldOp(out if sums else [])
+        sums = list(k_loop.results)
+        if k % vnni:  # the last rows, in a group with zeros
+            last = [group(p, col0, index(k // vnni), c, k - k % vnni, sums[i] if sums else None)
+                    for i, c in enumerate(columns)]
+            sums = last if sums else []
+        for total, c in zip(sums, columns):  # int8 only
+            scale = vector.broadcast(total.type, arith.constant(i32, OFFSET))
+            vector.store(arith.muli(total, scale), args[2], [arith.addi(col0, index(c))])
         scf.YieldOp([])
+
+
+OFFSET = -128  # int8 on AVX-512: lhs + 128 is unsigned, so out + OFFSET x colsum(rhs)
+
+
+def offset_correction(rhs: np.ndarray, np_: int) -> np.ndarray:
+    """What int8 results on the avx512 engine need added: `vpdpbusd` multiplies unsigned
+    by signed bytes, so lhs runs as lhs + 128 (its bits ^ 0x80) and the kernel computes
+    lhs·rhs + 128 x (column sums of rhs); this is OFFSET x those sums per column,
+    zero-padded to np_ (i32, wrapping as the i32 accumulation does)."""
+    correction = np.zeros(np_, np.int64)
+    correction[:rhs.shape[1]] = OFFSET * rhs.astype(np.int64).sum(axis=0)
+    return correction.astype(np.int32)
+
+
+def _interleaved(rows: list):
+    """Rows r0..r(v-1) of 16 lanes as one VNNI-packed vector: r0[0], r1[0], .., r0[1], .."""
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) == 2:
+        return vector.interleave(*rows)
+    i16 = ir.VectorType.get([LANES], ir.IntegerType.get_signless(16))
+    low, high = (vector.bitcast(i16, vector.interleave(*pair)) for pair in (rows[:2], rows[2:]))
+    quads = vector.interleave(low, high)
+    return vector.bitcast(ir.VectorType.get([4 * LANES], ir.VectorType(rows[0].type).element_type),
+                          quads)
+
+
+def _plus_rows(total, rows: list):
+    """total + the rows' values sign-extended to total's i32 lanes."""
+    for r in rows:
+        total = arith.addi(total, arith.extsi(total.type, r))
+    return total
 
 
 class AmxOutliner:
@@ -580,8 +647,13 @@ class AmxOutliner:
             return NO_MATCH
         dtypes = combos[combo]
         widen = avx512 and combo == ("bf16", "f32") and self.options.bf16_math == "fma"
+        offset = avx512 and combo == ("i8", "i32")  # lhs + 128: see offset_correction
         if widen:
             dtypes = WIDENED
+        options = self.options
+        if not options.k_block:  # the engine's own
+            options = dataclasses.replace(
+                options, k_block=K_BLOCK_STEPS * dtypes.k_step if avx512 else K_BLOCK_AMX)
         blocking = None
         if avx512:
             blocking = Blocking.of(op) or x86_blocking()
@@ -593,6 +665,7 @@ class AmxOutliner:
         acc_element = ir.ShapedType(acc_t).element_type
         operand = ir.BF16Type.get(op.context) if as_bf16 else element(lhs_in.type)
         packed_element = acc_element if widen else operand
+        correction_type = ir.RankedTensorType.get([np_], acc_element)
         relu = "relu" in ir.DictAttr(op.epilogue)
         with rewriter.ip, op.location:
             lhs = transposed(lhs_in) if t_lhs else lhs_in
@@ -613,19 +686,29 @@ class AmxOutliner:
                 packed = bufferization.ToBufferOp(
                     packed_type, _packed_constant(weight, packed_element, dtypes, kp, np_,
                                                   panel), read_only=True).result
+                if offset:
+                    correction = arith.ConstantOp(correction_type, ir.DenseElementsAttr.get(
+                        offset_correction(weight, np_), type=correction_type)).result
             else:
                 rhs = transposed(rhs_in) if t_rhs else rhs_in
                 rhs = _to_bf16(rhs) if as_bf16 else rhs
                 rhs_buffer = bufferization.ToBufferOp(memref_of(rhs.type), rhs,
                                                       read_only=True).result
                 packed = memref.AllocOp(packed_type, [], [], alignment=64).result
-                pack = outline(self.module_op, "amx_pack", [rhs_buffer.type, packed_type],
+                pack_args = [rhs_buffer, packed]
+                if offset:
+                    pack_args.append(memref.AllocOp(memref_of(correction_type), [], [],
+                                                    alignment=64).result)
+                pack = outline(self.module_op, "amx_pack", [v.type for v in pack_args],
                                op.location, {},
                                lambda args: _build_pack(args, dtypes.vnni, operand)
                                if panel is None
                                else _build_panel_pack(args, dtypes.vnni, operand, panel,
                                                       packed_element))
-                func.CallOp(pack, [rhs_buffer, packed])
+                func.CallOp(pack, pack_args)
+                if offset:
+                    correction = bufferization.ToTensorOp(correction_type, pack_args[2],
+                                                          restrict=True, writable=True).result
             out_type = ir.MemRefType.get([mp, np_], acc_element)
             out = memref.AllocOp(out_type, [], [], alignment=64).result
             zero_init = is_zero_fill(op.acc)
@@ -641,13 +724,17 @@ class AmxOutliner:
                         packed,
                         memref.cast(ir.MemRefType.get([dynamic, np_], acc_element), out)]
             roles = ["lhs", "rhs", "out"]
-            if op.bias is not None:
-                bias = _padded_tensor(op.bias, [np_])
+            bias = None if op.bias is None else _padded_tensor(op.bias, [np_])
+            if offset:  # the correction is added with the bias, in the epilogue
+                bias = correction if bias is None else linalg.add(
+                    bias, correction, outs=[tensor.empty([np_], acc_element)])
+            if bias is not None:
                 operands.append(bufferization.ToBufferOp(memref_of(bias.type), bias,
                                                          read_only=True).result)
                 roles.append("bias")
             kernel = self._kernel(op, roles, [v.type for v in operands], mp, np_, kp, dtypes,
-                                  packed_element, acc_element, relu, blocking, zero_init)
+                                  packed_element, acc_element, relu, blocking, zero_init,
+                                  options)
             func.CallOp(kernel, operands)
             result = bufferization.ToTensorOp(ir.RankedTensorType.get([mp, np_], acc_element),
                                               out, restrict=True, writable=True).result
@@ -657,8 +744,8 @@ class AmxOutliner:
         rewriter.replace_op(op, [result])
 
     def _kernel(self, op, roles, types, rows, np_, kp, dtypes, element, acc_element, relu,
-                blocking: Blocking | None, zero_init: bool):
-        o = self.options
+                blocking: Blocking | None, zero_init: bool, options: SystolicToAmxOptions):
+        o = options
         # gemm rows: the padded row count a runtime may split between cores.
         kind = "amx" if blocking is None else "vector"
         kernel = Kernel(kind, tuple(roles), 1, rows, np_, kp, (o.m_block, o.n_block, o.k_block))
@@ -670,10 +757,10 @@ class AmxOutliner:
         def build(arguments):
             args = dict(zip(roles, arguments))
             if blocking is None:
-                _Kernel(args, np_, kp, dtypes, element, acc_element, self.options, relu).build()
+                _Kernel(args, np_, kp, dtypes, element, acc_element, options, relu).build()
             else:
-                _VectorKernel(args, np_, kp, dtypes, element, acc_element, self.options, relu,
-                              blocking, zero_init).build()
+                _VectorKernel(args, np_, kp, dtypes, element, acc_element, options, relu,
+                              blocking, zero_init, self.module_op).build()
 
         return outline(self.module_op, f"{kind}_kernel", types, op.location, attributes, build)
 

@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from tessera.errors import TesseraError
 from tessera.hardware import RiscvConfig
 from tessera.knobs import knob, knobs_from
-from tessera.mlir import arith, ir, memref, scf, vector, x86
+from tessera.mlir import arith, func, ir, memref, scf, vector, x86
 
 from tessera.dialects.common import element, element_combo, shape_of
 from tessera.dialects.systolic import (BLOCKING, KERNEL, LMULS, Blocking, Kernel, MatmulOp,
                                        has_scale, transpose_flags)
-from tessera.passes.common import NO_MATCH, call_kernel, index, is_zero_fill, outline, \
-    rewrite_each
+from tessera.passes.common import NO_MATCH, call_kernel, index, intrinsic, is_zero_fill, \
+    outline, rewrite_each
 
 SUPPORTED = {("f32", "f32"), ("i8", "i32")}
 REGISTERS = 32  # vector registers of RVV (and of AVX-512)
@@ -145,43 +145,57 @@ def _plus(base, offset: int):
     return arith.addi(base, index(offset)) if offset else base
 
 
+# Reduction elements one step of a Microkernel kind takes (x86 dots: a VNNI group).
+GROUP = {"f32": 1, "i8": 1, "bf16-pairs": 2, "i8-quads": 4}
+VPDPBUSD = "llvm.x86.avx512.vpdpbusd.512"  # MLIR's x86 dialect has no u8 x s8 dot
+
+
 class Microkernel:
     """Emits register blocks of a vector unit, each an R x (groups of `lanes` lanes) block
     of the result accumulated in registers over a run of reduction steps. Shared by this
     pass's RVV kernels and the AVX-512 kernels of `tessera-systolic-to-amx`.
 
     `kind` is how a step multiplies: "f32" (broadcast lhs value, FMA), "i8" (i8 rhs
-    lanes widened to i16, i16 lhs value, products accumulated in i32) or "bf16-pairs"
-    (x86 `vdpbf16ps`: rhs packed in VNNI pairs, P[k // 2, 2n + k % 2], and each step
-    takes two reduction elements: a broadcast pair of lhs values dotted with 16 column
-    pairs into f32 lanes). `args` holds the buffers by role (lhs, rhs, acc, bias, out).
-    With `panel`, the rhs is packed in panels of that many columns (a block's columns lie
-    in one panel), each contiguous: P[n // panel, step, (n % panel) * v + pair lane], so
-    that the steps of a block read consecutive memory."""
+    lanes widened to i16, i16 lhs value, products accumulated in i32), or an x86 dot
+    whose step takes a VNNI group of reduction elements (`GROUP`): "bf16-pairs"
+    (`vdpbf16ps`: a broadcast pair of lhs values dotted with 16 column pairs into f32
+    lanes) or "i8-quads" (`vpdpbusd`: a broadcast quad of lhs bytes, taken as UNSIGNED,
+    dotted with 16 column quads of signed bytes into i32 lanes; the caller offsets lhs
+    and corrects the result; `module_op` is where its LLVM intrinsic is declared).
+    `args` holds the buffers by role (lhs, rhs, acc, bias,
+    out). With `panel`, the rhs is packed in panels of that many columns (a block's
+    columns lie in one panel), each contiguous: P[n // panel, step, (n % panel) x group
+    + lane], so that the steps of a block read consecutive memory; the dots need it."""
 
     def __init__(self, args: dict, lanes: int, acc_type, kind: str, batched: bool = False,
-                 panel: int | None = None):
+                 panel: int | None = None, module_op=None):
         self.args, self.lanes, self.kind, self.batched = args, lanes, kind, batched
-        self.panel = panel
+        self.panel, self.group = panel, GROUP[kind]
+        if self.group > 1 and panel is None:
+            raise ValueError(f"the {kind} microkernel reads rhs from panels")
         self.acc_type = acc_type
         self.is_int = isinstance(acc_type, ir.IntegerType)
         self.vec = ir.VectorType.get([lanes], acc_type)
         self.zero = arith.constant(acc_type, ir.IntegerAttr.get(acc_type, 0) if self.is_int
                                    else ir.FloatAttr.get(acc_type, 0.0))
         self.zeros = vector.broadcast(self.vec, self.zero)
+        i8 = ir.IntegerType.get_signless(8)
         if kind == "i8":
-            self.i8 = ir.IntegerType.get_signless(8)
             self.i16 = ir.IntegerType.get_signless(16)
-            self.narrow = ir.VectorType.get([lanes], self.i8)
+            self.narrow = ir.VectorType.get([lanes], i8)
             self.half = ir.VectorType.get([lanes], self.i16)
             self.zeros8 = vector.broadcast(self.narrow, arith.constant(
-                self.i8, ir.IntegerAttr.get(self.i8, 0)))
-        if kind == "bf16-pairs":
+                i8, ir.IntegerAttr.get(i8, 0)))
+        if self.group > 1:  # a VNNI group is one 32-bit lane, broadcast as such
             i32 = ir.IntegerType.get_signless(32)
-            self.pairs = ir.VectorType.get([2 * lanes], ir.BF16Type.get())
-            self.pair = ir.VectorType.get([2], ir.BF16Type.get())
-            self.pair_bits = ir.VectorType.get([1], i32)
+            operand = ir.BF16Type.get() if kind == "bf16-pairs" else i8
+            self.rhs_vec = ir.VectorType.get([self.group * lanes], operand)
+            self.lhs_group = ir.VectorType.get([self.group], operand)
+            self.group_bits = ir.VectorType.get([1], i32)
             self.broadcast_bits = ir.VectorType.get([lanes], i32)
+        if kind == "i8-quads":
+            self.dot = intrinsic(module_op, VPDPBUSD, [self.vec, self.rhs_vec, self.rhs_vec],
+                                 self.vec)
         self.b = None  # the batch index while building a batched kernel
 
     def _at(self, *indices):
@@ -194,17 +208,16 @@ class Microkernel:
         return vector.maskedload(self.vec, base, self._at(*indices), mask, self.zeros)
 
     def _rhs(self, kk, col, mask):
-        """The rhs lanes of one step: f32, int8 widened to i16, or bf16 column pairs."""
+        """The rhs lanes of one step: f32, int8 widened to i16, or VNNI column groups."""
         rhs = self.args["rhs"]
-        pairs = 2 if self.kind == "bf16-pairs" else 1
         if self.panel is not None:
             at = [arith.divui(col, index(self.panel)), kk,
-                  arith.muli(arith.remui(col, index(self.panel)), index(pairs))]
-            return vector.load(self.pairs if pairs == 2 else self.vec, rhs, at)
+                  arith.muli(arith.remui(col, index(self.panel)), index(self.group))]
+            if self.group == 1:
+                return vector.load(self.vec, rhs, at)
+            return vector.load(self.rhs_vec, rhs, at)
         if self.kind == "f32":
             return self._load(rhs, mask, kk, col)
-        if self.kind == "bf16-pairs":
-            return vector.load(self.pairs, rhs, [kk, arith.muli(col, index(2))])
         if mask is None:
             loaded = vector.load(self.narrow, rhs, self._at(kk, col))
         else:
@@ -212,19 +225,19 @@ class Microkernel:
         return arith.extsi(self.half, loaded)
 
     def _lhs(self, row0, r: int, kk, packed):
-        """The lhs value of row row0 + r at one step, broadcast to a vector; from the
-        packed block `packed` (buffer, row block, first step) when given."""
+        """The lhs value (VNNI group) of row row0 + r at one step, broadcast to a vector;
+        from the packed block `packed` (buffer, row block, first step) when given."""
         if packed is None:
             lhs, row = self.args["lhs"], arith.addi(row0, index(r))
-            at = self._at(row, arith.muli(kk, index(2)) if self.kind == "bf16-pairs" else kk)
+            at = self._at(row, arith.muli(kk, index(self.group)) if self.group > 1 else kk)
         else:
             lhs, block, first = packed
-            pairs = 2 if self.kind == "bf16-pairs" else 1
-            at = [block, arith.subi(kk, first) if first is not None else kk, index(r * pairs)]
-        if self.kind == "bf16-pairs":
-            pair = vector.load(self.pair, lhs, at)
-            bits = vector.extract(vector.bitcast(self.pair_bits, pair), [], [0])
-            return vector.bitcast(self.pairs, vector.broadcast(self.broadcast_bits, bits))
+            at = [block, arith.subi(kk, first) if first is not None else kk,
+                  index(r * self.group)]
+        if self.group > 1:
+            grouped = vector.load(self.lhs_group, lhs, at)
+            bits = vector.extract(vector.bitcast(self.group_bits, grouped), [], [0])
+            return vector.bitcast(self.rhs_vec, vector.broadcast(self.broadcast_bits, bits))
         value = memref.load(lhs, at)
         if self.kind == "i8":
             return vector.broadcast(self.half, arith.extsi(self.i16, value))
@@ -235,6 +248,8 @@ class Microkernel:
             return vector.fma(a, b, acc)
         if self.kind == "bf16-pairs":
             return x86.DotBF16Op(acc, a, b, results=[self.vec]).result
+        if self.kind == "i8-quads":
+            return func.CallOp([self.vec], self.dot, [acc, a, b]).result
         return arith.addi(arith.muli(arith.extsi(self.vec, a), arith.extsi(self.vec, b)), acc)
 
     def _step(self, kk, row0, rows: int, cols: list, masks: list, acc: list, packed) -> list:

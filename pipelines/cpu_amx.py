@@ -2,7 +2,7 @@
 matmuls (with their bias and ReLU) become VNNI packing plus blocked AMX tile kernels
 (engine amx) or the same with AVX-512 vector register blocks (engine avx512); the rest of
 the model, and matmuls the engine does not take (AMX: f32 unless precision is bf16;
-AVX-512: int8; both: batched), stay linalg and become ordinary compiled loops. With
+both: batched), stay linalg and become ordinary compiled loops. With
 `emulate`, the AMX tile ops are rewritten into scalar code of the same meaning."""
 
 from tessera.hardware import AmxConfig

@@ -22,9 +22,9 @@ writes the shared object plus the host code (LLVM dialect) and `load(dir)` runs 
 without any tessera pass or kernel compilation (only the host glue is JIT-compiled again).
 
 The matmul engine (`AmxConfig.engine`): AMX tiles where the CPU has AMX; on a CPU with
-AVX-512 (avx512f, avx512_bf16) but no AMX, or with `hw="avx512"`, the same kernels with
-AVX-512 register blocks (`tessera-systolic-to-amx` engine=avx512: f32 FMA and bf16
-vdpbf16ps vector microkernels; int8 matmuls stay compiled loops there). The report says
+AVX-512 (avx512f, avx512_bf16, avx512_vnni) but no AMX, or with `hw="avx512"`, the same
+kernels with AVX-512 register blocks (`tessera-systolic-to-amx` engine=avx512: f32 FMA,
+bf16 as f32 FMA or vdpbf16ps, int8 vpdpbusd vector microkernels). The report says
 which engine ran. Without either the target is unavailable (with the reason);
 `EMULATED` (and `emulate(module)`) builds the AMX program with the tile ops rewritten by
 `tessera-amx-emulate`, which tests everything but the AMX instructions themselves.
@@ -50,14 +50,14 @@ from tessera.errors import DiagnosticError, TesseraError
 from tessera.executable import Executable, TensorSpec, numpy_dtype
 from tessera.hardware import AMX_PRESETS, AmxConfig
 from tessera.host import (HostProgram, add_entry, copy_module, declare_externals, descriptor,
-                          lower_to_llvm)
+                          keep_freed_memory, lower_to_llvm)
 from tessera.mlir import func, ir
 from tessera.target import Report, Target
 
 from tessera.dialects.systolic import kernel_functions
 
 AMX_FLAGS = ("amx_tile", "amx_bf16", "amx_int8")
-AVX512_FLAGS = ("avx512f", "avx512_bf16")
+AVX512_FLAGS = ("avx512f", "avx512_bf16", "avx512_vnni")
 KERNEL_KINDS = ("amx", "vector")  # AMX tile kernels, AVX-512 vector kernels
 TRIPLE = "x86_64-unknown-linux-gnu"
 AMX_FEATURES = "+amx-tile,+amx-bf16,+amx-int8"
@@ -93,9 +93,10 @@ def has_amx() -> tuple[bool, str]:
 
 
 def has_avx512() -> tuple[bool, str]:
-    """Whether this CPU has the AVX-512 the avx512 engine uses (f32 and bf16 dots)."""
+    """Whether this CPU has the AVX-512 the avx512 engine uses (f32, bf16 and int8 dots)."""
     missing = _missing(AVX512_FLAGS)
-    return not missing, f"this CPU has no AVX-512 with bf16 ({missing})" if missing else ""
+    return not missing, f"this CPU has no AVX-512 with bf16 and VNNI ({missing})" if missing \
+        else ""
 
 
 def resolve_engine(engine: str) -> str:
@@ -131,11 +132,12 @@ def _toolchain() -> tuple[bool, str]:
 
 def available(engine: str = "auto") -> tuple[bool, str]:
     """Whether `engine` runs here: for AMX, AMX in the CPU and permission from the
-    kernel; for AVX-512, avx512f and avx512_bf16; for auto, either; and llvmlite and a
+    kernel; for AVX-512, avx512f, avx512_bf16 and avx512_vnni; for auto, either; and
+    llvmlite and a
     linker."""
     if engine == "auto" and not has_amx()[0] and not has_avx512()[0]:
         return False, (f"this CPU has no AMX ({_missing(AMX_FLAGS)}) and no AVX-512 with "
-                       f"bf16 ({_missing(AVX512_FLAGS)})")
+                       f"bf16 and VNNI ({_missing(AVX512_FLAGS)})")
     engine = resolve_engine(engine)
     checks = ((has_amx, _toolchain, request_amx_permission) if engine == "amx"
               else (has_avx512, _toolchain))
@@ -266,6 +268,7 @@ class AmxProgram:
         self.threads = threads or os.cpu_count() or 1
         self.host_module = host_module
         self.library = ctypes.CDLL(str(directory / "kernels.so"))
+        keep_freed_memory()
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         externals = {}
         for name, arguments in kernels.items():

@@ -378,7 +378,8 @@ class AmxConfig:
     f32 as it is packed and run as f32 FMAs, `bf16_math = "fma"`, or as vdpbf16ps dots on
     VNNI pairs, `"dot"`: a product of two bf16 is exact in f32 either way, and on the
     CPUs measured an f32 FMA core does as many multiply-adds per cycle as a vdpbf16ps
-    one or twice as many); `"auto"` takes AMX where the CPU has it. Also the cache blocks of the
+    one or twice as many; int8 as vpdpbusd dots on VNNI quads); `"auto"` takes AMX
+    where the CPU has it. Also the cache blocks of the
     kernels (elements), how many cores share a matmul's rows (`threads`, 0 = all), and
     how f32 matmuls run on AMX: `precision = "f32"` leaves them off AMX (f32 stays f32;
     the avx512 engine runs them with f32 FMAs), `"bf16"` rounds their operands to bf16
@@ -392,8 +393,9 @@ class AmxConfig:
                            "on AVX-512)", low=0, high=1 << 16, multiple_of=32)
     n_block: int = knob(256, "result columns per cache block", low=32, high=1 << 16,
                         multiple_of=32)
-    k_block: int = knob(256, "reduction elements per cache block", low=64, high=1 << 16,
-                        multiple_of=64)
+    k_block: int = knob(0, "reduction elements per cache block (0: the engine's, 256 on "
+                           "AMX, 256 steps on AVX-512: 256 f32, 512 bf16, 1024 int8)",
+                        low=0, high=1 << 16, multiple_of=64)
     threads: int = knob(0, "cores sharing a matmul's rows (0: all)", low=0, high=1024)
     precision: str = knob("f32", "f32 matmuls: stay f32 (off AMX) or run in bf16",
                           choices=("f32", "bf16"))

@@ -35,17 +35,17 @@
 // CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x25x64xbf16>, vector<32xbf16>
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.blocking = #systolic.blocking<8 : i64, 2 : i64, 1 : i64, 4 : i64>
-// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 64, 32, 50], [256, 256, 256]>
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 64, 32, 50], [256, 256, 512]>
 // The m-block (256 rows on this engine) x k-block of lhs is packed first: 32 row blocks
-// x 128 pair steps x the 8 rows' pairs side by side.
-// CHECK: %[[PACKED:.+]] = memref.alloca() : memref<32x128x16xbf16>
-// CHECK: memref.store %{{.+}}, %[[PACKED]]
+// x 256 pair steps (the k-block: 256 steps) x the 8 rows' pairs side by side.
+// CHECK: %[[PACKED:.+]] = memref.alloca() : memref<32x256x16xbf16>
+// CHECK: vector.store %{{.+}}, %[[PACKED]]{{.*}} : memref<32x256x16xbf16>, vector<2xbf16>
 // Column panels outside, row blocks inside, then the reduction in registers.
 // CHECK: scf.for {{.*}} step %c32
 // CHECK: scf.for {{.*}} step %c8
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: vector.load %{{.+}} : memref<1x25x64xbf16>, vector<32xbf16>
-// CHECK: vector.load %[[PACKED]]{{.*}} : memref<32x128x16xbf16>, vector<2xbf16>
+// CHECK: vector.load %[[PACKED]]{{.*}} : memref<32x256x16xbf16>, vector<2xbf16>
 // CHECK: vector.bitcast %{{.+}} : vector<2xbf16> to vector<1xi32>
 // CHECK: vector.broadcast %{{.+}} : i32 to vector<16xi32>
 // CHECK: x86.avx512.dot %{{.+}} : vector<32xbf16> -> vector<16xf32>
@@ -80,12 +80,37 @@ func.func @f32_hand_blocking(%a: tensor<10x20xf32>, %b: tensor<20x30xf32>, %bias
 
 // -----
 
-// int8 is not on this engine (AVX512-VNNI multiplies unsigned by signed bytes): the
-// matmul stays for the linalg fallback.
-// CHECK-LABEL: func.func @int8_stays
-// CHECK: "systolic.matmul"
-// CHECK-NOT: call
-func.func @int8_stays(%a: tensor<8x32xi8>, %b: tensor<32x16xi8>, %c: tensor<8x16xi32>) -> tensor<8x16xi32> {
-  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<8x32xi8>, tensor<32x16xi8>, tensor<8x16xi32>) -> tensor<8x16xi32>
+// int8: vpdpbusd multiplies unsigned bytes of lhs by signed bytes of rhs, so lhs runs
+// as lhs + 128 (its bits ^ 0x80, when packed) and the pack of rhs, in VNNI quads, also
+// writes -128 x each column's sum, added with the bias after the last k-block. K is
+// padded to whole quads (50 -> 52), the k-block is 256 steps (1024 elements), the lhs
+// quad is broadcast as one i32 lane and the dot is LLVM's intrinsic (MLIR has no op).
+// CHECK-LABEL: func.func private @llvm.x86.avx512.vpdpbusd.512(vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK-LABEL: func.func @int8
+// CHECK: call @amx_pack_0(%{{.+}}, %{{.+}}, %[[SUMS:.+]]) : (memref<50x16xi8>, memref<1x13x128xi8>, memref<32xi32>) -> ()
+// CHECK: %[[CORRECTION:.+]] = bufferization.to_tensor %[[SUMS]]
+// CHECK: linalg.add ins(%{{.+}}, %[[CORRECTION]] : tensor<32xi32>, tensor<32xi32>)
+// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x52xi8>, memref<1x13x128xi8>, memref<?x32xi32>, memref<32xi32>) -> ()
+// CHECK-LABEL: func.func private @amx_pack_0
+// CHECK: vector.interleave %{{.+}} : vector<16xi16> -> vector<32xi16>
+// CHECK: vector.store %{{.+}} : memref<1x13x128xi8>, vector<64xi8>
+// CHECK: arith.extsi %{{.+}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.muli
+// CHECK: vector.store %{{.+}} : memref<32xi32>, vector<16xi32>
+// CHECK-LABEL: func.func private @vector_kernel_0
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out", "bias"], [1, 32, 32, 52], [256, 256, 1024]>
+// CHECK: memref.alloca() : memref<32x256x32xi8>
+// CHECK: %[[FLIP:.+]] = vector.broadcast %c-128_i8 : i8 to vector<4xi8>
+// CHECK: arith.xori %{{.+}}, %[[FLIP]] : vector<4xi8>
+// CHECK: vector.load %{{.+}} : memref<1x13x128xi8>, vector<64xi8>
+// CHECK: vector.bitcast %{{.+}} : vector<4xi8> to vector<1xi32>
+// CHECK: vector.bitcast %{{.+}} : vector<16xi32> to vector<64xi8>
+// CHECK: func.call @llvm.x86.avx512.vpdpbusd.512(
+// CHECK: arith.maxsi
+func.func @int8(%a: tensor<8x50xi8>, %b: tensor<50x16xi8>, %bias: tensor<16xi32>) -> tensor<8x16xi32> {
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<8x16xi32>
+  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<8x16xi32>) -> tensor<8x16xi32>
+  %0 = "systolic.matmul"(%a, %b, %c, %bias) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {relu}, operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<8x50xi8>, tensor<50x16xi8>, tensor<8x16xi32>, tensor<16xi32>) -> tensor<8x16xi32>
   return %0 : tensor<8x16xi32>
 }

@@ -100,14 +100,19 @@ def test_without_amx_or_avx512_the_target_is_unavailable_and_says_why(monkeypatc
     ok, why = cpu_amx.available()
     assert not ok
     assert re.fullmatch(r"this CPU has no AMX \(\S+ missing from /proc/cpuinfo\) and no "
-                        r"AVX-512 with bf16 \(\S+ missing from /proc/cpuinfo\)", why)
+                        r"AVX-512 with bf16 and VNNI \(\S+ missing from /proc/cpuinfo\)", why)
     with pytest.raises(TesseraError, match="target cpu-amx is not available here: this CPU "
                                            "has no AMX"):
         tessera.compile(gemm(32, 32, 32, "bf16", "f32"), target="cpu-amx")
     # An engine asked for by name is checked alone.
     monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: {"amx_tile", "amx_bf16", "amx_int8"})
     assert cpu_amx.available("avx512") == (
-        False, "this CPU has no AVX-512 with bf16 (avx512f/avx512_bf16 missing from "
+        False, "this CPU has no AVX-512 with bf16 and VNNI (avx512f/avx512_bf16/avx512_vnni "
+               "missing from /proc/cpuinfo)")
+    # bf16 without VNNI (int8 dots) is not enough.
+    monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    assert cpu_amx.available("avx512") == (
+        False, "this CPU has no AVX-512 with bf16 and VNNI (avx512_vnni missing from "
                "/proc/cpuinfo)")
 
 
@@ -332,11 +337,13 @@ def test_avx512_kernels_reach_vdpbf16ps_and_fma():
     for kernel in (f32, widened):
         assert re.search(r"vfmadd\d+ps\s+.*%zmm", kernel["vector_kernel_0"])
     assert "vdpbf16ps" not in widened["vector_kernel_0"]
+    int8 = _per_function(kernel_assembly(gemm(64, 64, 64, "i8", "i32"), engine="avx512"))
+    assert re.search(r"vpdpbusd\s+.*%zmm", int8["vector_kernel_0"])
 
 
 @needs_avx512
 def test_without_amx_auto_takes_avx512_and_amx_is_refused(monkeypatch):
-    monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: {"avx512f", "avx512_bf16", "avx512_vnni"})
     assert cpu_amx.available() == (True, "")
     program = avx512(gemm(40, 24, 70, "bf16", "f32"), hw="amx-bf16")
     assert program.report.engine == "avx512"
@@ -372,7 +379,7 @@ def test_avx512_f32_gemm_matches_within_the_f32_accumulation_bound(m, k, n):
 
 
 @needs_avx512
-def test_avx512_epilogue_threads_and_int8_fallback():
+def test_avx512_epilogue_and_threads():
     rng = np.random.default_rng(7)
     a, b = random_bf16(rng, (33, 50)), random_bf16(rng, (50, 17))
     bias = rng.standard_normal(17).astype(np.float32)
@@ -383,12 +390,81 @@ def test_avx512_epilogue_threads_and_int8_fallback():
     one = avx512(gemm(130, 40, 96, "bf16", "f32"), "avx512,threads=1,m-block=32")
     many = avx512(gemm(130, 40, 96, "bf16", "f32"), "avx512,threads=3,m-block=32")
     assert np.array_equal(one(x, y), many(x, y))
-    # int8 is not on this engine: compiled loops, still exact.
-    i, j = rng.integers(-128, 128, (33, 50), dtype=np.int8), rng.integers(-128, 128, (50, 17),
-                                                                         dtype=np.int8)
-    program = avx512(gemm(33, 17, 50, "i8", "i32"))
-    assert program.report.kernels == []
-    assert np.array_equal(program(i, j), i.astype(np.int32) @ j.astype(np.int32))
+
+
+def random_i8(rng, shape):
+    return rng.integers(-128, 128, shape, dtype=np.int8)
+
+
+def int8_product(a, b):
+    return a.astype(np.int32) @ b.astype(np.int32)
+
+
+@needs_avx512
+@pytest.mark.parametrize("m,k,n,hw", [(33, 50, 17, ""), (1, 3, 5, ""), (64, 1024, 96, ""),
+                                      (40, 1301, 70, ",k-block=128"),
+                                      (130, 96, 40, ",threads=3,m-block=32")])
+def test_avx512_int8_gemm_is_bit_exact(m, k, n, hw):
+    """vpdpbusd takes lhs as unsigned bytes: the kernel runs lhs + 128 and the pack takes
+    128 x the column sums of rhs off (`offset_correction`); K not a multiple of the 4-byte
+    VNNI quad, several k-blocks and a rest, rows split over threads; the extremes of int8
+    (all -128, all 127) included."""
+    rng = np.random.default_rng(m + k + n)
+    program = avx512(gemm(m, n, k, "i8", "i32"), "avx512" + hw)
+    assert program.report.kernels == ["vector_kernel_0"]
+    a, b = random_i8(rng, (m, k)), random_i8(rng, (k, n))
+    assert np.array_equal(program(a, b), int8_product(a, b))
+    for x, y in ((-128, -128), (-128, 127), (127, -128)):
+        a, b = np.full((m, k), x, np.int8), np.full((k, n), y, np.int8)
+        assert np.array_equal(program(a, b), int8_product(a, b))
+
+
+@needs_avx512
+def test_avx512_int8_bias_relu_and_a_given_acc():
+    rng = np.random.default_rng(11)
+    x, y = random_i8(rng, (33, 50)), random_i8(rng, (50, 17))
+    bias = rng.integers(-5000, 5000, 17, dtype=np.int32)
+    got = avx512(EPILOGUE.format(t="i8", acc="i32", zero="0"))(x, y, bias)
+    want = np.maximum(int8_product(x, y) + bias, 0)
+    assert (want == 0).any() and np.array_equal(got, want)
+    text = ACCUMULATE.replace("600", "1000").replace("f32", "i32").replace(
+        "x1000xi32>, %b", "x1000xi8>, %b").replace("tensor<1000x24xi32>", "tensor<1000x24xi8>")
+    text = text.replace("tensor<40x1000xi32>", "tensor<40x1000xi8>")
+    a, b = random_i8(rng, (40, 1000)), random_i8(rng, (1000, 24))
+    c = rng.integers(-10**6, 10**6, (40, 24), dtype=np.int32)
+    assert np.array_equal(avx512(text, "avx512,k-block=256")(a, b, c), c + int8_product(a, b))
+
+
+@needs_avx512
+def test_avx512_int8_constant_weights_are_packed_at_compile_time():
+    """A constant rhs: packed and its correction computed by numpy when compiling."""
+    rng = np.random.default_rng(12)
+    w = random_i8(rng, (50, 17))
+    values = ", ".join("[" + ", ".join(map(str, row)) + "]" for row in w)
+    text = f"""
+func.func @main(%a: tensor<33x50xi8>) -> tensor<33x17xi32> {{
+  %w = arith.constant dense<[{values}]> : tensor<50x17xi8>
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<33x17xi32>
+  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<33x17xi32>) -> tensor<33x17xi32>
+  %0 = linalg.matmul ins(%a, %w : tensor<33x50xi8>, tensor<50x17xi8>) outs(%c : tensor<33x17xi32>) -> tensor<33x17xi32>
+  return %0 : tensor<33x17xi32>
+}}"""
+    with make_context() as context, ir.Location.unknown():
+        module = parse_module(text)
+        pipeline(context, amx_preset("avx512"), engine="avx512").run(module)
+        assert "amx_pack" not in str(module)
+    a = random_i8(rng, (33, 50))
+    assert np.array_equal(avx512(text)(a), int8_product(a, w))
+
+
+def test_offset_correction_is_minus_128_times_the_column_sums_wrapping_as_i32():
+    from tessera.passes.systolic_to_amx import offset_correction
+
+    b = np.array([[1, -128], [127, -128]], np.int8)
+    assert offset_correction(b, 4).tolist() == [-128 * 128, 128 * 256, 0, 0]
+    big = np.full((2 ** 17 + 1, 1), -128, np.int8)  # 128 x 128 x (2^17 + 1) wraps in i32
+    assert offset_correction(big, 1)[0] == np.int64(2 ** 31 + 2 ** 14).astype(np.int32)
 
 
 @needs_avx512
