@@ -197,6 +197,7 @@ class Microkernel:
             self.dot = intrinsic(module_op, VPDPBUSD, [self.vec, self.rhs_vec, self.rhs_vec],
                                  self.vec)
         self.b = None  # the batch index while building a batched kernel
+        self.rhs_block = None  # (buffer, first step) while building a block on one
 
     def _at(self, *indices):
         return ([self.b] if self.batched else []) + list(indices)
@@ -213,6 +214,9 @@ class Microkernel:
         if self.panel is not None:
             at = [arith.divui(col, index(self.panel)), kk,
                   arith.muli(arith.remui(col, index(self.panel)), index(self.group))]
+            if self.rhs_block is not None:  # one panel's steps, packed by the caller
+                rhs, first = self.rhs_block
+                at[:2] = [index(0), kk if first is None else arith.subi(kk, first)]
             if self.group == 1:
                 return vector.load(self.vec, rhs, at)
             return vector.load(self.rhs_vec, rhs, at)
@@ -284,14 +288,18 @@ class Microkernel:
         return acc
 
     def block(self, row0, rows: int, col0, masks: list, k0, steps: int, unroll: int,
-              init: str | None, relu: bool = False, bias: bool = False, packed_lhs=None):
+              init: str | None, relu: bool = False, bias: bool = False, packed_lhs=None,
+              packed_rhs=None):
         """out[rows row0.., one register group per entry of `masks` from col0] = init
         (the buffer of that role, or zeros) + the steps k0..k0+steps, then + bias and
         relu when asked; a group with a mask (its last) is loaded and stored masked.
         `packed_lhs` (buffer, row block): the block's lhs values are buffer[row block,
-        step - k0, r x v + lane], the rows of a step side by side, instead of lhs."""
+        step - k0, r x v + lane], the rows of a step side by side, instead of lhs.
+        `packed_rhs` (a buffer): the block's rhs panel is buffer[0, step - k0, ..] instead
+        of its panel of rhs."""
         first = None if isinstance(k0, int) and k0 == 0 else k0
         packed = None if packed_lhs is None else (*packed_lhs, first)
+        self.rhs_block = None if packed_rhs is None else (packed_rhs, first)
         cols = [col0 if g == 0 else arith.addi(col0, index(g * self.lanes))
                 for g in range(len(masks))]
         start = []
@@ -301,6 +309,7 @@ class Microkernel:
                 start.append(self.zeros if init is None
                              else self._load(self.args[init], mask, row, col))
         acc = self._reduce(row0, rows, cols, masks, start, k0, steps, unroll, packed)
+        self.rhs_block = None
         for r in range(rows):
             row = arith.addi(row0, index(r))
             for g, (col, mask) in enumerate(zip(cols, masks)):

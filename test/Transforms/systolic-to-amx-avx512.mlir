@@ -35,7 +35,7 @@
 // CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x25x64xbf16>, vector<32xbf16>
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.blocking = #systolic.blocking<8 : i64, 2 : i64, 1 : i64, 4 : i64>
-// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 64, 32, 50], [256, 256, 512]>
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 320, 32, 50], [256, 256, 512]>
 // The m-block (256 rows on this engine) x k-block of lhs is packed first: 32 row blocks
 // x 256 pair steps (the k-block: 256 steps) x the 8 rows' pairs side by side.
 // CHECK: %[[PACKED:.+]] = memref.alloca() : memref<32x256x16xbf16>
@@ -49,23 +49,31 @@
 // CHECK: vector.bitcast %{{.+}} : vector<2xbf16> to vector<1xi32>
 // CHECK: vector.broadcast %{{.+}} : i32 to vector<16xi32>
 // CHECK: x86.avx512.dot %{{.+}} : vector<32xbf16> -> vector<16xf32>
-func.func @bf16_edges(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf16>) -> tensor<33x17xf32> {
+func.func @bf16_edges(%a: tensor<300x50xbf16>, %b: tensor<50x17xbf16>) -> tensor<300x17xf32> {
   %zero = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<33x17xf32>
-  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<33x17xf32>) -> tensor<33x17xf32>
-  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<33x50xbf16>, tensor<50x17xbf16>, tensor<33x17xf32>) -> tensor<33x17xf32>
-  return %0 : tensor<33x17xf32>
+  %e = tensor.empty() : tensor<300x17xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<300x17xf32>) -> tensor<300x17xf32>
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<300x50xbf16>, tensor<50x17xbf16>, tensor<300x17xf32>) -> tensor<300x17xf32>
+  return %0 : tensor<300x17xf32>
 }
 
 // -----
 
 // f32 stays f32 on this engine: FMAs on the rhs padded to 32 columns (panels of the
 // block's 16 columns, not interleaved), a broadcast lhs value per row; the epilogue after
-// the last k-block. A blocking set by hand is used.
+// the last k-block. A blocking set by hand is used. A matmul of one m-block (10 rows)
+// takes rhs as it is and packs each panel's k-block inside the kernel, just before the
+// row blocks that use it (columns past 30 masked to zeros).
+// CHECK-LABEL: func.func @f32_hand_blocking
+// CHECK-NOT: amx_pack
 // CHECK-LABEL: func.func private @vector_kernel_0
-// CHECK-SAME: (%{{[^:]+}}: memref<?x20xf32>, %{{[^:]+}}: memref<2x20x16xf32>, %{{[^:]+}}: memref<?x32xf32>, %{{[^:]+}}: memref<32xf32>)
+// CHECK-SAME: (%{{[^:]+}}: memref<?x20xf32>, %[[B:[^:]+]]: memref<20x30xf32>, %{{[^:]+}}: memref<?x32xf32>, %{{[^:]+}}: memref<32xf32>)
 // CHECK-SAME: systolic.blocking = #systolic.blocking<4 : i64, 1 : i64, 1 : i64, 2 : i64>
-// CHECK: vector.load %{{.+}} : memref<2x20x16xf32>, vector<16xf32>
+// CHECK: %[[PANEL:.+]] = memref.alloca() : memref<1x256x16xf32>
+// CHECK: scf.for {{.*}} step %c16
+// CHECK: vector.maskedload %[[B]]{{.*}} : memref<20x30xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK: vector.store %{{.+}}, %[[PANEL]]
+// CHECK: vector.load %[[PANEL]]{{.*}} : memref<1x256x16xf32>, vector<16xf32>
 // CHECK: memref.load %{{.+}} : memref<64x256x4xf32>
 // CHECK: vector.broadcast %{{.+}} : f32 to vector<16xf32>
 // CHECK: vector.fma

@@ -355,8 +355,11 @@ def test_without_amx_auto_takes_avx512_and_amx_is_refused(monkeypatch):
 
 @needs_avx512
 @pytest.mark.parametrize("math", ["fma", "dot"])
-@pytest.mark.parametrize("m,k,n", [(33, 50, 17), (64, 256, 96), (40, 600, 70), (1, 31, 5)])
+@pytest.mark.parametrize("m,k,n", [(33, 50, 17), (64, 256, 96), (40, 600, 70), (1, 31, 5),
+                                   (300, 71, 40)])
 def test_avx512_bf16_gemm_matches_within_the_f32_accumulation_bound(m, k, n, math):
+    """Up to one m-block (256 rows) rhs is packed inside the kernel, above by a pack
+    kernel of its own (300 rows)."""
     rng = np.random.default_rng(m * k + n)
     a, b = random_bf16(rng, (m, k)), random_bf16(rng, (k, n))
     program = avx512(gemm(m, n, k, "bf16", "f32"), f"avx512,bf16_math={math}")
@@ -365,7 +368,7 @@ def test_avx512_bf16_gemm_matches_within_the_f32_accumulation_bound(m, k, n, mat
 
 
 @needs_avx512
-@pytest.mark.parametrize("m,k,n", [(33, 50, 17), (130, 300, 70)])
+@pytest.mark.parametrize("m,k,n", [(33, 50, 17), (130, 300, 70), (300, 70, 40)])
 def test_avx512_f32_gemm_matches_within_the_f32_accumulation_bound(m, k, n):
     rng = np.random.default_rng(k)
     a = rng.standard_normal((m, k)).astype(np.float32)
