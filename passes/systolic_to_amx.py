@@ -43,9 +43,10 @@ panel's k-block stays in L1). f32 matmuls run as f32 FMAs; bf16 ones either as f
 on operands widened when packed (`bf16-math=fma`, the default: the products are exact
 in f32 either way) or with `x86.avx512.dot` (vdpbf16ps) on VNNI pairs (`bf16-math=dot`);
 int8 ones with `vpdpbusd` on VNNI quads (an LLVM intrinsic: MLIR has no op for it). That
-instruction multiplies unsigned by signed bytes, so lhs runs as lhs + 128 (its bits ^
-0x80, when packed) and 128 x the column sums of rhs, computed when rhs is packed, are
-taken off with the bias (`offset_correction`): exact, wrapping as i32 accumulation does.
+instruction multiplies unsigned by signed bytes: rhs is packed as rhs + 128 (its bits ^
+0x80) and the broadcast lhs quad is the signed operand (a memory operand LLVM folds into
+the instruction), so the kernel sums each row of lhs as it packs it and takes 128 x that
+sum off the row in the epilogue: exact, wrapping as i32 accumulation does.
 The blocking (#systolic.blocking on the kernel, or set by hand on the matmul) has R
 dividing the 32-row padding and C x 16 dividing the 32-column padding; the default
 (`x86_blocking`) is the one with the fewest instructions per multiply-add that fits the
@@ -288,6 +289,8 @@ def _bf16_bits(attr) -> np.ndarray:
 def _packed_constant(array: np.ndarray, element, dtypes: Dtypes, kp: int, np_: int,
                      panel: int | None):
     packed = pack_vnni(array, dtypes.vnni, kp, np_, panel)
+    if panel is not None and packed.dtype == np.int8:  # vpdpbusd's unsigned operand
+        packed = packed ^ np.int8(-128)
     t = ir.RankedTensorType.get(list(packed.shape), element)
     if dtypes.operand == "bf16":
         attr = ir.DenseElementsAttr.get(packed.view(np.int16), type=t)
@@ -308,6 +311,7 @@ class _Kernel:
         self.c_tile = tile_type(ROWS, ROWS, acc_element)
         self.acc_element = acc_element
         self.is_int = isinstance(acc_element, ir.IntegerType)
+        self.row_sums = None
 
     def _mul(self, a, b, c):
         if self.is_int:
@@ -342,16 +346,25 @@ class _Kernel:
             scf.YieldOp([])
 
     def epilogue(self, m0, m_end, n0, n_end):
-        """bias and relu on out[m0:m_end, n0:n_end], 16 lanes at a time."""
+        """bias and relu on out[m0:m_end, n0:n_end], 16 lanes at a time; with row_sums
+        (int8 on vpdpbusd), -128 x row_sums[m - m0] added to each row first."""
         out = self.args["out"]
         vec = ir.VectorType.get([ROWS], self.acc_element)
         zeros = vector.broadcast(vec, zero(self.acc_element))
         m_loop = scf.ForOp(m0, m_end, index(1))
         with ir.InsertionPoint(m_loop.body):
+            m = m_loop.induction_variable
+            offset = None
+            if self.row_sums is not None:
+                total = memref.load(self.row_sums, [arith.subi(m, m0)])
+                offset = vector.broadcast(vec, arith.muli(
+                    total, arith.constant(self.acc_element, -128)))
             n_loop = scf.ForOp(n0, n_end, index(ROWS))
             with ir.InsertionPoint(n_loop.body):
-                m, n = m_loop.induction_variable, n_loop.induction_variable
+                n = n_loop.induction_variable
                 value = vector.load(vec, out, [m, n])
+                if offset is not None:
+                    value = arith.addi(value, offset)
                 if "bias" in self.args:
                     bias = vector.load(vec, self.args["bias"], [n])
                     value = arith.addi(value, bias) if self.is_int else arith.addf(value, bias)
@@ -406,39 +419,50 @@ class _VectorKernel(_Kernel):
         self.zero_init = zero_init  # out is not filled: the first k-block starts from zeros
         self.element, self.acc_element = element, acc_element
         self.is_int = isinstance(acc_element, ir.IntegerType)
+        self.row_sums = None  # int8: allocated by build
         kind = {1: "f32", 2: "bf16-pairs", 4: "i8-quads"}[dtypes.vnni]
         self.micro = Microkernel(args, LANES, acc_element, kind,
                                  panel=blocking.groups * LANES, module_op=module_op)
 
-    def _pack_lhs(self, packed, m0, m_end, k0, steps: int):
+    def _pack_lhs(self, packed, m0, m_end, k0, steps: int, first: bool):
         """packed[(m - m0) / R, s, (m - m0) % R x v + lane] = lhs[m, k0 + s x v + lane],
-        a VNNI group (v > 1) moved as one vector (int8: plus 128, the unsigned byte
-        `vpdpbusd` takes; see `offset_correction`); bf16 widened to f32 as it is moved."""
+        a VNNI group (v > 1) moved as one vector; bf16 widened to f32 as it is moved.
+        int8: each row's sum is added to row_sums[m - m0] (set on the first k-block)."""
         rows, v, lhs = self.blocking.rows, self.d.vnni, self.args["lhs"]
         group = ir.VectorType.get([v], self.element)
-        flip = vector.broadcast(group, arith.constant(self.element, -128)) if self.is_int \
-            else None
         m_loop = scf.ForOp(m0, m_end, index(1))
         with ir.InsertionPoint(m_loop.body):
             m = m_loop.induction_variable
             local = arith.subi(m, m0)
             block = arith.divui(local, index(rows))
             lane0 = arith.muli(arith.remui(local, index(rows)), index(v))
-            s_loop = scf.ForOp(index(0), index(steps), index(1))
+            sums = []
+            if self.is_int:
+                sums = [vector.broadcast(ir.VectorType.get([v], self.acc_element),
+                                         zero(self.acc_element))]
+            s_loop = scf.ForOp(index(0), index(steps), index(1), sums)
             with ir.InsertionPoint(s_loop.body):
                 s = s_loop.induction_variable
                 k = arith.addi(k0, arith.muli(s, index(v))) if v > 1 else arith.addi(k0, s)
                 if v > 1:
                     value = vector.load(group, lhs, [m, k])
-                    if flip is not None:  # x ^ 0x80 == x + 128 as an unsigned byte
-                        value = arith.xori(value, flip)
                     vector.store(value, packed, [block, s, lane0])
                 else:
                     value = memref.load(lhs, [m, k])
                     if value.type != self.element:  # bf16 widened for f32 FMAs
                         value = widen_bf16(value)
                     memref.store(value, packed, [block, s, lane0])
-                scf.YieldOp([])
+                if self.is_int:
+                    total = s_loop.inner_iter_args[0]
+                    scf.YieldOp([arith.addi(total, arith.extsi(total.type, value))])
+                else:
+                    scf.YieldOp([])
+            if self.is_int:
+                total = vector.reduction(self.acc_element, vector.CombiningKind.ADD,
+                                         s_loop.results[0])
+                if not first:
+                    total = arith.addi(total, memref.load(self.row_sums, [local]))
+                memref.store(total, self.row_sums, [local])
             scf.YieldOp([])
 
     def _pack_rhs(self, panel, col0, k0, steps: int):
@@ -456,7 +480,7 @@ class _VectorKernel(_Kernel):
                 col = arith.addi(col0, index(c))
                 rows = [_source_row(rhs, n, arith.addi(k, index(lane)) if lane else k, col,
                                     self.element) for lane in range(v)]
-                vector.store(_interleaved(rows), panel, [index(0), s, index(v * c)])
+                vector.store(_unsigned(_interleaved(rows)), panel, [index(0), s, index(v * c)])
             scf.YieldOp([])
 
     def _k_block(self, packed, m0, m_end, k0, steps: int, first: bool = False,
@@ -466,7 +490,7 @@ class _VectorKernel(_Kernel):
         blocks inside, so a panel's k-block of rhs (R x 16 x groups x k-block elements)
         stays in L1 while the packed lhs comes from L2."""
         b = self.blocking
-        self._pack_lhs(packed, m0, m_end, k0, steps)
+        self._pack_lhs(packed, m0, m_end, k0, steps, first)
         step0 = arith.divui(k0, index(self.d.k_step)) if self.d.k_step > 1 else k0
         n_loop = scf.ForOp(index(0), index(self.np_), index(b.groups * LANES))
         with ir.InsertionPoint(n_loop.body):
@@ -488,6 +512,9 @@ class _VectorKernel(_Kernel):
         k_steps = o.k_block // d.k_step
         packed = memref.alloca(ir.MemRefType.get([o.m_block // b.rows, k_steps, b.rows * d.vnni],
                                                  self.element), [], [])
+        if self.is_int:  # each row's sum, for the epilogue (see _pack_lhs)
+            self.row_sums = memref.alloca(ir.MemRefType.get([o.m_block], self.acc_element),
+                                          [], [])
         panel = None
         if ir.MemRefType(self.args["rhs"].type).rank == 2:  # unpacked: a panel at a time
             panel = memref.alloca(ir.MemRefType.get([1, k_steps, b.groups * LANES * d.vnni],
@@ -511,7 +538,7 @@ class _VectorKernel(_Kernel):
             if k_left:
                 self._k_block(packed, m0, m_end, index(k_full), k_left, first=not k_full,
                               panel=panel)
-            if "bias" in self.args or self.relu:
+            if "bias" in self.args or self.relu or self.is_int:
                 self.epilogue(m0, m_end, index(0), index(self.np_))
             scf.YieldOp([])
 
@@ -556,13 +583,12 @@ def _build_panel_pack(args, vnni: int, element, panel: int, packed_element):
     """The avx512 engine's pack, 16 lanes at a time: P[n // panel, k // v, (n % panel) * v
     + k % v] = B[k, n], every element written (columns past N and the missing rows of a
     last VNNI group are zeros), so no fill is needed. A group interleaves rows k..k+v-1;
-    bf16 packed as f32 (`packed_element`) is widened (exactly) on the way. int8 (v = 4)
-    also writes the offset correction of each column (`offset_correction`) to args[2]."""
-    source, packed = args[:2]
+    bf16 packed as f32 (`packed_element`) is widened (exactly) on the way, int8 made
+    unsigned (`_unsigned`)."""
+    source, packed = args
     k, n = ir.MemRefType(source.type).shape
     zeros = vector.broadcast(ir.VectorType.get([LANES], element), zero(element))
     panels = ir.MemRefType(packed.type).shape[0]
-    columns = range(0, panel, LANES)
 
     def row(kk, col):
         if isinstance(kk, int) and kk >= k:  # past the last row of a VNNI group
@@ -570,52 +596,37 @@ def _build_panel_pack(args, vnni: int, element, panel: int, packed_element):
         return _source_row(source, n, index(kk) if isinstance(kk, int) else kk, col,
                            packed_element)
 
-    def group(p, col0, kk, c, first_row, sums):
-        """Packs the group of rows first_row.. at column col0 + c; returns sums + them."""
+    def group(p, col0, kk, c, first_row):
+        """Packs the group of rows first_row.. at column col0 + c."""
         col = arith.addi(col0, index(c))
         rows = [row(first_row + lane if isinstance(first_row, int) else
                     (arith.addi(first_row, index(lane)) if lane else first_row), col)
                 for lane in range(vnni)]
-        vector.store(_interleaved(rows), packed, [p, kk, index(vnni * c)])
-        return None if sums is None else _plus_rows(sums, rows)
+        vector.store(_unsigned(_interleaved(rows)), packed, [p, kk, index(vnni * c)])
 
     p_loop = scf.ForOp(index(0), index(panels), index(1))
     with ir.InsertionPoint(p_loop.body):
         p = p_loop.induction_variable
         col0 = arith.muli(p, index(panel))
-        i32 = ir.IntegerType.get_signless(32)
-        sums = [vector.broadcast(ir.VectorType.get([LANES], i32), arith.constant(i32, 0))
-                for _ in columns] if vnni == 4 else []
-        k_loop = scf.ForOp(index(0), index(k // vnni), index(1), sums)
+        k_loop = scf.ForOp(index(0), index(k // vnni), index(1))
         with ir.InsertionPoint(k_loop.body):
             kk = k_loop.induction_variable
-            first = arith.muli(kk, index(vnni)) if vnni > 1 else kk
-            carried = list(k_loop.inner_iter_args)
-            out = [group(p, col0, kk, c, first, carried[i] if sums else None)
-                   for i, c in enumerate(columns)]
-            scf.YieldOp(out if sums else [])
-        sums = list(k_loop.results)
+            for c in range(0, panel, LANES):
+                group(p, col0, kk, c, arith.muli(kk, index(vnni)) if vnni > 1 else kk)
+            scf.YieldOp([])
         if k % vnni:  # the last rows, in a group with zeros
-            last = [group(p, col0, index(k // vnni), c, k - k % vnni, sums[i] if sums else None)
-                    for i, c in enumerate(columns)]
-            sums = last if sums else []
-        for total, c in zip(sums, columns):  # int8 only
-            scale = vector.broadcast(total.type, arith.constant(i32, OFFSET))
-            vector.store(arith.muli(total, scale), args[2], [arith.addi(col0, index(c))])
+            for c in range(0, panel, LANES):
+                group(p, col0, index(k // vnni), c, k - k % vnni)
         scf.YieldOp([])
 
 
-OFFSET = -128  # int8 on AVX-512: lhs + 128 is unsigned, so out + OFFSET x colsum(rhs)
-
-
-def offset_correction(rhs: np.ndarray, np_: int) -> np.ndarray:
-    """What int8 results on the avx512 engine need added: `vpdpbusd` multiplies unsigned
-    by signed bytes, so lhs runs as lhs + 128 (its bits ^ 0x80) and the kernel computes
-    lhs·rhs + 128 x (column sums of rhs); this is OFFSET x those sums per column,
-    zero-padded to np_ (i32, wrapping as the i32 accumulation does)."""
-    correction = np.zeros(np_, np.int64)
-    correction[:rhs.shape[1]] = OFFSET * rhs.astype(np.int64).sum(axis=0)
-    return correction.astype(np.int32)
+def _unsigned(packed):
+    """int8 VNNI quads as `vpdpbusd`'s unsigned operand: x + 128, i.e. its bits ^ 0x80
+    (the kernel takes 128 x the row sums of lhs off); other types as they are."""
+    t = ir.VectorType(packed.type)
+    if not isinstance(t.element_type, ir.IntegerType):
+        return packed
+    return arith.xori(packed, vector.broadcast(t, arith.constant(t.element_type, -128)))
 
 
 def _source_row(source, n: int, k, col, packed_element):
@@ -640,13 +651,6 @@ def _interleaved(rows: list):
     quads = vector.interleave(low, high)
     return vector.bitcast(ir.VectorType.get([4 * LANES], ir.VectorType(rows[0].type).element_type),
                           quads)
-
-
-def _plus_rows(total, rows: list):
-    """total + the rows' values sign-extended to total's i32 lanes."""
-    for r in rows:
-        total = arith.addi(total, arith.extsi(total.type, r))
-    return total
 
 
 class AmxOutliner:
@@ -682,7 +686,6 @@ class AmxOutliner:
             return NO_MATCH
         dtypes = combos[combo]
         widen = avx512 and combo == ("bf16", "f32") and self.options.bf16_math == "fma"
-        offset = avx512 and combo == ("i8", "i32")  # lhs + 128: see offset_correction
         if widen:
             dtypes = WIDENED
         options = self.options
@@ -700,7 +703,6 @@ class AmxOutliner:
         acc_element = ir.ShapedType(acc_t).element_type
         operand = ir.BF16Type.get(op.context) if as_bf16 else element(lhs_in.type)
         packed_element = acc_element if widen else operand
-        correction_type = ir.RankedTensorType.get([np_], acc_element)
         relu = "relu" in ir.DictAttr(op.epilogue)
         with rewriter.ip, op.location:
             lhs = transposed(lhs_in) if t_lhs else lhs_in
@@ -721,10 +723,7 @@ class AmxOutliner:
                 packed = bufferization.ToBufferOp(
                     packed_type, _packed_constant(weight, packed_element, dtypes, kp, np_,
                                                   panel), read_only=True).result
-                if offset:
-                    correction = arith.ConstantOp(correction_type, ir.DenseElementsAttr.get(
-                        offset_correction(weight, np_), type=correction_type)).result
-            elif avx512 and not offset and mp <= options.m_block:
+            elif avx512 and mp <= options.m_block:
                 # One m-block: B packed inside the kernel, a panel's k-block where it is
                 # used (each core its own, no pass of its own over memory; measured bf16
                 # 128x4096x1024 19.4 ms against 21.8, 2 threads 13.5 against 15.2). With
@@ -741,20 +740,13 @@ class AmxOutliner:
                 rhs_buffer = bufferization.ToBufferOp(memref_of(rhs.type), rhs,
                                                       read_only=True).result
                 packed = memref.AllocOp(packed_type, [], [], alignment=64).result
-                pack_args = [rhs_buffer, packed]
-                if offset:
-                    pack_args.append(memref.AllocOp(memref_of(correction_type), [], [],
-                                                    alignment=64).result)
-                pack = outline(self.module_op, "amx_pack", [v.type for v in pack_args],
+                pack = outline(self.module_op, "amx_pack", [rhs_buffer.type, packed_type],
                                op.location, {},
                                lambda args: _build_pack(args, dtypes.vnni, operand)
                                if panel is None
                                else _build_panel_pack(args, dtypes.vnni, operand, panel,
                                                       packed_element))
-                func.CallOp(pack, pack_args)
-                if offset:
-                    correction = bufferization.ToTensorOp(correction_type, pack_args[2],
-                                                          restrict=True, writable=True).result
+                func.CallOp(pack, [rhs_buffer, packed])
             out_type = ir.MemRefType.get([mp, np_], acc_element)
             out = memref.AllocOp(out_type, [], [], alignment=64).result
             zero_init = is_zero_fill(op.acc)
@@ -770,11 +762,8 @@ class AmxOutliner:
                         packed,
                         memref.cast(ir.MemRefType.get([dynamic, np_], acc_element), out)]
             roles = ["lhs", "rhs", "out"]
-            bias = None if op.bias is None else _padded_tensor(op.bias, [np_])
-            if offset:  # the correction is added with the bias, in the epilogue
-                bias = correction if bias is None else linalg.add(
-                    bias, correction, outs=[tensor.empty([np_], acc_element)])
-            if bias is not None:
+            if op.bias is not None:
+                bias = _padded_tensor(op.bias, [np_])
                 operands.append(bufferization.ToBufferOp(memref_of(bias.type), bias,
                                                          read_only=True).result)
                 roles.append("bias")

@@ -159,9 +159,9 @@ class Microkernel:
     lanes widened to i16, i16 lhs value, products accumulated in i32), or an x86 dot
     whose step takes a VNNI group of reduction elements (`GROUP`): "bf16-pairs"
     (`vdpbf16ps`: a broadcast pair of lhs values dotted with 16 column pairs into f32
-    lanes) or "i8-quads" (`vpdpbusd`: a broadcast quad of lhs bytes, taken as UNSIGNED,
-    dotted with 16 column quads of signed bytes into i32 lanes; the caller offsets lhs
-    and corrects the result; `module_op` is where its LLVM intrinsic is declared).
+    lanes) or "i8-quads" (`vpdpbusd`: 16 column quads of rhs bytes, taken as UNSIGNED,
+    dotted with a broadcast quad of signed lhs bytes into i32 lanes; the caller offsets
+    rhs and corrects the result; `module_op` is where its LLVM intrinsic is declared).
     `args` holds the buffers by role (lhs, rhs, acc, bias,
     out). With `panel`, the rhs is packed in panels of that many columns (a block's
     columns lie in one panel), each contiguous: P[n // panel, step, (n % panel) x group
@@ -253,7 +253,7 @@ class Microkernel:
         if self.kind == "bf16-pairs":
             return x86.DotBF16Op(acc, a, b, results=[self.vec]).result
         if self.kind == "i8-quads":
-            return func.CallOp([self.vec], self.dot, [acc, a, b]).result
+            return func.CallOp([self.vec], self.dot, [acc, b, a]).result
         return arith.addi(arith.muli(arith.extsi(self.vec, a), arith.extsi(self.vec, b)), acc)
 
     def _step(self, kk, row0, rows: int, cols: list, masks: list, acc: list, packed) -> list:

@@ -88,32 +88,32 @@ func.func @f32_hand_blocking(%a: tensor<10x20xf32>, %b: tensor<20x30xf32>, %bias
 
 // -----
 
-// int8: vpdpbusd multiplies unsigned bytes of lhs by signed bytes of rhs, so lhs runs
-// as lhs + 128 (its bits ^ 0x80, when packed) and the pack of rhs, in VNNI quads, also
-// writes -128 x each column's sum, added with the bias after the last k-block. K is
-// padded to whole quads (50 -> 52), the k-block is 256 steps (1024 elements), the lhs
-// quad is broadcast as one i32 lane and the dot is LLVM's intrinsic (MLIR has no op).
+// int8: vpdpbusd multiplies unsigned bytes by signed bytes, so rhs is packed as rhs + 128
+// (its bits ^ 0x80, here inside the kernel: one m-block) and the broadcast lhs quad is
+// the signed operand; the lhs pack sums each row, and the epilogue takes 128 x that sum
+// off the row before bias and ReLU. K is padded to whole quads (50 -> 52), the k-block
+// is 256 steps (1024 elements), and the dot is LLVM's intrinsic (MLIR has no op for it).
 // CHECK-LABEL: func.func private @llvm.x86.avx512.vpdpbusd.512(vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
 // CHECK-LABEL: func.func @int8
-// CHECK: call @amx_pack_0(%{{.+}}, %{{.+}}, %[[SUMS:.+]]) : (memref<50x16xi8>, memref<1x13x128xi8>, memref<32xi32>) -> ()
-// CHECK: %[[CORRECTION:.+]] = bufferization.to_tensor %[[SUMS]]
-// CHECK: linalg.add ins(%{{.+}}, %[[CORRECTION]] : tensor<32xi32>, tensor<32xi32>)
-// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x52xi8>, memref<1x13x128xi8>, memref<?x32xi32>, memref<32xi32>) -> ()
-// CHECK-LABEL: func.func private @amx_pack_0
-// CHECK: vector.interleave %{{.+}} : vector<16xi16> -> vector<32xi16>
-// CHECK: vector.store %{{.+}} : memref<1x13x128xi8>, vector<64xi8>
-// CHECK: arith.extsi %{{.+}} : vector<16xi8> to vector<16xi32>
-// CHECK: arith.muli
-// CHECK: vector.store %{{.+}} : memref<32xi32>, vector<16xi32>
+// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x52xi8>, memref<52x16xi8>, memref<?x32xi32>, memref<32xi32>) -> ()
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out", "bias"], [1, 32, 32, 52], [256, 256, 1024]>
-// CHECK: memref.alloca() : memref<32x256x32xi8>
-// CHECK: %[[FLIP:.+]] = vector.broadcast %c-128_i8 : i8 to vector<4xi8>
-// CHECK: arith.xori %{{.+}}, %[[FLIP]] : vector<4xi8>
-// CHECK: vector.load %{{.+}} : memref<1x13x128xi8>, vector<64xi8>
+// CHECK: %[[LHS:.+]] = memref.alloca() : memref<32x256x32xi8>
+// CHECK: %[[SUMS:.+]] = memref.alloca() : memref<256xi32>
+// CHECK: %[[PANEL:.+]] = memref.alloca() : memref<1x256x128xi8>
+// CHECK: vector.store %{{.+}}, %[[LHS]]{{.*}} : memref<32x256x32xi8>, vector<4xi8>
+// CHECK: arith.extsi %{{.+}} : vector<4xi8> to vector<4xi32>
+// CHECK: vector.reduction <add>, %{{.+}} : vector<4xi32> into i32
+// CHECK: memref.store %{{.+}}, %[[SUMS]]
+// CHECK: vector.interleave %{{.+}} : vector<16xi16> -> vector<32xi16>
+// CHECK: %[[UNSIGNED:.+]] = arith.xori %{{.+}} : vector<64xi8>
+// CHECK: vector.store %[[UNSIGNED]], %[[PANEL]]
+// CHECK: %[[B:.+]] = vector.load %[[PANEL]]{{.*}} : memref<1x256x128xi8>, vector<64xi8>
 // CHECK: vector.bitcast %{{.+}} : vector<4xi8> to vector<1xi32>
-// CHECK: vector.bitcast %{{.+}} : vector<16xi32> to vector<64xi8>
-// CHECK: func.call @llvm.x86.avx512.vpdpbusd.512(
+// CHECK: %[[A:.+]] = vector.bitcast %{{.+}} : vector<16xi32> to vector<64xi8>
+// CHECK: func.call @llvm.x86.avx512.vpdpbusd.512(%{{.+}}, %[[B]], %[[A]])
+// CHECK: memref.load %[[SUMS]]
+// CHECK: arith.muli %{{.+}}, %c-128_i32 : i32
 // CHECK: arith.maxsi
 func.func @int8(%a: tensor<8x50xi8>, %b: tensor<50x16xi8>, %bias: tensor<16xi32>) -> tensor<8x16xi32> {
   %zero = arith.constant 0 : i32

@@ -406,12 +406,14 @@ def int8_product(a, b):
 @needs_avx512
 @pytest.mark.parametrize("m,k,n,hw", [(33, 50, 17, ""), (1, 3, 5, ""), (64, 1024, 96, ""),
                                       (40, 1301, 70, ",k-block=128"),
-                                      (130, 96, 40, ",threads=3,m-block=32")])
+                                      (130, 96, 40, ",threads=3,m-block=32"),
+                                      (300, 130, 40, "")])
 def test_avx512_int8_gemm_is_bit_exact(m, k, n, hw):
-    """vpdpbusd takes lhs as unsigned bytes: the kernel runs lhs + 128 and the pack takes
-    128 x the column sums of rhs off (`offset_correction`); K not a multiple of the 4-byte
-    VNNI quad, several k-blocks and a rest, rows split over threads; the extremes of int8
-    (all -128, all 127) included."""
+    """vpdpbusd takes rhs as unsigned bytes: rhs is packed as rhs + 128 and the kernel
+    takes 128 x each row sum of lhs off; K not a multiple of the 4-byte VNNI quad,
+    several k-blocks and a rest, rows split over threads, rhs packed inside the kernel
+    (up to 256 rows) and by its own kernel (300 rows); the extremes of int8 (all -128,
+    all 127) included."""
     rng = np.random.default_rng(m + k + n)
     program = avx512(gemm(m, n, k, "i8", "i32"), "avx512" + hw)
     assert program.report.kernels == ["vector_kernel_0"]
@@ -440,7 +442,7 @@ def test_avx512_int8_bias_relu_and_a_given_acc():
 
 @needs_avx512
 def test_avx512_int8_constant_weights_are_packed_at_compile_time():
-    """A constant rhs: packed and its correction computed by numpy when compiling."""
+    """A constant rhs: packed (as unsigned bytes) by numpy when compiling."""
     rng = np.random.default_rng(12)
     w = random_i8(rng, (50, 17))
     values = ", ".join("[" + ", ".join(map(str, row)) + "]" for row in w)
@@ -459,15 +461,6 @@ func.func @main(%a: tensor<33x50xi8>) -> tensor<33x17xi32> {{
         assert "amx_pack" not in str(module)
     a = random_i8(rng, (33, 50))
     assert np.array_equal(avx512(text)(a), int8_product(a, w))
-
-
-def test_offset_correction_is_minus_128_times_the_column_sums_wrapping_as_i32():
-    from tessera.passes.systolic_to_amx import offset_correction
-
-    b = np.array([[1, -128], [127, -128]], np.int8)
-    assert offset_correction(b, 4).tolist() == [-128 * 128, 128 * 256, 0, 0]
-    big = np.full((2 ** 17 + 1, 1), -128, np.int8)  # 128 x 128 x (2^17 + 1) wraps in i32
-    assert offset_correction(big, 1)[0] == np.int64(2 ** 31 + 2 ** 14).astype(np.int32)
 
 
 @needs_avx512
