@@ -5,8 +5,8 @@ Contenders, each timed on inputs already in memory (results copied back to the h
 included for all), the median of --rounds rounds; a round times every contender once,
 one after the other, so that the machine's noise falls on all of them alike:
 - `avx512`: `tessera.compile(..., target="cpu-amx", hw="avx512,threads=T")`, the AVX-512
-  vector microkernels (f32 FMA; bf16 widened to f32 when packed, f32 FMA; int8: not on
-  this engine, n/a); `avx-dot`: bf16 with vdpbf16ps dots instead (`bf16_math=dot`);
+  vector microkernels (f32 FMA; bf16 widened to f32 when packed, f32 FMA; int8
+  vpdpbusd); `avx-dot`: bf16 with vdpbf16ps dots instead (`bf16_math=dot`);
 - `amx`: the same with AMX tile kernels (only where the CPU has AMX);
 - `torch`: `torch.matmul` (oneDNN for bf16, with the best ISA of this CPU: AMX where it
   has it; f32 through torch's BLAS), `torch._int_mm` for int8; `torch.set_num_threads(T)`;
@@ -24,9 +24,9 @@ torch's OpenMP threads wait passively (`OMP_WAIT_POLICY=PASSIVE`, set here unles
 given): spinning threads would take the cores from whichever contender runs next.
 Ratios are speedups (their time over ours): `vs torch-avx512` and `vs IREE` for the
 avx512 engine, `amx vs torch` for AMX. `%peak` is the avx512 column's rate over this
-CPU's f32 FMA roofline (what that column runs, bf16 included), measured by a
-register-only loop of 16 independent accumulators, times the threads; the vdpbf16ps
-roofline (the avx-dot column's) is measured and printed the same way.
+CPU's f32 FMA roofline (what that column runs, bf16 included; int8: the vpdpbusd one),
+measured by a register-only loop of 16 independent accumulators, times the threads;
+the vdpbf16ps roofline (the avx-dot column's) is measured and printed the same way.
 
     .venv/bin/python benchmarks/cpu_gemm.py [--sizes 256 512 1024 2048 4096]
         [--int8-sizes 1024 2048] [--rounds 5] [--threads 1 2] [--no-mlp]
@@ -306,7 +306,7 @@ def gemm_rows(dtype, m, k, n, thread_counts, amx_ok, worker_, peaks, rounds):
         if threads == os.cpu_count():
             contenders["IREE"] = iree
         row(f"{dtype} {m}x{k}x{n}", threads, timed(contenders, rounds), 2.0 * m * n * k,
-            peaks["f32"] if dtype != "i8" else None)
+            peaks["i8" if dtype == "i8" else "f32"])
 
 
 def mlp_rows(thread_counts, amx_ok, worker_, peaks, rounds):
@@ -366,10 +366,11 @@ def main() -> int:
         print(f"the avx512 engine cannot run here: {why}")
         return 1
     amx_ok, amx_why = cpu_amx.available("amx")
-    peaks = {"f32": peak_flops("f32"), "bf16": peak_flops("bf16")}
+    peaks = {kind: peak_flops(kind) for kind in PEAK_OPS}
     print(f"cores: {os.cpu_count()}; AMX: {'yes' if amx_ok else amx_why}; roofline per core: "
           f"f32 FMA {peaks['f32'] / 1e9:.0f} GFLOP/s, bf16 vdpbf16ps "
-          f"{peaks['bf16'] / 1e9:.0f} GFLOP/s; median of {args.rounds} rounds, ms")
+          f"{peaks['bf16'] / 1e9:.0f} GFLOP/s, int8 vpdpbusd {peaks['i8'] / 1e9:.0f} GOP/s; "
+          f"median of {args.rounds} rounds, ms")
     header = (f"{'GEMM (MxKxN)':22} {'thr':>3} | {'avx512':>9} {'avx-dot':>9} {'amx':>9} "
               f"{'torch':>9} "
               f"{'torch-avx':>9} {'IREE':>9} | {'vs t-avx':>9} {'vs IREE':>9} "
