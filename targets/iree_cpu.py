@@ -8,11 +8,37 @@ reference path goes through the `systolic` dialect and back.
 
 from __future__ import annotations
 
+import dataclasses
+
 from tessera import iree
+from tessera.errors import TesseraError
 from tessera.executable import result_signature
 from tessera.hardware import IREE_CPU_PRESETS, IreeCpuConfig
 from tessera.mlir import ir
 from tessera.target import Report, Target
+
+
+def flags(hw: IreeCpuConfig) -> list[str]:
+    """iree-compile's flags for `hw`. With data tiling, stack allocations may take 64 KiB
+    (IREE's default limit, 32 KiB, fails on GPT-2's attention with data tiling, "exceeded
+    stack allocation limit"; IREE's runtime workers have 128 KiB stacks)."""
+    out = [f"--iree-llvmcpu-target-cpu={hw.cpu}", *iree.CPU_FLAGS]
+    if hw.data_tiling:
+        out += ["--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all",
+                "--iree-llvmcpu-stack-allocation-limit=65536"]
+    if hw.im2col:
+        out.append("--iree-global-opt-use-im2col-for-convs")
+    return out
+
+
+def fallbacks(hw: IreeCpuConfig) -> list[IreeCpuConfig]:
+    """`hw`, then `hw` without im2col, then without data tiling either (those it has)."""
+    out = [hw]
+    if hw.im2col:
+        out.append(dataclasses.replace(out[-1], im2col=False))
+    if hw.data_tiling:
+        out.append(dataclasses.replace(out[-1], data_tiling=False))
+    return out
 
 
 class IreeCpu(Target[IreeCpuConfig]):
@@ -30,13 +56,22 @@ class IreeCpu(Target[IreeCpuConfig]):
         return iree_cpu.pipeline(context, hw)
 
     def build(self, module, hw: IreeCpuConfig, func_name, signature):
-        flags = [f"--iree-llvmcpu-target-cpu={hw.cpu}", *iree.CPU_FLAGS]
-        if hw.data_tiling:
-            flags += ["--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all"]
-        vmfb = iree.compile_text(str(module), flags,
-                                 "IREE could not compile the module for llvm-cpu", ["llvm-cpu"])
+        """IREE compiles with `hw`'s settings; where IREE 3.13 fails on them (its im2col
+        breaks NHWC depthwise convolutions of batch > 1, data tiling fails on some
+        fusions) it compiles again without im2col, then without data tiling either; the
+        report's hw is what ran. An error is IREE's on its plainest settings."""
+        text, configs = str(module), fallbacks(hw)
+        for config in configs:
+            try:
+                vmfb = iree.compile_text(text, flags(config),
+                                         "IREE could not compile the module for llvm-cpu",
+                                         ["llvm-cpu"])
+                break
+            except TesseraError:
+                if config is configs[-1]:
+                    raise
         outputs = result_signature(module, func_name, dynamic=True)  # IREE sizes them
-        return iree.Runner(vmfb, func_name, outputs=outputs), Report(self.name, hw)
+        return iree.Runner(vmfb, func_name, outputs=outputs), Report(self.name, config)
 
 
 TARGET = IreeCpu()

@@ -9,6 +9,7 @@ import torch
 
 import models
 import tessera
+from tessera.errors import TesseraError
 from models import matmul_mlir as gemm
 
 RTOL, ATOL = 1e-4, 1e-5
@@ -99,9 +100,69 @@ def test_a_result_sized_at_run_time_is_a_clear_error_on_npu_sim():
         tessera.compile(Histogram(), (x,), target="npu-sim")
 
 
-def test_data_tiling_knob_compiles_with_iree_ukernels_and_matches():
+@pytest.mark.parametrize("hw", ["host", "host,data_tiling=false", "host,im2col=false"])
+def test_data_tiling_and_im2col_knobs_reach_iree_and_match(hw, monkeypatch):
+    from tessera import iree
+
+    passed = []
+    real = iree.compile_text
+    monkeypatch.setattr(iree, "compile_text",
+                        lambda text, flags, *a: passed.extend(flags) or real(text, flags, *a))
     model, inputs = models.example("mlp")
-    program = tessera.compile(model, inputs, target="iree-cpu", hw="host,data_tiling=true")
-    assert program.report.hw.data_tiling
+    program = tessera.compile(model, inputs, target="iree-cpu", hw=hw)
+    tiling, im2col = hw != "host,data_tiling=false", hw != "host,im2col=false"
+    assert (program.report.hw.data_tiling, program.report.hw.im2col) == (tiling, im2col)
+    for flag in ("--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all",
+                 "--iree-llvmcpu-stack-allocation-limit=65536"):
+        assert (flag in passed) == tiling
+    assert ("--iree-global-opt-use-im2col-for-convs" in passed) == im2col
     np.testing.assert_allclose(program(*inputs), model(*inputs).detach().numpy(),
                                rtol=1e-4, atol=1e-5)
+
+
+def test_where_iree_fails_on_im2col_it_compiles_again_without_and_says_so(monkeypatch):
+    """IREE 3.13's im2col breaks NHWC depthwise convolutions of batch 2 (checked here):
+    the target compiles again without it; the report's hw is what ran."""
+    from tessera import iree
+
+    depthwise = """
+func.func @main(%x: tensor<2x9x9x4xf32>, %w: tensor<3x3x4xf32>) -> tensor<2x4x4x4xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4x4x4xf32>
+  %i = linalg.fill ins(%z : f32) outs(%e : tensor<2x4x4x4xf32>) -> tensor<2x4x4x4xf32>
+  %0 = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<2x9x9x4xf32>, tensor<3x3x4xf32>) outs(%i : tensor<2x4x4x4xf32>) -> tensor<2x4x4x4xf32>
+  return %0 : tensor<2x4x4x4xf32>
+}"""
+    with pytest.raises(TesseraError, match="batch_matvec"):
+        iree.compile_text(depthwise, ["--iree-llvmcpu-target-cpu=host",
+                                      "--iree-global-opt-use-im2col-for-convs"], "im2col",
+                          ["llvm-cpu"])
+    program = tessera.compile(depthwise, target="iree-cpu")
+    assert not program.report.hw.im2col and program.report.hw.data_tiling
+    x = np.random.default_rng(0).standard_normal((2, 9, 9, 4)).astype(np.float32)
+    w = np.random.default_rng(1).standard_normal((3, 3, 4)).astype(np.float32)
+    want = torch.nn.functional.conv2d(torch.from_numpy(x).permute(0, 3, 1, 2),
+                                      torch.from_numpy(w).permute(2, 0, 1)[:, None],
+                                      stride=2, groups=4).permute(0, 2, 3, 1).numpy()
+    np.testing.assert_allclose(program(x, w), want, rtol=1e-4, atol=1e-5)
+    # A module IREE cannot compile on any settings: three tries, IREE's error on the
+    # plainest settings.
+    tries = []
+
+    def refuse(text, flags, what, backends):
+        tries.append(flags)
+        raise TesseraError(f"{what}: refused with {' '.join(flags)}")
+
+    monkeypatch.setattr(iree, "compile_text", refuse)
+    with pytest.raises(TesseraError, match="IREE could not compile") as error:
+        tessera.compile(depthwise, target="iree-cpu")
+    assert len(tries) == 3
+    assert "data-tiling" not in str(error.value) and "im2col" not in str(error.value)
+
+
+def test_convolutions_match_with_and_without_im2col():
+    model, inputs = models.example("cnn")
+    want = model(*inputs).detach().numpy()
+    for hw in ("host", "host,im2col=false"):
+        got = tessera.compile(model, inputs, target="iree-cpu", hw=hw)(*inputs)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
