@@ -24,6 +24,7 @@ per operand, array and SRAM activity) to stderr.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from dataclasses import dataclass
@@ -174,12 +175,13 @@ def _candidates(gemm: Gemm, hw: NpuConfig, dataflow: str, units: int):
                                 yield Schedule(gemm, r, c, dataflow, mapping)
 
 
+@functools.lru_cache(maxsize=512)  # a model repeats its matmuls (one per layer)
 def search_mapping(gemm: Gemm, hw: NpuConfig, slack: int = CYCLE_SLACK) -> Choice:
     """The mapping of `gemm` the cost model predicts fastest on `hw` (see the module
     docstring); a TesseraError when no mapping fits the memories. The best-ranked
     candidate is replayed, the others within a budget of REPLAY_BUDGET unit-steps; a
     matmul so large that the best-ranked one takes more than REPLAY_LIMIT is mapped by
-    the analytic ranking alone."""
+    the analytic ranking alone. A pure function of its arguments, so it is memoized."""
     from tessera.targets.npu_sim.cost import bound, predict, units_used
 
     ranked = []

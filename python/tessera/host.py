@@ -212,15 +212,17 @@ def descriptor(array: np.ndarray):
 class HostProgram:
     """A JIT-compiled host module; `run(arrays)` returns the outputs as numpy arrays."""
 
-    def __init__(self, module: ir.Module, outputs: list[TensorSpec], externals: dict):
-        """`externals`: name -> (callable(list of arrays), [(shape, dtype) per argument])."""
+    def __init__(self, module: ir.Module, outputs: list[TensorSpec], externals: dict,
+                 opt_level: int = 2):
+        """`externals`: name -> (callable(list of arrays), [(shape, dtype) per argument]);
+        `opt_level`: LLVM's optimization level for the JIT."""
         from torch_mlir.execution_engine import ExecutionEngine
 
         self.outputs = outputs
         self._callbacks = []  # ctypes callbacks must outlive the engine
         self._error = None  # an exception raised inside a callback, re-raised after the call
         try:
-            self.engine = ExecutionEngine(module, opt_level=2)
+            self.engine = ExecutionEngine(module, opt_level=opt_level)
         except Exception as e:  # the engine reports LLVM failures as RuntimeError
             raise TesseraError(f"JIT compilation of the host code failed: {e}") from None
         for name, (callback, arguments) in externals.items():

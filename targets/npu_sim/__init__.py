@@ -10,6 +10,7 @@ kernel call executes its instructions on numpy (`functional.py`). The report
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections import Counter
@@ -94,28 +95,46 @@ def host_work(module: ir.Module, hw: NpuConfig) -> list[HostWork]:
     return work
 
 
-def _timed(program) -> KernelReport:
-    return KernelReport(program.name, program.gemm, program, simulate(program))
+def _text(kernel) -> str:
+    """A kernel function as text without its name: kernels equal in it load the same."""
+    # Local scope: numbering SSA values across the whole module took ~60 ms a kernel.
+    text = kernel.operation.get_asm(use_local_scope=True, assume_verified=True)
+    return text.replace(f"@{kernel.sym_name.value}(", "@(", 1)
+
+
+def _loaded(module: ir.Module, timed: bool):
+    """(program, timing or None) of every kernel, in order. A model repeats its kernels
+    (one per layer): one equal to a kernel before it shares that one's instructions and
+    timing, under its own name."""
+    seen: dict[str, tuple] = {}
+    for kernel in kernels(module):
+        key = _text(kernel)
+        if key not in seen:
+            program = load_kernel(kernel)
+            seen[key] = program, simulate(program) if timed else None
+        program, timing = seen[key]
+        yield dataclasses.replace(program, name=kernel.sym_name.value), timing
 
 
 def timed_kernels(module: ir.Module) -> list[KernelReport]:
     """Every kernel of a module the npu-sim pipeline has run on, loaded and timed."""
-    return [_timed(load_kernel(kernel)) for kernel in kernels(module)]
+    return [KernelReport(p.name, p.gemm, p, timing) for p, timing in _loaded(module, True)]
 
 
 def load(module: ir.Module, func_name: str = "main", timed: bool = True):
     """(HostProgram, kernel reports) for a module the npu-sim pipeline has run on: every
     kernel loaded (and timed, when `timed`) and the host code JIT-compiled around it."""
     kernel_reports, externals = [], {}
-    for kernel in kernels(module):
-        program = load_kernel(kernel)
+    for program, timing in _loaded(module, timed):
         if timed:
-            kernel_reports.append(_timed(program))
+            kernel_reports.append(KernelReport(program.name, program.gemm, program, timing))
         arguments = [(program.buffers[i].shape, program.buffers[i].dtype)
                      for i in program.arguments]
         externals[program.name] = (functools.partial(functional.run, program), arguments)
     host_module, outputs = lowered_copy(module, func_name, externals)
-    return HostProgram(host_module, outputs, externals), kernel_reports
+    # Unoptimized: LLVM's -O2 took 27 s on BERT-base's host code (one large function) and
+    # saved nothing measurable per call, which the kernels' simulation dominates.
+    return HostProgram(host_module, outputs, externals, opt_level=0), kernel_reports
 
 
 def _check_sizes(module: ir.Module) -> None:

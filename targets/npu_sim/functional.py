@@ -32,16 +32,20 @@ def run(program: Program, arguments: list[np.ndarray]) -> None:
             rhs = memory[instr.rhs.buffer][instr.rhs.index]
             out = memory[instr.out.buffer][instr.out.index]
             acc = _accumulator_dtype(lhs.dtype)
-            product = np.matmul(lhs.astype(acc), rhs.astype(acc))
+            # astype(copy=False): f32 operands are used as they are, not copied first.
+            product = np.matmul(lhs.astype(acc, copy=False), rhs.astype(acc, copy=False))
             if instr.accumulate:
-                out += product.astype(out.dtype)
+                out += product.astype(out.dtype, copy=False)
             else:
                 out[...] = product
         elif kind is MoveIn:
             src = memory[instr.src.buffer][instr.src.index]
             dst = memory[instr.dst.buffer][instr.dst.index]
-            dst[...] = 0
-            dst[tuple(slice(0, s) for s in src.shape)] = src
+            if src.shape == dst.shape:
+                dst[...] = src
+            else:  # an edge block: the rest is zero padding
+                dst[...] = 0
+                dst[tuple(slice(0, s) for s in src.shape)] = src
         elif kind is MoveOut:
             dst = memory[instr.dst.buffer][instr.dst.index]
             src = memory[instr.src.buffer][instr.src.index]

@@ -140,6 +140,7 @@ class Loader:
         roles = info.roles
         self.entry = kernel.regions[0].blocks[0]
         self.env: list = []
+        self.views: dict[tuple, View] = {}
         for role, arg in zip(roles, self.entry.arguments):
             t = ir.MemRefType(arg.type)
             index = self._new_buffer(role, "global", t, role=role)
@@ -156,6 +157,14 @@ class Loader:
 
     def env_set(self, value, x) -> None:
         self.env[self.slot(value)] = x
+
+    def view(self, buffer: int, offsets: tuple, sizes: tuple, keep: tuple) -> View:
+        """The view of these fields, made once: a loop touches the same blocks again."""
+        key = (buffer, offsets, sizes, keep)
+        view = self.views.get(key)
+        if view is None:
+            view = self.views[key] = View(buffer, offsets, sizes, keep)
+        return view
 
     def _new_buffer(self, name, space, t: ir.MemRefType, role=None) -> int:
         shape = tuple(t.shape)
@@ -290,7 +299,7 @@ def _subview(loader: Loader, op):
                 drop -= 1
                 continue
             keep.append(d)
-        env[out] = View(base.buffer, tuple(new_offsets), tuple(new_sizes), tuple(keep))
+        env[out] = loader.view(base.buffer, tuple(new_offsets), tuple(new_sizes), tuple(keep))
     return run
 
 
