@@ -103,34 +103,34 @@ def _text(kernel) -> str:
 
 
 def _loaded(module: ir.Module, timed: bool):
-    """(program, timing or None) of every kernel, in order. A model repeats its kernels
-    (one per layer): one equal to a kernel before it shares that one's instructions and
-    timing, under its own name."""
+    """(program, timing or None, functional runner) of every kernel, in order. A model
+    repeats its kernels (one per layer): one equal to a kernel before it shares that one's
+    instructions, timing and runner, under its own name."""
     seen: dict[str, tuple] = {}
     for kernel in kernels(module):
         key = _text(kernel)
         if key not in seen:
             program = load_kernel(kernel)
-            seen[key] = program, simulate(program) if timed else None
-        program, timing = seen[key]
-        yield dataclasses.replace(program, name=kernel.sym_name.value), timing
+            seen[key] = program, simulate(program) if timed else None, functional.Runner(program)
+        program, timing, runner = seen[key]
+        yield dataclasses.replace(program, name=kernel.sym_name.value), timing, runner
 
 
 def timed_kernels(module: ir.Module) -> list[KernelReport]:
     """Every kernel of a module the npu-sim pipeline has run on, loaded and timed."""
-    return [KernelReport(p.name, p.gemm, p, timing) for p, timing in _loaded(module, True)]
+    return [KernelReport(p.name, p.gemm, p, timing) for p, timing, _ in _loaded(module, True)]
 
 
 def load(module: ir.Module, func_name: str = "main", timed: bool = True):
     """(HostProgram, kernel reports) for a module the npu-sim pipeline has run on: every
     kernel loaded (and timed, when `timed`) and the host code JIT-compiled around it."""
     kernel_reports, externals = [], {}
-    for program, timing in _loaded(module, timed):
+    for program, timing, runner in _loaded(module, timed):
         if timed:
             kernel_reports.append(KernelReport(program.name, program.gemm, program, timing))
         arguments = [(program.buffers[i].shape, program.buffers[i].dtype)
                      for i in program.arguments]
-        externals[program.name] = (functools.partial(functional.run, program), arguments)
+        externals[program.name] = (runner, arguments)
     host_module, outputs = lowered_copy(module, func_name, externals)
     # Unoptimized: LLVM's -O2 took 27 s on BERT-base's host code (one large function) and
     # saved nothing measurable per call, which the kernels' simulation dominates.
