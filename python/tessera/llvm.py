@@ -43,11 +43,12 @@ def target_machine(triple: str, cpu: str, features: str, *, reloc: str = "static
 # exactly representable (LLVM 22 wants exact values), and `inf`/`nan`. All are rewritten as the hex
 # forms LLVM 22 reads: `0x<16 digits of the double>` for float and double, `0xH<bits>`
 # for half, `0xR<bits>` for bfloat.
-_TOKEN = re.compile(
-    r"\b(?P<type>half|bfloat|float|double)\b"
-    r"|\bf0x(?P<bits>[0-9A-Fa-f]+)\b"
-    r"|(?<![\w.%@\"])(?P<decimal>-?\d+\.\d+e[+-]\d+)"
-    r"|(?<![\w.%@\"])(?P<special>[+-]?(?:inf|nan))\b")
+# Found by what they start with (a scan that tries a lookbehind at every character is
+# several times slower on lines of weights); what may come before them is checked after.
+_TOKEN = re.compile(r"f0x(?P<bits>[0-9A-Fa-f]+)\b|(?P<decimal>\d+\.\d+e[+-]\d+)"
+                    r"|(?P<special>[+-]?(?:inf|nan))\b")
+_TYPE = re.compile(r"\b(?:half|bfloat|float|double)\b")
+_FLOAT_BITS, _DOUBLE_BITS = struct.Struct(">f"), struct.Struct(">d")
 
 
 def _as_legacy(value: float, kind: str | None) -> str:
@@ -57,34 +58,71 @@ def _as_legacy(value: float, kind: str | None) -> str:
         return "0xR" + np.float32(value).tobytes()[::-1].hex().upper()[:4]
     if kind == "float":
         value = float(np.float32(value))
-    return "0x" + struct.pack(">d", value).hex().upper()
+    return "0x" + _DOUBLE_BITS.pack(value).hex().upper()
+
+
+def _kind_before(line: str, end: int) -> str | None:
+    """The last type keyword in `line` before `end`: the type of a literal there. Looked
+    for just before `end` first (lines of weight constants are long)."""
+    start = max(0, end - 64)
+    while True:
+        found = _TYPE.findall(line, start, end)
+        if found or start == 0:
+            return found[-1] if found else None
+        start = 0
+
+
+def _after(line: str, start: int, forbidden: str) -> bool:
+    """Whether the character before `start` is not a word character or in `forbidden`."""
+    if start == 0:
+        return True
+    c = line[start - 1]
+    return not (c.isalnum() or c == "_" or c in forbidden)
+
+
+def _literal(line: str, m) -> tuple[int, str] | None:
+    """(start, LLVM 22 form) of the literal `m` found, or None where it is not one (what
+    comes before rules it out) or needs no rewrite."""
+    start, bits = m.start(), m.group("bits")
+    if bits:
+        if not _after(line, start, ""):
+            return None
+        if len(bits) == 16:
+            return start, "0x" + bits.upper()
+        if len(bits) == 8:  # a float's bits: the double's are exact
+            value = _FLOAT_BITS.unpack(bytes.fromhex(bits))[0]
+            return start, "0x" + _DOUBLE_BITS.pack(value).hex().upper()
+        return start, ("0xR" if _kind_before(line, start) == "bfloat" else "0xH") + bits.upper()
+    if m.group("decimal"):
+        if start and line[start - 1] == "-" and _after(line, start - 1, '.%@"'):
+            start -= 1  # the sign belongs to the literal
+        elif not _after(line, start, '.%@"'):
+            return None
+        kind = _kind_before(line, start)
+        if kind in (None, "double"):
+            return None
+        return start, _as_legacy(float(line[start:m.end()]), kind)
+    special = m.group("special")
+    if not _after(line, start, '.%@"'):
+        if special[0] not in "+-":
+            return None
+        start, special = start + 1, special[1:]  # the sign is not part of it
+    return start, _as_legacy(float(special), _kind_before(line, start) or "double")
 
 
 def _legacy_line(line: str) -> str:
-    """One pass over a line, remembering the last type keyword seen (linear time: lines
-    of weight constants are long)."""
-    out, last, kind = [], 0, None
-    for m in _TOKEN.finditer(line):
-        if m.group("type"):
-            kind = m.group("type")
+    """`line` with its literals rewritten (one scan; lines of weights are long)."""
+    out, last, m = [], 0, _TOKEN.search(line)
+    while m:
+        found = _literal(line, m)
+        if found is None:  # look again from the next character, as a lookbehind would
+            m = _TOKEN.search(line, m.start() + 1)
             continue
-        if m.group("bits"):
-            bits = m.group("bits")
-            if len(bits) == 16:
-                new = "0x" + bits.upper()
-            elif len(bits) == 8:
-                new = _as_legacy(struct.unpack(">f", bytes.fromhex(bits))[0], "float")
-            else:
-                new = ("0xR" if kind == "bfloat" else "0xH") + bits.upper()
-        elif m.group("decimal"):
-            if kind in (None, "double"):
-                continue
-            new = _as_legacy(float(m.group("decimal")), kind)
-        else:
-            new = _as_legacy(float(m.group("special")), kind or "double")
-        out.append(line[last:m.start()])
+        start, new = found
+        out.append(line[last:start])
         out.append(new)
         last = m.end()
+        m = _TOKEN.search(line, last)
     out.append(line[last:])
     return "".join(out)
 

@@ -37,6 +37,12 @@ def test_llvm_ir_float_literals_become_llvm22_syntax():
     assert "float 0x3FF0000000000000" in legacy and "f0x" not in legacy
     assert "float 0x3FA94D2C00000000" in legacy  # nearest float to 0.0494169, as a double
     assert "store float 0xFFF0000000000000" in legacy and "half %x, 0xH3C00" in legacy
+    # what comes before a literal decides: names are left alone, and a sign after a name
+    # is not the literal's
+    text = "@x1.5e+00 = %v2.5e+00, float 1.5e+00, float x-inf, bfloat -2.5e+00, double 2.5e-01"
+    assert llvm.legacy_llvm_ir(text) == ("@x1.5e+00 = %v2.5e+00, float 0x3FF8000000000000, "
+                                         "float x-0x7FF0000000000000, bfloat 0xRC020, "
+                                         "double 2.5e-01")
 
 
 def test_unknown_preset_suggests_a_name():
