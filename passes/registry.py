@@ -43,7 +43,7 @@ def passes() -> dict[str, PassInfo]:
 def builtin_passes() -> dict[str, PassInfo]:
     """The registry itself: tessera's passes (plugins add theirs to it)."""
     from tessera.passes import (amx_emulate, conv_to_matmul, conv_trim_input,
-                                linalg_to_systolic, memref_copy_to_linalg,
+                                linalg_to_systolic, memref_copy_to_linalg, outline_linalg,
                                 systolic_fuse_epilogue, systolic_map,
                                 systolic_tile, systolic_to_amx,
                                 systolic_to_iree_gpu, systolic_to_linalg, systolic_to_vector,
@@ -92,6 +92,9 @@ def builtin_passes() -> dict[str, PassInfo]:
         "tessera-memref-copy-to-linalg": PassInfo(
             memref_copy_to_linalg.memref_copy_to_linalg, knobs.NoOptions,
             "Rewrite memref.copy as linalg.copy (host code then needs no runtime library)"),
+        "tessera-outline-linalg": PassInfo(
+            outline_linalg.outline_linalg, outline_linalg.OutlineLinalgOptions,
+            "Move each linalg op on tensors into a function of its own, called on buffers"),
     }
 
 
