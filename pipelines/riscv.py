@@ -1,7 +1,7 @@
 """The tessera pipeline for the riscv target: convolutions become im2col matmuls, and
 matmuls (with their bias and ReLU) become register-blocked vector microkernels sized to
 the vector length; the rest of the model, and matmuls the microkernel does not handle,
-stay linalg and become scalar or LLVM-vectorized loops."""
+stay linalg and become scalar or LLVM-vectorized loops, one function per linalg op."""
 
 from tessera.hardware import RiscvConfig
 from tessera.mlir import ir
@@ -23,4 +23,7 @@ def pipeline(context: ir.Context, hw: RiscvConfig) -> Pipeline:
         pm.add("tessera-systolic-to-vector", hw=hw)
         pm.add("tessera-systolic-to-linalg")
     pm.add("canonicalize,cse")
+    # One function per remaining linalg op: LLVM's loop passes slow down more than
+    # linearly with the loop nests in one function (100-200 in a small model's).
+    pm.add("tessera-outline-linalg")
     return pm

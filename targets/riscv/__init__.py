@@ -1,12 +1,14 @@
 """Target `riscv`: RISC-V with the vector extension, run under QEMU user mode.
 
-`compile` runs the riscv pipeline (matmuls -> RVV broadcast-FMA microkernels), lowers
-the whole model like host code (bufferize, loops, LLVM), translates it to LLVM IR inside
-tessera's MLIR and emits a RISC-V object with llvmlite (tessera.llvm); a generated C
-harness is linked to it with Debian's riscv64 cross gcc. Calling the result runs the
-program under `qemu-riscv64` with the configured vector length, inputs and outputs
-crossing as files. Without QEMU (or the cross linker) the target is compile-only: the
-object, the harness source and the reason it cannot run are kept on the report.
+`compile` runs the riscv pipeline (matmuls -> RVV broadcast-FMA microkernels, every other
+linalg op in a function of its own), lowers the whole model like host code (bufferize,
+loops, LLVM; the outlined functions' pointers marked `noalias`, see
+`passes.outline_linalg`), translates it to LLVM IR inside tessera's MLIR and emits a
+RISC-V object with llvmlite (tessera.llvm); a generated C harness is linked to it with
+Debian's riscv64 cross gcc. Calling the result runs the program under `qemu-riscv64`
+with the configured vector length, inputs and outputs crossing as files. Without QEMU
+(or the cross linker) the target is compile-only: the object, the harness source and
+the reason it cannot run are kept on the report.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tessera.errors import TesseraError
 from tessera.hardware import RISCV_PRESETS, RiscvConfig
 from tessera.host import lowered_copy
 from tessera.mlir import ir
+from tessera.passes.outline_linalg import noalias_pointers
 from tessera.target import Report, Target
 
 from tessera.targets.riscv import toolchain
@@ -118,6 +121,7 @@ class Riscv(Target[RiscvConfig]):
 
     def build(self, module, hw: RiscvConfig, func_name, signature):
         lowered, outputs = lowered_copy(module, func_name)
+        noalias_pointers(lowered)
         llvm_ir = llvm.to_llvm_ir(lowered)
         directory = tempfile.TemporaryDirectory(prefix="tessera-riscv-")
         root = Path(directory.name)

@@ -1,6 +1,7 @@
 """The riscv target: compile-only everywhere; runs under QEMU where it is installed
 (detected, never forced), checked against PyTorch and numpy."""
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -28,6 +29,21 @@ def test_compile_produces_a_riscv_object_and_a_harness():
     harness = (root / "harness.c").read_text()
     assert "_mlir_ciface_tessera_entry(&m0, &m1, &m2)" in harness
     assert "vector_kernel_0" in (root / "model.ll").read_text()
+
+
+def test_host_ops_are_outlined_into_noinline_functions_on_noalias_buffers():
+    # tessera-outline-linalg: LLVM's loop passes slow down faster than the loops in one
+    # function grow, so each linalg op left on the host gets a function of its own
+    model, inputs = models.example("cnn")
+    report = tessera.compile(model, inputs, target="riscv").report  # keeps its directory
+    ll = (report.path / "model.ll").read_text()
+    outlined = re.findall(r"^define internal void @tessera_\w+\((.*)\) #(\d+) \{$", ll, re.M)
+    assert len(outlined) >= 5
+    for params, group in outlined:
+        assert "ptr noalias %" in params and not re.search(r"ptr %", params), params
+        assert f"attributes #{group} = {{ noinline }}" in ll
+    model_function = re.search(r"^define .* @tessera_model\(.*?^}$", ll, re.M | re.S).group()
+    assert "call void @tessera_" in model_function
 
 
 def test_llvm_ir_float_literals_become_llvm22_syntax():
