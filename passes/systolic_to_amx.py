@@ -44,9 +44,9 @@ on operands widened when packed (`bf16-math=fma`, the default: the products are 
 in f32 either way) or with `x86.avx512.dot` (vdpbf16ps) on VNNI pairs (`bf16-math=dot`);
 int8 ones with `vpdpbusd` on VNNI quads (an LLVM intrinsic: MLIR has no op for it). That
 instruction multiplies unsigned by signed bytes: rhs is packed as rhs + 128 (its bits ^
-0x80) and the broadcast lhs quad is the signed operand (a memory operand LLVM folds into
-the instruction), so the kernel sums each row of lhs as it packs it and takes 128 x that
-sum off the row in the epilogue: exact, wrapping as i32 accumulation does.
+0x80) and the broadcast lhs quad is the signed operand, so the kernel sums each row of
+lhs as it packs it and takes 128 x that sum off the row in the epilogue: exact, wrapping
+as i32 accumulation does.
 The blocking (#systolic.blocking on the kernel, or set by hand on the matmul) has R
 dividing the 32-row padding and C x 16 dividing the 32-column padding; the default
 (`x86_blocking`) is the one with the fewest instructions per multiply-add that fits the
@@ -94,8 +94,8 @@ class Dtypes:
 
 COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 32), ("i8", "i32"): Dtypes("i8", "i32", 4, 64)}
 # The avx512 engine: a bf16 step is one VNNI pair, an int8 step one VNNI quad, an f32
-# step one element; with
-# bf16-math=fma, bf16 is widened to f32 when packed and runs as f32 (WIDENED).
+# step one element; with bf16-math=fma, bf16 is widened to f32 when packed and runs as
+# f32 (WIDENED).
 AVX512_COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 2),
                  ("f32", "f32"): Dtypes("f32", "f32", 1, 1),
                  ("i8", "i32"): Dtypes("i8", "i32", 4, 4)}
@@ -443,7 +443,7 @@ class _VectorKernel(_Kernel):
             s_loop = scf.ForOp(index(0), index(steps), index(1), sums)
             with ir.InsertionPoint(s_loop.body):
                 s = s_loop.induction_variable
-                k = arith.addi(k0, arith.muli(s, index(v))) if v > 1 else arith.addi(k0, s)
+                k = arith.addi(k0, arith.muli(s, index(v)) if v > 1 else s)
                 if v > 1:
                     value = vector.load(group, lhs, [m, k])
                     vector.store(value, packed, [block, s, lane0])
@@ -471,16 +471,13 @@ class _VectorKernel(_Kernel):
         rhs comes unpacked (an input: no pass of its own over memory, and each core packs
         what its rows use)."""
         rhs, v = self.args["rhs"], self.d.vnni
-        n = ir.MemRefType(rhs.type).shape[1]
         s_loop = scf.ForOp(index(0), index(steps), index(1))
         with ir.InsertionPoint(s_loop.body):
             s = s_loop.induction_variable
             k = arith.addi(k0, arith.muli(s, index(v)) if v > 1 else s)
             for c in range(0, self.blocking.groups * LANES, LANES):
-                col = arith.addi(col0, index(c))
-                rows = [_source_row(rhs, n, arith.addi(k, index(lane)) if lane else k, col,
-                                    self.element) for lane in range(v)]
-                vector.store(_unsigned(_interleaved(rows)), panel, [index(0), s, index(v * c)])
+                vector.store(_vnni_group(rhs, k, arith.addi(col0, index(c)), v, self.element),
+                             panel, [index(0), s, index(v * c)])
             scf.YieldOp([])
 
     def _k_block(self, packed, m0, m_end, k0, steps: int, first: bool = False,
@@ -579,30 +576,20 @@ def widen_bf16(value):
     return arith.bitcast(typed(ir.F32Type.get()), arith.shli(bits, sixteen))
 
 
-def _build_panel_pack(args, vnni: int, element, panel: int, packed_element):
+def _build_panel_pack(args, vnni: int, panel: int, packed_element):
     """The avx512 engine's pack, 16 lanes at a time: P[n // panel, k // v, (n % panel) * v
     + k % v] = B[k, n], every element written (columns past N and the missing rows of a
     last VNNI group are zeros), so no fill is needed. A group interleaves rows k..k+v-1;
     bf16 packed as f32 (`packed_element`) is widened (exactly) on the way, int8 made
     unsigned (`_unsigned`)."""
     source, packed = args
-    k, n = ir.MemRefType(source.type).shape
-    zeros = vector.broadcast(ir.VectorType.get([LANES], element), zero(element))
+    k = ir.MemRefType(source.type).shape[0]
     panels = ir.MemRefType(packed.type).shape[0]
-
-    def row(kk, col):
-        if isinstance(kk, int) and kk >= k:  # past the last row of a VNNI group
-            return zeros
-        return _source_row(source, n, index(kk) if isinstance(kk, int) else kk, col,
-                           packed_element)
 
     def group(p, col0, kk, c, first_row):
         """Packs the group of rows first_row.. at column col0 + c."""
-        col = arith.addi(col0, index(c))
-        rows = [row(first_row + lane if isinstance(first_row, int) else
-                    (arith.addi(first_row, index(lane)) if lane else first_row), col)
-                for lane in range(vnni)]
-        vector.store(_unsigned(_interleaved(rows)), packed, [p, kk, index(vnni * c)])
+        vector.store(_vnni_group(source, first_row, arith.addi(col0, index(c)), vnni,
+                                 packed_element), packed, [p, kk, index(vnni * c)])
 
     p_loop = scf.ForOp(index(0), index(panels), index(1))
     with ir.InsertionPoint(p_loop.body):
@@ -627,6 +614,26 @@ def _unsigned(packed):
     if not isinstance(t.element_type, ir.IntegerType):
         return packed
     return arith.xori(packed, vector.broadcast(t, arith.constant(t.element_type, -128)))
+
+
+def _vnni_group(source, first_row, col, vnni: int, packed_element):
+    """Rows first_row..first_row + vnni - 1 of source (an int or an index value) at
+    columns col..col + 15 as one VNNI-packed vector of `packed_element`: rows past the
+    last (first_row an int) and columns past the last are zeros; int8 made unsigned."""
+    k, n = ir.MemRefType(source.type).shape
+    rows = []
+    for lane in range(vnni):
+        if isinstance(first_row, int):
+            if first_row + lane >= k:  # the last group of a K that is not a multiple
+                element = ir.MemRefType(source.type).element_type
+                rows.append(vector.broadcast(ir.VectorType.get([LANES], element),
+                                             zero(element)))
+                continue
+            row = index(first_row + lane)
+        else:
+            row = arith.addi(first_row, index(lane)) if lane else first_row
+        rows.append(_source_row(source, n, row, col, packed_element))
+    return _unsigned(_interleaved(rows))
 
 
 def _source_row(source, n: int, k, col, packed_element):
@@ -723,30 +730,11 @@ class AmxOutliner:
                 packed = bufferization.ToBufferOp(
                     packed_type, _packed_constant(weight, packed_element, dtypes, kp, np_,
                                                   panel), read_only=True).result
-            elif avx512 and mp <= options.m_block:
-                # One m-block: B packed inside the kernel, a panel's k-block where it is
-                # used (each core its own, no pass of its own over memory; measured bf16
-                # 128x4096x1024 19.4 ms against 21.8, 2 threads 13.5 against 15.2). With
-                # more m-blocks each would pack B again (2048^3: 236 ms against 208):
-                # packed once, by a kernel of its own. Rows padded to whole VNNI groups.
-                rhs = transposed(rhs_in) if t_rhs else rhs_in
-                rhs = _to_bf16(rhs) if as_bf16 else rhs
-                rhs = _padded_tensor(rhs, [kp, n])
-                packed = bufferization.ToBufferOp(memref_of(rhs.type), rhs,
-                                                  read_only=True).result
             else:
                 rhs = transposed(rhs_in) if t_rhs else rhs_in
                 rhs = _to_bf16(rhs) if as_bf16 else rhs
-                rhs_buffer = bufferization.ToBufferOp(memref_of(rhs.type), rhs,
-                                                      read_only=True).result
-                packed = memref.AllocOp(packed_type, [], [], alignment=64).result
-                pack = outline(self.module_op, "amx_pack", [rhs_buffer.type, packed_type],
-                               op.location, {},
-                               lambda args: _build_pack(args, dtypes.vnni, operand)
-                               if panel is None
-                               else _build_panel_pack(args, dtypes.vnni, operand, panel,
-                                                      packed_element))
-                func.CallOp(pack, [rhs_buffer, packed])
+                packed = self._runtime_packed(op, rhs, packed_type, kp, n, mp <= options.m_block,
+                                              dtypes, operand, panel, packed_element)
             out_type = ir.MemRefType.get([mp, np_], acc_element)
             out = memref.AllocOp(out_type, [], [], alignment=64).result
             zero_init = is_zero_fill(op.acc)
@@ -777,6 +765,26 @@ class AmxOutliner:
                 result = tensor.extract_slice(op.res.type, result, [], [], [], [0, 0], [m, n],
                                               [1, 1])
         rewriter.replace_op(op, [result])
+
+    def _runtime_packed(self, op, rhs, packed_type, kp: int, n: int, one_m_block: bool,
+                        dtypes: Dtypes, operand, panel: int | None, packed_element):
+        """The buffer the kernel reads a rhs known only at run time from. avx512 engine,
+        one m-block: rhs itself (rows padded to whole VNNI groups), packed inside the
+        kernel a panel's k-block where it is used (each core its own, no pass of its own
+        over memory; measured bf16 128x4096x1024 19.4 ms against 21.8, 2 threads 13.5
+        against 15.2; with more m-blocks each would pack it again: 2048^3 236 ms against
+        208). Otherwise packed first by a kernel of its own (`amx_pack_<i>`)."""
+        if panel is not None and one_m_block:
+            rhs = _padded_tensor(rhs, [kp, n])
+            return bufferization.ToBufferOp(memref_of(rhs.type), rhs, read_only=True).result
+        rhs_buffer = bufferization.ToBufferOp(memref_of(rhs.type), rhs, read_only=True).result
+        packed = memref.AllocOp(packed_type, [], [], alignment=64).result
+        pack = outline(self.module_op, "amx_pack", [rhs_buffer.type, packed_type], op.location,
+                       {}, lambda args: _build_pack(args, dtypes.vnni, operand)
+                       if panel is None
+                       else _build_panel_pack(args, dtypes.vnni, panel, packed_element))
+        func.CallOp(pack, [rhs_buffer, packed])
+        return packed
 
     def _kernel(self, op, roles, types, rows, np_, kp, dtypes, element, acc_element, relu,
                 blocking: Blocking | None, zero_init: bool, options: SystolicToAmxOptions):
