@@ -162,10 +162,10 @@ class Microkernel:
     lanes) or "i8-quads" (`vpdpbusd`: 16 column quads of rhs bytes, taken as UNSIGNED,
     dotted with a broadcast quad of signed lhs bytes into i32 lanes; the caller offsets
     rhs and corrects the result; `module_op` is where its LLVM intrinsic is declared).
-    `args` holds the buffers by role (lhs, rhs, acc, bias,
-    out). With `panel`, the rhs is packed in panels of that many columns (a block's
-    columns lie in one panel), each contiguous: P[n // panel, step, (n % panel) x group
-    + lane], so that the steps of a block read consecutive memory; the dots need it."""
+    `args` holds the buffers by role (lhs, rhs, acc, bias, out). With `panel`, the rhs
+    is packed in panels of that many columns (a block's columns lie in one panel), each
+    contiguous: P[n // panel, step, (n % panel) x group + lane], so that the steps of a
+    block read consecutive memory; the dots need it."""
 
     def __init__(self, args: dict, lanes: int, acc_type, kind: str, batched: bool = False,
                  panel: int | None = None, module_op=None):
@@ -217,9 +217,7 @@ class Microkernel:
             if self.rhs_block is not None:  # one panel's steps, packed by the caller
                 rhs, first = self.rhs_block
                 at[:2] = [index(0), kk if first is None else arith.subi(kk, first)]
-            if self.group == 1:
-                return vector.load(self.vec, rhs, at)
-            return vector.load(self.rhs_vec, rhs, at)
+            return vector.load(self.rhs_vec if self.group > 1 else self.vec, rhs, at)
         if self.kind == "f32":
             return self._load(rhs, mask, kk, col)
         if mask is None:
