@@ -47,10 +47,16 @@ instruction multiplies unsigned by signed bytes: rhs is packed as rhs + 128 (its
 0x80) and the broadcast lhs quad is the signed operand, so the kernel sums each row of
 lhs as it packs it and takes 128 x that sum off the row in the epilogue: exact, wrapping
 as i32 accumulation does.
+`engine=avx2` (x86-64 CPUs with AVX2 and FMA but no AVX-512) builds the same kernels on
+16 registers of 8 f32 lanes (`VECTOR_ENGINES`): f32 and bf16 (always widened) as f32
+FMAs; int8 as pairs widened to i16 when packed, multiplied by `vpmaddwd` (each i32
+lane the sum of a pair's two products, exact) and added. A bf16 row that ends inside a
+register is packed lane by lane as i16 bits, not by a masked load: LLVM breaks a masked
+load of bf16 into scalars that, without avx512_bf16, need __truncsfbf2 (not provided).
 The blocking (#systolic.blocking on the kernel, or set by hand on the matmul) has R
-dividing the 32-row padding and C x 16 dividing the 32-column padding; the default
+dividing the 32-row padding and C x lanes dividing the 32-column padding; the default
 (`x86_blocking`) is the one with the fewest instructions per multiply-add that fits the
-32 registers. The default k-block is 256 steps (1 KiB of each packed lhs row: 256 f32,
+engine's registers (AVX-512 8 x 2 groups, AVX2 4 x 2). The default k-block is 256 steps (1 KiB of each packed lhs row: 256 f32,
 512 bf16, 1024 int8 elements). `engine=auto` means amx here (the cpu-amx target resolves
 it from the CPU).
 """
@@ -84,54 +90,84 @@ BLOCK = 32  # a register block is 2x2 tiles: 32 rows x 32 columns of the result
 
 @dataclass(frozen=True)
 class Dtypes:
-    """One supported element combination and its AMX shapes."""
+    """One supported element combination and its AMX shapes (vector engines: their
+    steps)."""
 
     operand: str
     acc: str
     vnni: int  # operand elements packed into one 32-bit lane of a tile row
     k_step: int  # reduction elements per tile: 64 bytes of a tile row
+    kind: str = ""  # vector engines: the `Microkernel` kind of a step
+    packed: str = ""  # vector engines: the element operands are widened to when packed
 
 
 COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 32), ("i8", "i32"): Dtypes("i8", "i32", 4, 64)}
-# The avx512 engine: a bf16 step is one VNNI pair, an int8 step one VNNI quad, an f32
-# step one element; with bf16-math=fma, bf16 is widened to f32 when packed and runs as
-# f32 (WIDENED).
-AVX512_COMBOS = {("bf16", "f32"): Dtypes("bf16", "f32", 2, 2),
-                 ("f32", "f32"): Dtypes("f32", "f32", 1, 1),
-                 ("i8", "i32"): Dtypes("i8", "i32", 4, 4)}
-WIDENED = Dtypes("bf16", "f32", 1, 1)
-LANES = 16  # f32 lanes of a 512-bit register
+# Vector engines: an f32 step is one element; with bf16-math=fma (avx2: always), bf16 is
+# widened to f32 when packed and runs as f32 (WIDENED); avx512: a bf16-math=dot step is
+# one VNNI pair (vdpbf16ps), an int8 step one VNNI quad (vpdpbusd); avx2: an int8 step is
+# a pair widened to i16 when packed (vpmaddwd).
+F32 = Dtypes("f32", "f32", 1, 1, "f32")
+WIDENED = Dtypes("bf16", "f32", 1, 1, "f32", "f32")
+
+
+@dataclass(frozen=True)
+class VectorEngine:
+    """An x86 vector engine of `tessera-systolic-to-amx`: registers of `lanes` f32
+    lanes, how many, the CPU flags it needs and its element combinations."""
+
+    name: str
+    lanes: int
+    registers: int
+    flags: tuple
+    combos: dict
+
+
+VECTOR_ENGINES = {
+    "avx512": VectorEngine("avx512", 16, 32, ("avx512f", "avx512_bf16", "avx512_vnni"), {
+        ("bf16", "f32"): Dtypes("bf16", "f32", 2, 2, "bf16-pairs"), ("f32", "f32"): F32,
+        ("i8", "i32"): Dtypes("i8", "i32", 4, 4, "i8-quads")}),
+    "avx2": VectorEngine("avx2", 8, 16, ("avx2", "fma"), {
+        ("bf16", "f32"): WIDENED, ("f32", "f32"): F32,
+        ("i8", "i32"): Dtypes("i8", "i32", 2, 2, "i16-pairs", "i16")}),
+}
 # The default m-block (rows of lhs packed and of out swept per pass over B), AMX and
-# AVX-512: on this machine's AVX-512 kernels 256 rows ran bf16 2048^3 on 2 threads in
+# vector engines: on an AVX-512 machine's kernels 256 rows ran bf16 2048^3 on 2 threads in
 # 127 ms against 160-168 ms with 64 (1 thread: even), as each pass streams all of B.
 M_BLOCK = {False: 64, True: 256}
-# The default k-block: AMX 256 elements; AVX-512 256 steps (1 KiB of a packed lhs row
-# whatever the type: int8 ran 1024^3 in 6.98 ms with 1024 elements against 7.70 with 256).
+# The default k-block: AMX 256 elements; vector engines 256 steps (1 KiB of a packed lhs
+# row whatever the type on AVX-512: int8 ran 1024^3 in 6.98 ms with 1024 elements against
+# 7.70 with 256).
 K_BLOCK_AMX, K_BLOCK_STEPS = 256, 256
-ZMM_REGISTERS = 32
 
 
-def x86_blocking(unroll: int = 4) -> Blocking:
-    """The AVX-512 register blocking with the fewest instructions per multiply-add
+def x86_blocking(engine: VectorEngine, unroll: int = 4) -> Blocking:
+    """The engine's register blocking with the fewest instructions per multiply-add
     (per step: a rhs load per group, a broadcast per row, a multiply-add per row and
-    group) whose accumulators, rhs groups and a broadcast fit the 32 registers, with R
-    dividing and C x 16 dividing the 32-row / 32-column padding of the kernel."""
-    fits = [(rows, groups) for rows in (1, 2, 4, 8, 16, 32) for groups in (1, 2)
-            if rows * groups + 2 * groups + 1 <= ZMM_REGISTERS]
+    group) whose accumulators, rhs groups and a broadcast fit the registers, with R
+    dividing and C x lanes dividing the 32-row /
+    32-column padding of the kernel."""
+    fits = [(rows, groups) for rows in (1, 2, 4, 8, 16, 32) for groups in (1, 2, 4)
+            if BLOCK % (groups * engine.lanes) == 0
+            and _registers(rows, groups) <= engine.registers]
     rows, groups = min(fits, key=lambda rg: (rg[1] + rg[0] + rg[0] * rg[1]) / (rg[0] * rg[1]))
     return Blocking(rows, groups, 1, unroll)
 
 
-def check_x86_blocking(blocking: Blocking) -> None:
-    """A TesseraError unless `blocking` can run on the avx512 engine's padded kernel."""
-    if blocking.lmul != 1 or BLOCK % blocking.rows or BLOCK % (blocking.groups * LANES):
-        raise TesseraError(f"the blocking ({blocking.text()}) does not fit the avx512 engine: "
-                           f"rows must divide {BLOCK}, groups x {LANES} must divide {BLOCK} "
-                           f"and lmul must be 1")
-    needed = blocking.rows * blocking.groups + 2 * blocking.groups + 1
-    if needed > ZMM_REGISTERS:
+def _registers(rows: int, groups: int) -> int:
+    return rows * groups + 2 * groups + 1
+
+
+def check_x86_blocking(blocking: Blocking, engine: VectorEngine) -> None:
+    """A TesseraError unless `blocking` can run on the engine's padded kernel."""
+    lanes = engine.lanes
+    if blocking.lmul != 1 or BLOCK % blocking.rows or BLOCK % (blocking.groups * lanes):
+        raise TesseraError(f"the blocking ({blocking.text()}) does not fit the {engine.name} "
+                           f"engine: rows must divide {BLOCK}, groups x {lanes} must divide "
+                           f"{BLOCK} and lmul must be 1")
+    needed = _registers(blocking.rows, blocking.groups)
+    if needed > engine.registers:
         raise TesseraError(f"the blocking ({blocking.text()}) needs {needed} vector registers "
-                           f"but the unit has {ZMM_REGISTERS}")
+                           f"but the {engine.name} engine has {engine.registers}")
 
 
 @dataclass(frozen=True)
@@ -413,23 +449,25 @@ class _VectorKernel(_Kernel):
 
     def __init__(self, args: dict, np_: int, kp: int, dtypes: Dtypes, element, acc_element,
                  options: SystolicToAmxOptions, relu: bool, blocking: Blocking,
-                 zero_init: bool, module_op):
+                 zero_init: bool, module_op, lanes: int):
         self.args, self.np_, self.kp, self.d = args, np_, kp, dtypes
         self.options, self.relu, self.blocking = options, relu, blocking
         self.zero_init = zero_init  # out is not filled: the first k-block starts from zeros
-        self.element, self.acc_element = element, acc_element
+        self.element, self.acc_element = element, acc_element  # element: as packed
         self.is_int = isinstance(acc_element, ir.IntegerType)
-        self.row_sums = None  # int8: allocated by build
-        kind = {1: "f32", 2: "bf16-pairs", 4: "i8-quads"}[dtypes.vnni]
-        self.micro = Microkernel(args, LANES, acc_element, kind,
-                                 panel=blocking.groups * LANES, module_op=module_op)
+        self.row_sums = None  # vpdpbusd: allocated by build
+        self.lanes, self.panel = lanes, blocking.groups * lanes
+        self.micro = Microkernel(args, lanes, acc_element, dtypes.kind, panel=self.panel,
+                                 module_op=module_op)
 
     def _pack_lhs(self, packed, m0, m_end, k0, steps: int, first: bool):
         """packed[(m - m0) / R, s, (m - m0) % R x v + lane] = lhs[m, k0 + s x v + lane],
-        a VNNI group (v > 1) moved as one vector; bf16 widened to f32 as it is moved.
-        int8: each row's sum is added to row_sums[m - m0] (set on the first k-block)."""
+        a VNNI group (v > 1) moved as one vector; bf16 widened to f32 and int8 to i16 as
+        it is moved where the engine packs them so. vpdpbusd: each row's sum is added to
+        row_sums[m - m0] (set on the first k-block)."""
         rows, v, lhs = self.blocking.rows, self.d.vnni, self.args["lhs"]
-        group = ir.VectorType.get([v], self.element)
+        group = ir.VectorType.get([v], ir.MemRefType(lhs.type).element_type)
+        summed = self.row_sums is not None
         m_loop = scf.ForOp(m0, m_end, index(1))
         with ir.InsertionPoint(m_loop.body):
             m = m_loop.induction_variable
@@ -437,7 +475,7 @@ class _VectorKernel(_Kernel):
             block = arith.divui(local, index(rows))
             lane0 = arith.muli(arith.remui(local, index(rows)), index(v))
             sums = []
-            if self.is_int:
+            if summed:
                 sums = [vector.broadcast(ir.VectorType.get([v], self.acc_element),
                                          zero(self.acc_element))]
             s_loop = scf.ForOp(index(0), index(steps), index(1), sums)
@@ -446,18 +484,16 @@ class _VectorKernel(_Kernel):
                 k = arith.addi(k0, arith.muli(s, index(v)) if v > 1 else s)
                 if v > 1:
                     value = vector.load(group, lhs, [m, k])
-                    vector.store(value, packed, [block, s, lane0])
+                    vector.store(_as_packed(value, self.element), packed, [block, s, lane0])
                 else:
                     value = memref.load(lhs, [m, k])
-                    if value.type != self.element:  # bf16 widened for f32 FMAs
-                        value = widen_bf16(value)
-                    memref.store(value, packed, [block, s, lane0])
-                if self.is_int:
+                    memref.store(_as_packed(value, self.element), packed, [block, s, lane0])
+                if summed:
                     total = s_loop.inner_iter_args[0]
                     scf.YieldOp([arith.addi(total, arith.extsi(total.type, value))])
                 else:
                     scf.YieldOp([])
-            if self.is_int:
+            if summed:
                 total = vector.reduction(self.acc_element, vector.CombiningKind.ADD,
                                          s_loop.results[0])
                 if not first:
@@ -475,9 +511,9 @@ class _VectorKernel(_Kernel):
         with ir.InsertionPoint(s_loop.body):
             s = s_loop.induction_variable
             k = arith.addi(k0, arith.muli(s, index(v)) if v > 1 else s)
-            for c in range(0, self.blocking.groups * LANES, LANES):
-                vector.store(_vnni_group(rhs, k, arith.addi(col0, index(c)), v, self.element),
-                             panel, [index(0), s, index(v * c)])
+            for c in range(0, self.panel, self.lanes):
+                vector.store(_vnni_group(rhs, k, arith.addi(col0, index(c)), v, self.element,
+                                         self.lanes), panel, [index(0), s, index(v * c)])
             scf.YieldOp([])
 
     def _k_block(self, packed, m0, m_end, k0, steps: int, first: bool = False,
@@ -489,7 +525,7 @@ class _VectorKernel(_Kernel):
         b = self.blocking
         self._pack_lhs(packed, m0, m_end, k0, steps, first)
         step0 = arith.divui(k0, index(self.d.k_step)) if self.d.k_step > 1 else k0
-        n_loop = scf.ForOp(index(0), index(self.np_), index(b.groups * LANES))
+        n_loop = scf.ForOp(index(0), index(self.np_), index(self.panel))
         with ir.InsertionPoint(n_loop.body):
             if panel is not None:
                 self._pack_rhs(panel, n_loop.induction_variable, k0, steps)
@@ -509,12 +545,12 @@ class _VectorKernel(_Kernel):
         k_steps = o.k_block // d.k_step
         packed = memref.alloca(ir.MemRefType.get([o.m_block // b.rows, k_steps, b.rows * d.vnni],
                                                  self.element), [], [])
-        if self.is_int:  # each row's sum, for the epilogue (see _pack_lhs)
+        if self.d.kind == "i8-quads":  # each row's sum, for the epilogue (see _pack_lhs)
             self.row_sums = memref.alloca(ir.MemRefType.get([o.m_block], self.acc_element),
                                           [], [])
         panel = None
         if ir.MemRefType(self.args["rhs"].type).rank == 2:  # unpacked: a panel at a time
-            panel = memref.alloca(ir.MemRefType.get([1, k_steps, b.groups * LANES * d.vnni],
+            panel = memref.alloca(ir.MemRefType.get([1, k_steps, self.panel * d.vnni],
                                                     self.element), [], [])
         rows = memref.dim(self.args["out"], index(0))
         k_full = (self.kp // o.k_block) * o.k_block
@@ -535,7 +571,7 @@ class _VectorKernel(_Kernel):
             if k_left:
                 self._k_block(packed, m0, m_end, index(k_full), k_left, first=not k_full,
                               panel=panel)
-            if "bias" in self.args or self.relu or self.is_int:
+            if "bias" in self.args or self.relu or self.row_sums is not None:
                 self.epilogue(m0, m_end, index(0), index(self.np_))
             scf.YieldOp([])
 
@@ -576,12 +612,12 @@ def widen_bf16(value):
     return arith.bitcast(typed(ir.F32Type.get()), arith.shli(bits, sixteen))
 
 
-def _build_panel_pack(args, vnni: int, panel: int, packed_element):
-    """The avx512 engine's pack, 16 lanes at a time: P[n // panel, k // v, (n % panel) * v
-    + k % v] = B[k, n], every element written (columns past N and the missing rows of a
-    last VNNI group are zeros), so no fill is needed. A group interleaves rows k..k+v-1;
-    bf16 packed as f32 (`packed_element`) is widened (exactly) on the way, int8 made
-    unsigned (`_unsigned`)."""
+def _build_panel_pack(args, vnni: int, panel: int, packed_element, lanes: int):
+    """The vector engines' pack, `lanes` columns at a time: P[n // panel, k // v,
+    (n % panel) * v + k % v] = B[k, n], every element written (columns past N and the
+    missing rows of a last VNNI group are zeros), so no fill is needed. A group
+    interleaves rows k..k+v-1; bf16 packed as f32 or int8 as i16 (`packed_element`) is
+    widened (exactly) on the way, int8 packed as such made unsigned (`_unsigned`)."""
     source, packed = args
     k = ir.MemRefType(source.type).shape[0]
     panels = ir.MemRefType(packed.type).shape[0]
@@ -589,7 +625,7 @@ def _build_panel_pack(args, vnni: int, panel: int, packed_element):
     def group(p, col0, kk, c, first_row):
         """Packs the group of rows first_row.. at column col0 + c."""
         vector.store(_vnni_group(source, first_row, arith.addi(col0, index(c)), vnni,
-                                 packed_element), packed, [p, kk, index(vnni * c)])
+                                 packed_element, lanes), packed, [p, kk, index(vnni * c)])
 
     p_loop = scf.ForOp(index(0), index(panels), index(1))
     with ir.InsertionPoint(p_loop.body):
@@ -598,11 +634,11 @@ def _build_panel_pack(args, vnni: int, panel: int, packed_element):
         k_loop = scf.ForOp(index(0), index(k // vnni), index(1))
         with ir.InsertionPoint(k_loop.body):
             kk = k_loop.induction_variable
-            for c in range(0, panel, LANES):
+            for c in range(0, panel, lanes):
                 group(p, col0, kk, c, arith.muli(kk, index(vnni)) if vnni > 1 else kk)
             scf.YieldOp([])
         if k % vnni:  # the last rows, in a group with zeros
-            for c in range(0, panel, LANES):
+            for c in range(0, panel, lanes):
                 group(p, col0, index(k // vnni), c, k - k % vnni)
         scf.YieldOp([])
 
@@ -611,53 +647,94 @@ def _unsigned(packed):
     """int8 VNNI quads as `vpdpbusd`'s unsigned operand: x + 128, i.e. its bits ^ 0x80
     (the kernel takes 128 x the row sums of lhs off); other types as they are."""
     t = ir.VectorType(packed.type)
-    if not isinstance(t.element_type, ir.IntegerType):
+    if not isinstance(t.element_type, ir.IntegerType) or t.element_type.width != 8:
         return packed
     return arith.xori(packed, vector.broadcast(t, arith.constant(t.element_type, -128)))
 
 
-def _vnni_group(source, first_row, col, vnni: int, packed_element):
+def _as_packed(value, packed_element):
+    """`value` (a scalar or a vector) as the engine packs it: bf16 widened to f32, int8
+    sign-extended to i16 (both exact), else as it is."""
+    t = value.type
+    element = ir.VectorType(t).element_type if isinstance(t, ir.VectorType) else t
+    if element == packed_element:
+        return value
+    if isinstance(element, ir.BF16Type):
+        return widen_bf16(value)
+    return arith.extsi(ir.VectorType.get(ir.VectorType(t).shape, packed_element)
+                       if isinstance(t, ir.VectorType) else packed_element, value)
+
+
+def _vnni_group(source, first_row, col, vnni: int, packed_element, lanes: int):
     """Rows first_row..first_row + vnni - 1 of source (an int or an index value) at
-    columns col..col + 15 as one VNNI-packed vector of `packed_element`: rows past the
-    last (first_row an int) and columns past the last are zeros; int8 made unsigned."""
+    columns col..col + lanes - 1 as one VNNI-packed vector of `packed_element`: rows past
+    the last (first_row an int) and columns past the last are zeros; int8 packed as such
+    made unsigned."""
     k, n = ir.MemRefType(source.type).shape
     rows = []
     for lane in range(vnni):
         if isinstance(first_row, int):
             if first_row + lane >= k:  # the last group of a K that is not a multiple
-                element = ir.MemRefType(source.type).element_type
-                rows.append(vector.broadcast(ir.VectorType.get([LANES], element),
-                                             zero(element)))
+                rows.append(vector.broadcast(ir.VectorType.get([lanes], packed_element),
+                                             zero(packed_element)))
                 continue
             row = index(first_row + lane)
         else:
             row = arith.addi(first_row, index(lane)) if lane else first_row
-        rows.append(_source_row(source, n, row, col, packed_element))
+        rows.append(_source_row(source, n, row, col, packed_element, lanes))
     return _unsigned(_interleaved(rows))
 
 
-def _source_row(source, n: int, k, col, packed_element):
-    """source[k, col:col + 16] (zeros past column n), bf16 widened to f32 when
-    `packed_element` is f32."""
+def _source_row(source, n: int, k, col, packed_element, lanes: int):
+    """source[k, col:col + lanes] (zeros past column n), as packed (`_as_packed`)."""
     element = ir.MemRefType(source.type).element_type
-    vec = ir.VectorType.get([LANES], element)
-    mask = vector.create_mask(ir.VectorType.get([LANES], ir.IntegerType.get_signless(1)),
-                              [arith.subi(index(n), col)])
-    loaded = vector.maskedload(vec, source, [k, col], mask, vector.broadcast(vec, zero(element)))
-    return loaded if packed_element == element else widen_bf16(loaded)
+    vec = ir.VectorType.get([lanes], element)
+    if isinstance(element, ir.BF16Type):
+        loaded = _bf16_row(source, n, k, col, lanes)
+    else:
+        mask = vector.create_mask(ir.VectorType.get([lanes], ir.IntegerType.get_signless(1)),
+                                  [arith.subi(index(n), col)])
+        loaded = vector.maskedload(vec, source, [k, col], mask,
+                                   vector.broadcast(vec, zero(element)))
+    return _as_packed(loaded, packed_element)
+
+
+def _bf16_row(source, n: int, k, col, lanes: int):
+    """source[k, col:col + lanes] of bf16, zeros past column n: one load where every
+    column is inside, else lane by lane as i16 bits. (LLVM breaks a masked load of bf16
+    into bf16 scalars, which on a CPU without avx512_bf16 go through f32 and back by
+    calls of __truncsfbf2, a function neither the JIT nor libgcc 12 provides.)"""
+    i16 = ir.IntegerType.get_signless(16)
+    bits = ir.VectorType.get([lanes], i16)
+    whole = arith.cmpi(arith.CmpIPredicate.sle, arith.addi(col, index(lanes)), index(n))
+    branch = scf.IfOp(whole, [bits], has_else=True)
+    with ir.InsertionPoint(branch.then_block):
+        row = vector.load(ir.VectorType.get([lanes], ir.BF16Type.get()), source, [k, col])
+        scf.YieldOp([vector.bitcast(bits, row)])
+    with ir.InsertionPoint(branch.else_block):
+        lanes_bits = []
+        for lane in range(lanes):
+            c = arith.addi(col, index(lane))
+            inside = arith.cmpi(arith.CmpIPredicate.slt, c, index(n))
+            value = memref.load(source, [k, arith.select(inside, c, index(0))])
+            lanes_bits.append(arith.select(inside, arith.bitcast(i16, value),
+                                           arith.constant(i16, 0)))
+        scf.YieldOp([vector.from_elements(bits, lanes_bits)])
+    return vector.bitcast(ir.VectorType.get([lanes], ir.BF16Type.get()), branch.results[0])
 
 
 def _interleaved(rows: list):
-    """Rows r0..r(v-1) of 16 lanes as one VNNI-packed vector: r0[0], r1[0], .., r0[1], .."""
+    """Rows r0..r(v-1) of L lanes as one VNNI-packed vector: r0[0], r1[0], .., r0[1], .."""
     if len(rows) == 1:
         return rows[0]
     if len(rows) == 2:
         return vector.interleave(*rows)
-    i16 = ir.VectorType.get([LANES], ir.IntegerType.get_signless(16))
+    t = ir.VectorType(rows[0].type)
+    lanes = t.shape[0]
+    i16 = ir.VectorType.get([lanes], ir.IntegerType.get_signless(16))
     low, high = (vector.bitcast(i16, vector.interleave(*pair)) for pair in (rows[:2], rows[2:]))
     quads = vector.interleave(low, high)
-    return vector.bitcast(ir.VectorType.get([4 * LANES], ir.VectorType(rows[0].type).element_type),
-                          quads)
+    return vector.bitcast(ir.VectorType.get([4 * lanes], t.element_type), quads)
 
 
 class AmxOutliner:
@@ -665,8 +742,9 @@ class AmxOutliner:
     blobs."""
 
     def __init__(self, module_op, options: SystolicToAmxOptions):
-        if not options.m_block:  # the engine's own: AVX-512 blocks reuse B over more rows
-            options = dataclasses.replace(options, m_block=M_BLOCK[options.engine == "avx512"])
+        self.engine = VECTOR_ENGINES.get(options.engine)  # None: AMX tiles
+        if not options.m_block:  # the engine's own: vector blocks reuse B over more rows
+            options = dataclasses.replace(options, m_block=M_BLOCK[self.engine is not None])
         self.module_op, self.options = module_op, options
         # Printing the module is costly: only when a dense_resource weight is met.
         self.blobs = functools.cache(lambda: resource_blobs(module_op))
@@ -676,8 +754,8 @@ class AmxOutliner:
         combo = element_combo(element(op.lhs.type), element(acc_t))
         lhs_in, rhs_in = op.lhs, op.rhs
         as_bf16 = False
-        avx512 = self.options.engine == "avx512"
-        combos = AVX512_COMBOS if avx512 else COMBOS
+        engine = self.engine
+        combos = COMBOS if engine is None else engine.combos
         if combo == ("f32", "f32"):
             widened = (_widened_from_bf16(op.lhs), _widened_from_bf16(op.rhs))
             if all(v is not None for v in widened):
@@ -692,30 +770,34 @@ class AmxOutliner:
                 or 0 in shape_of(op.lhs.type) + shape_of(op.rhs.type):
             return NO_MATCH
         dtypes = combos[combo]
-        widen = avx512 and combo == ("bf16", "f32") and self.options.bf16_math == "fma"
-        if widen:
-            dtypes = WIDENED
+        if engine is not None and combo == ("bf16", "f32"):
+            if self.options.bf16_math == "fma":
+                dtypes = WIDENED
+            elif dtypes is WIDENED:
+                raise TesseraError(f"bf16-math=dot needs vdpbf16ps (AVX-512 bf16), which the "
+                                   f"{engine.name} engine does not use: it widens bf16 to f32 "
+                                   f"(bf16-math=fma)")
         options = self.options
         if not options.k_block:  # the engine's own
-            options = dataclasses.replace(
-                options, k_block=K_BLOCK_STEPS * dtypes.k_step if avx512 else K_BLOCK_AMX)
+            options = dataclasses.replace(options, k_block=K_BLOCK_AMX if engine is None
+                                          else K_BLOCK_STEPS * dtypes.k_step)
         blocking = None
-        if avx512:
-            blocking = Blocking.of(op) or x86_blocking()
-            check_x86_blocking(blocking)
+        if engine is not None:
+            blocking = Blocking.of(op) or x86_blocking(engine)
+            check_x86_blocking(blocking, engine)
         m, n = shape_of(acc_t)
         t_lhs, t_rhs = transpose_flags(op.transpose)
         k = shape_of(op.lhs.type)[0 if t_lhs else 1]
         mp, np_, kp = padded_shapes(m, n, k, dtypes)
         acc_element = ir.ShapedType(acc_t).element_type
         operand = ir.BF16Type.get(op.context) if as_bf16 else element(lhs_in.type)
-        packed_element = acc_element if widen else operand
+        packed_element = ir.Type.parse(dtypes.packed) if dtypes.packed else operand
         relu = "relu" in ir.DictAttr(op.epilogue)
         with rewriter.ip, op.location:
             lhs = transposed(lhs_in) if t_lhs else lhs_in
             lhs = _to_bf16(lhs) if as_bf16 else lhs
             lhs = _padded_tensor(lhs, [mp, kp])
-            panel = None if blocking is None else blocking.groups * LANES
+            panel = None if blocking is None else blocking.groups * engine.lanes
             packed_type = ir.MemRefType.get(
                 [kp // dtypes.vnni, np_ * dtypes.vnni] if panel is None
                 else [np_ // panel, kp // dtypes.vnni, panel * dtypes.vnni], packed_element)
@@ -726,7 +808,8 @@ class AmxOutliner:
                 weight = weight.T if t_rhs else weight
                 # f32 -> bf16 rounds to nearest even, as arith.truncf does at run time.
                 weight = weight.astype(ml_dtypes.bfloat16) if as_bf16 else weight
-                weight = weight.astype(np.float32) if widen else weight  # exact
+                if dtypes.packed:  # widened: exact
+                    weight = weight.astype(numpy_dtype(packed_element))
                 packed = bufferization.ToBufferOp(
                     packed_type, _packed_constant(weight, packed_element, dtypes, kp, np_,
                                                   panel), read_only=True).result
@@ -768,7 +851,7 @@ class AmxOutliner:
 
     def _runtime_packed(self, op, rhs, packed_type, kp: int, n: int, one_m_block: bool,
                         dtypes: Dtypes, operand, panel: int | None, packed_element):
-        """The buffer the kernel reads a rhs known only at run time from. avx512 engine,
+        """The buffer the kernel reads a rhs known only at run time from. Vector engines,
         one m-block: rhs itself (rows padded to whole VNNI groups), packed inside the
         kernel a panel's k-block where it is used (each core its own, no pass of its own
         over memory; measured bf16 128x4096x1024 19.4 ms against 21.8, 2 threads 13.5
@@ -782,7 +865,8 @@ class AmxOutliner:
         pack = outline(self.module_op, "amx_pack", [rhs_buffer.type, packed_type], op.location,
                        {}, lambda args: _build_pack(args, dtypes.vnni, operand)
                        if panel is None
-                       else _build_panel_pack(args, dtypes.vnni, panel, packed_element))
+                       else _build_panel_pack(args, dtypes.vnni, panel, packed_element,
+                                              self.engine.lanes))
         func.CallOp(pack, [rhs_buffer, packed])
         return packed
 
@@ -803,13 +887,13 @@ class AmxOutliner:
                 _Kernel(args, np_, kp, dtypes, element, acc_element, options, relu).build()
             else:
                 _VectorKernel(args, np_, kp, dtypes, element, acc_element, options, relu,
-                              blocking, zero_init, self.module_op).build()
+                              blocking, zero_init, self.module_op, self.engine.lanes).build()
 
         return outline(self.module_op, f"{kind}_kernel", types, op.location, attributes, build)
 
 
 def systolic_to_amx(op, pass_, options: SystolicToAmxOptions) -> None:
     """Pass body: every bf16/int8 rank-2 systolic.matmul becomes an AMX kernel call (with
-    engine=avx512: every bf16/f32 one a vector kernel call); a hand-set blocking that
-    does not fit is an error at its matmul."""
+    engine=avx512 or avx2: every f32/bf16/int8 one a vector kernel call); a hand-set
+    blocking that does not fit is an error at its matmul."""
     rewrite_each(op, pass_, MatmulOp, AmxOutliner(op, options).rewrite, "tessera-systolic-to-amx")

@@ -146,8 +146,11 @@ def _plus(base, offset: int):
 
 
 # Reduction elements one step of a Microkernel kind takes (x86 dots: a VNNI group).
-GROUP = {"f32": 1, "i8": 1, "bf16-pairs": 2, "i8-quads": 4}
-VPDPBUSD = "llvm.x86.avx512.vpdpbusd.512"  # MLIR's x86 dialect has no u8 x s8 dot
+GROUP = {"f32": 1, "i8": 1, "bf16-pairs": 2, "i8-quads": 4, "i16-pairs": 2}
+# LLVM intrinsics MLIR's x86 dialect has no op for: the u8 x s8 dot, and the i16 pair
+# multiply-add by lanes of its register.
+VPDPBUSD = "llvm.x86.avx512.vpdpbusd.512"
+PMADDWD = {8: "llvm.x86.avx2.pmadd.wd", 16: "llvm.x86.avx512.pmaddw.d.512"}
 
 
 class Microkernel:
@@ -161,7 +164,10 @@ class Microkernel:
     (`vdpbf16ps`: a broadcast pair of lhs values dotted with 16 column pairs into f32
     lanes) or "i8-quads" (`vpdpbusd`: 16 column quads of rhs bytes, taken as UNSIGNED,
     dotted with a broadcast quad of signed lhs bytes into i32 lanes; the caller offsets
-    rhs and corrects the result; `module_op` is where its LLVM intrinsic is declared).
+    rhs and corrects the result) or "i16-pairs" (`vpmaddwd`: column pairs of i16 times a
+    broadcast pair, each pair's two products summed into an i32 lane, then added: int8
+    widened to i16 when packed, exact); `module_op` is where their LLVM intrinsics are
+    declared.
     `args` holds the buffers by role (lhs, rhs, acc, bias, out). With `panel`, the rhs
     is packed in panels of that many columns (a block's columns lie in one panel), each
     contiguous: P[n // panel, step, (n % panel) x group + lane], so that the steps of a
@@ -188,13 +194,17 @@ class Microkernel:
                 i8, ir.IntegerAttr.get(i8, 0)))
         if self.group > 1:  # a VNNI group is one 32-bit lane, broadcast as such
             i32 = ir.IntegerType.get_signless(32)
-            operand = ir.BF16Type.get() if kind == "bf16-pairs" else i8
+            operand = {"bf16-pairs": ir.BF16Type.get(),
+                       "i16-pairs": ir.IntegerType.get_signless(16)}.get(kind, i8)
             self.rhs_vec = ir.VectorType.get([self.group * lanes], operand)
             self.lhs_group = ir.VectorType.get([self.group], operand)
             self.group_bits = ir.VectorType.get([1], i32)
             self.broadcast_bits = ir.VectorType.get([lanes], i32)
         if kind == "i8-quads":
             self.dot = intrinsic(module_op, VPDPBUSD, [self.vec, self.rhs_vec, self.rhs_vec],
+                                 self.vec)
+        if kind == "i16-pairs":
+            self.dot = intrinsic(module_op, PMADDWD[lanes], [self.rhs_vec, self.rhs_vec],
                                  self.vec)
         self.b = None  # the batch index while building a batched kernel
         self.rhs_block = None  # (buffer, first step) while building a block on one
@@ -252,6 +262,8 @@ class Microkernel:
             return x86.DotBF16Op(acc, a, b, results=[self.vec]).result
         if self.kind == "i8-quads":
             return func.CallOp([self.vec], self.dot, [acc, b, a]).result
+        if self.kind == "i16-pairs":
+            return arith.addi(func.CallOp([self.vec], self.dot, [b, a]).result, acc)
         return arith.addi(arith.muli(arith.extsi(self.vec, a), arith.extsi(self.vec, b)), acc)
 
     def _step(self, kk, row0, rows: int, cols: list, masks: list, acc: list, packed) -> list:

@@ -24,8 +24,10 @@ without any tessera pass or kernel compilation (only the host glue is JIT-compil
 The matmul engine (`AmxConfig.engine`): AMX tiles where the CPU has AMX; on a CPU with
 AVX-512 (avx512f, avx512_bf16, avx512_vnni) but no AMX, or with `hw="avx512"`, the same
 kernels with AVX-512 register blocks (`tessera-systolic-to-amx` engine=avx512: f32 FMA,
-bf16 as f32 FMA or vdpbf16ps, int8 vpdpbusd vector microkernels). The report says
-which engine ran. Without either the target is unavailable (with the reason);
+bf16 as f32 FMA or vdpbf16ps, int8 vpdpbusd vector microkernels); on a CPU with only
+AVX2 and FMA, or with `hw="avx2"`, 256-bit ones (f32 FMA, bf16 as f32 FMA, int8 as
+vpmaddwd on pairs widened to i16). The report says which engine ran. Without any of
+them the target is unavailable (with the reason);
 `EMULATED` (and `emulate(module)`) builds the AMX program with the tile ops rewritten by
 `tessera-amx-emulate`, which tests everything but the AMX instructions themselves.
 """
@@ -52,13 +54,15 @@ from tessera.hardware import AMX_PRESETS, AmxConfig
 from tessera.host import (HostProgram, add_entry, copy_module, declare_externals, descriptor,
                           keep_freed_memory, lower_to_llvm)
 from tessera.mlir import func, ir
+from tessera.passes.systolic_to_amx import VECTOR_ENGINES
 from tessera.target import Report, Target
 
 from tessera.dialects.systolic import kernel_functions
 
 AMX_FLAGS = ("amx_tile", "amx_bf16", "amx_int8")
-AVX512_FLAGS = ("avx512f", "avx512_bf16", "avx512_vnni")
-KERNEL_KINDS = ("amx", "vector")  # AMX tile kernels, AVX-512 vector kernels
+ENGINES = ("amx", *VECTOR_ENGINES)  # what auto takes: the first the CPU has
+ENGINE_NAMES = {"amx": "AMX tile", "avx512": "AVX-512 vector", "avx2": "AVX2 vector"}
+KERNEL_KINDS = ("amx", "vector")  # AMX tile kernels, vector engines' kernels
 TRIPLE = "x86_64-unknown-linux-gnu"
 AMX_FEATURES = "+amx-tile,+amx-bf16,+amx-int8"
 ROW_BLOCK = 32  # rows of one register block: the unit rows are split between cores in
@@ -92,19 +96,25 @@ def has_amx() -> tuple[bool, str]:
     return not missing, f"this CPU has no AMX ({missing})" if missing else ""
 
 
-def has_avx512() -> tuple[bool, str]:
-    """Whether this CPU has the AVX-512 the avx512 engine uses (f32, bf16 and int8 dots)."""
-    missing = _missing(AVX512_FLAGS)
-    return not missing, f"this CPU has no AVX-512 with bf16 and VNNI ({missing})" if missing \
-        else ""
+def has_vector_engine(engine: str) -> tuple[bool, str]:
+    """Whether this CPU has what vector engine `engine` uses (avx512: f32 FMA, bf16 and
+    int8 dots; avx2: AVX2 and FMA), and why not."""
+    what = {"avx512": "AVX-512 with bf16 and VNNI", "avx2": "AVX2 with FMA"}[engine]
+    missing = _missing(VECTOR_ENGINES[engine].flags)
+    return not missing, f"this CPU has no {what} ({missing})" if missing else ""
+
+
+def _has(engine: str) -> tuple[bool, str]:
+    return has_amx() if engine == "amx" else has_vector_engine(engine)
 
 
 def resolve_engine(engine: str) -> str:
-    """The engine `engine` ("auto", "amx", "avx512") means on this CPU: auto is AMX
-    where the CPU has it, else AVX-512."""
+    """The engine `engine` ("auto" or one of ENGINES) means on this CPU: auto is the
+    first of AMX, AVX-512 and AVX2 the CPU has (AVX2 when it has none: `available` says
+    why it cannot run)."""
     if engine != "auto":
         return engine
-    return "amx" if has_amx()[0] else "avx512"
+    return next((e for e in ENGINES if _has(e)[0]), ENGINES[-1])
 
 
 @functools.cache
@@ -132,15 +142,13 @@ def _toolchain() -> tuple[bool, str]:
 
 def available(engine: str = "auto") -> tuple[bool, str]:
     """Whether `engine` runs here: for AMX, AMX in the CPU and permission from the
-    kernel; for AVX-512, avx512f, avx512_bf16 and avx512_vnni; for auto, either; and
-    llvmlite and a
-    linker."""
-    if engine == "auto" and not has_amx()[0] and not has_avx512()[0]:
-        return False, (f"this CPU has no AMX ({_missing(AMX_FLAGS)}) and no AVX-512 with "
-                       f"bf16 and VNNI ({_missing(AVX512_FLAGS)})")
+    kernel; for AVX-512, avx512f, avx512_bf16 and avx512_vnni; for AVX2, avx2 and fma;
+    for auto, any of them; and llvmlite and a linker."""
+    if engine == "auto" and not any(_has(e)[0] for e in ENGINES):
+        return False, "; ".join(_has(e)[1] for e in ENGINES)
     engine = resolve_engine(engine)
     checks = ((has_amx, _toolchain, request_amx_permission) if engine == "amx"
-              else (has_avx512, _toolchain))
+              else (lambda: has_vector_engine(engine), _toolchain))
     for check in checks:
         ok, why = check()
         if not ok:
@@ -267,7 +275,10 @@ class AmxProgram:
         self.directory, self.outputs, self.kernels = directory, outputs, kernels
         self.threads = threads or os.cpu_count() or 1
         self.host_module = host_module
-        self.library = ctypes.CDLL(str(directory / "kernels.so"))
+        try:
+            self.library = ctypes.CDLL(str(directory / "kernels.so"))
+        except OSError as e:  # e.g. a symbol the kernels need that this system lacks
+            raise TesseraError(f"loading the kernels' shared object failed: {e}") from None
         keep_freed_memory()
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         externals = {}
@@ -312,13 +323,13 @@ class AmxReport(Report):
     signature: list = field(default_factory=list)
     emulated: bool = False
     keep: object = None  # a TemporaryDirectory owning the program's files, if any
-    engine: str = "amx"  # the matmul kernels: "amx" tiles or "avx512" vectors
+    engine: str = "amx"  # the matmul kernels: "amx" tiles, "avx512" or "avx2" vectors
 
     def details(self) -> dict[str, object]:
         return {"engine": self.engine, "kernels": len(self.program.kernels)}
 
     def summary(self) -> str:
-        what = {"amx": "AMX tile", "avx512": "AVX-512 vector"}[self.engine]
+        what = ENGINE_NAMES[self.engine]
         emulated = " (emulated)" if self.emulated else ""
         return f"{len(self.program.kernels)} {what} kernels{emulated}"
 
@@ -378,8 +389,9 @@ def load(directory, threads: int | None = None) -> Executable:
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise TesseraError(f"{directory}/program.json is not a cpu-amx program description: "
                            f"{e}") from None
-    if engine not in ("amx", "avx512"):
-        raise TesseraError(f"{directory}/program.json names engine '{engine}' (amx or avx512)")
+    if engine not in ENGINES:
+        raise TesseraError(f"{directory}/program.json names engine '{engine}' (one of "
+                           f"{', '.join(ENGINES)})")
     if not emulated:
         ok, why = available(engine)
         if not ok:
@@ -480,13 +492,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tessera.targets.cpu_amx",
                                      description=main.__doc__)
     parser.add_argument("source")
-    parser.add_argument("--hw", default=None, help="amx (default) or amx-bf16")
+    parser.add_argument("--hw", default=None, help="amx (default), amx-bf16, avx512 or avx2")
     args = parser.parse_args(argv)
     try:
         text = read_text(args.source)
         with make_context() as context, ir.Location.unknown():
+            from tessera.pipelines import cpu_amx as pipelines
+
             module = parse_module(text, args.source)
-            TARGET.pipeline(context, TARGET.hardware(args.hw)).run(module)
+            hw = TARGET.hardware(args.hw)
+            # The code is for Sapphire Rapids, not this CPU: auto means AMX.
+            engine = "amx" if hw.engine == "auto" else hw.engine
+            pipelines.pipeline(context, hw, engine=engine).run(module)
             if not kernel_names(module):
                 raise TesseraError(f"{args.source}: no matmul became an AMX kernel")
             print(assembly(kernel_llvm_ir(module)))

@@ -385,11 +385,13 @@ class AmxConfig:
     f32 as it is packed and run as f32 FMAs, `bf16_math = "fma"`, or as vdpbf16ps dots on
     VNNI pairs, `"dot"`: a product of two bf16 is exact in f32 either way, and on the
     CPUs measured an f32 FMA core does as many multiply-adds per cycle as a vdpbf16ps
-    one or twice as many; int8 as vpdpbusd dots on VNNI quads); `"auto"` takes AMX
-    where the CPU has it. Also the cache blocks of the
+    one or twice as many; int8 as vpdpbusd dots on VNNI quads), or on CPUs with neither,
+    AVX2 ones (`"avx2"`: 256-bit registers, f32 FMA, bf16 widened to f32, int8 widened to
+    i16 and multiplied by vpmaddwd); `"auto"` takes the first of AMX, AVX-512 and AVX2
+    the CPU has. Also the cache blocks of the
     kernels (elements), how many cores share a matmul's rows (`threads`, 0 = all), and
     how f32 matmuls run on AMX: `precision = "f32"` leaves them off AMX (f32 stays f32;
-    the avx512 engine runs them with f32 FMAs), `"bf16"` rounds their operands to bf16
+    the vector engines run them with f32 FMAs), `"bf16"` rounds their operands to bf16
     (f32 accumulation) so they run on the bf16 kernels — an explicit choice. (f32
     matmuls of bf16 values widened to f32, as torch writes bf16 layers, are bf16
     already and use the bf16 kernels either way.)"""
@@ -397,20 +399,22 @@ class AmxConfig:
     KIND: ClassVar[str] = "amx"
 
     m_block: int = knob(0, "result rows per cache block (0: the engine's, 64 on AMX, 256 "
-                           "on AVX-512)", low=0, high=1 << 16, multiple_of=32)
+                           "on AVX-512/AVX2)", low=0, high=1 << 16, multiple_of=32)
     n_block: int = knob(256, "result columns per cache block", low=32, high=1 << 16,
                         multiple_of=32)
     k_block: int = knob(0, "reduction elements per cache block (0: the engine's, 256 on "
-                           "AMX, 256 steps on AVX-512: 256 f32, 512 bf16, 1024 int8)",
+                           "AMX, 256 steps on AVX-512/AVX2: 256 f32, 512 bf16, 1024 int8 "
+                           "(AVX2: 512))",
                         low=0, high=1 << 16, multiple_of=64)
     threads: int = knob(0, "cores sharing a matmul's rows (0: all)", low=0, high=1024)
     precision: str = knob("f32", "f32 matmuls: stay f32 (off AMX) or run in bf16",
                           choices=("f32", "bf16"))
-    engine: str = knob("auto", "matmul kernels: AMX tiles, AVX-512 vectors, or auto "
-                               "(AMX where the CPU has it)", choices=("auto", "amx", "avx512"))
-    bf16_math: str = knob("fma", "avx512 engine bf16: fma (widened to f32 when packed, f32 "
+    engine: str = knob("auto", "matmul kernels: AMX tiles, AVX-512 or AVX2 vectors, or "
+                               "auto (the first of them the CPU has)",
+                       choices=("auto", "amx", "avx512", "avx2"))
+    bf16_math: str = knob("fma", "vector engines' bf16: fma (widened to f32 when packed, f32 "
                                  "FMAs: the same exact products) or dot (vdpbf16ps on VNNI "
-                                 "pairs)", choices=("fma", "dot"))
+                                 "pairs, avx512 only)", choices=("fma", "dot"))
     name: str = "custom"
 
     def __post_init__(self):
@@ -421,6 +425,7 @@ AMX_PRESETS = {
     "amx": AmxConfig(),
     "amx-bf16": AmxConfig(precision="bf16"),  # f32 models run in bf16, by request
     "avx512": AmxConfig(engine="avx512"),  # vector microkernels even where AMX exists
+    "avx2": AmxConfig(engine="avx2"),  # 256-bit ones, on any x86-64 CPU with AVX2 and FMA
 }
 
 

@@ -42,6 +42,9 @@ def host_pipeline(x86: bool = False) -> str:
         "expand-strided-metadata",
         "lower-affine",  # again: expand-strided-metadata makes affine.apply of subview offsets
         "convert-complex-to-standard",
+        # bf16 <-> f32 as integer ops (round to nearest even): without avx512_bf16, LLVM
+        # calls compiler-rt's __truncsfbf2, which neither the JIT nor libgcc 12 provides.
+        "arith-expand{include-bf16=true}",
         "convert-vector-to-llvm{enable-x86}" if x86 else "convert-vector-to-llvm",
         "finalize-memref-to-llvm",
         "convert-math-to-llvm",

@@ -1,6 +1,6 @@
 // RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="engine=avx512" --verify-diagnostics
 // RUN: not tessera-opt %s --tessera-systolic-to-amx="engine=sse" 2>&1 | FileCheck %s --check-prefix=ENGINE
-// ENGINE: error: tessera-systolic-to-amx: option engine must be one of auto, amx, avx512, got 'sse'
+// ENGINE: error: tessera-systolic-to-amx: option engine must be one of auto, amx, avx512, avx2, got 'sse'
 
 // A hand-set blocking the padded kernel cannot run is an error at its matmul.
 func.func @bad_blocking(%a: tensor<8x8xf32>, %b: tensor<8x8xf32>, %c: tensor<8x8xf32>) -> tensor<8x8xf32> {

@@ -39,8 +39,11 @@ BF16 = ml_dtypes.bfloat16
 HAS_AMX, WHY = cpu_amx.has_amx()
 needs_amx = pytest.mark.skipif(not cpu_amx.available("amx")[0],
                                reason=f"AMX cannot run here: {cpu_amx.available('amx')[1]}")
-needs_avx512 = pytest.mark.skipif(not cpu_amx.available("avx512")[0],
-                                  reason=f"no AVX-512 here: {cpu_amx.available('avx512')[1]}")
+# The vector engines, each where it can run here.
+VECTOR = [pytest.param(engine, marks=pytest.mark.skipif(
+    not cpu_amx.available(engine)[0], reason=f"{engine} cannot run here: "
+                                             f"{cpu_amx.available(engine)[1]}"))
+    for engine in ("avx512", "avx2")]
 
 
 def emulated(text: str, hw=None, func_name: str = "main"):
@@ -49,10 +52,15 @@ def emulated(text: str, hw=None, func_name: str = "main"):
 
 
 def kernel_assembly(text: str, hw=None, engine: str = "amx") -> str:
+    """The kernels' machine code for Sapphire Rapids (avx2: for Haswell, which has no
+    AVX-512 LLVM could use instead)."""
     with make_context() as context, ir.Location.unknown():
         module = parse_module(text)
         pipeline(context, amx_preset(hw), engine=engine).run(module)
-        return cpu_amx.assembly(cpu_amx.kernel_llvm_ir(module))
+        llvm_ir = cpu_amx.kernel_llvm_ir(module)
+        if engine == "avx2":
+            return cpu_amx.assembly(llvm_ir, cpu="haswell", features="")
+        return cpu_amx.assembly(llvm_ir)
 
 
 def check_f32_accumulation(out, a, b, bias=None, relu=False):
@@ -95,12 +103,13 @@ def random_bf16(rng, shape):
 # --- availability and errors ----------------------------------------------------------
 
 
-def test_without_amx_or_avx512_the_target_is_unavailable_and_says_why(monkeypatch):
+def test_without_amx_avx512_or_avx2_the_target_is_unavailable_and_says_why(monkeypatch):
     monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: {"fpu", "avx2"})
     ok, why = cpu_amx.available()
     assert not ok
-    assert re.fullmatch(r"this CPU has no AMX \(\S+ missing from /proc/cpuinfo\) and no "
-                        r"AVX-512 with bf16 and VNNI \(\S+ missing from /proc/cpuinfo\)", why)
+    assert re.fullmatch(r"this CPU has no AMX \(\S+ missing from /proc/cpuinfo\); this CPU "
+                        r"has no AVX-512 with bf16 and VNNI \(\S+ missing from /proc/cpuinfo\); "
+                        r"this CPU has no AVX2 with FMA \(fma missing from /proc/cpuinfo\)", why)
     with pytest.raises(TesseraError, match="target cpu-amx is not available here: this CPU "
                                            "has no AMX"):
         tessera.compile(gemm(32, 32, 32, "bf16", "f32"), target="cpu-amx")
@@ -114,6 +123,12 @@ def test_without_amx_or_avx512_the_target_is_unavailable_and_says_why(monkeypatc
     assert cpu_amx.available("avx512") == (
         False, "this CPU has no AVX-512 with bf16 and VNNI (avx512_vnni missing from "
                "/proc/cpuinfo)")
+    # auto takes the first engine the CPU has.
+    for flags, engine in (({"avx2", "fma"}, "avx2"),
+                          ({"avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni"}, "avx512"),
+                          ({"avx2", "fma", "amx_tile", "amx_bf16", "amx_int8"}, "amx")):
+        monkeypatch.setattr(cpu_amx, "cpu_flags", lambda f=flags: f)
+        assert cpu_amx.resolve_engine("auto") == engine
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
@@ -127,7 +142,7 @@ def test_bad_amx_settings_are_errors():
     with pytest.raises(TesseraError, match="amx precision must be one of f32, bf16, got 'f16'"):
         AmxConfig(precision="f16")
     with pytest.raises(TesseraError, match=r"unknown amx preset 'amx-f32' \(known presets: "
-                                           r"amx, amx-bf16, avx512\)"):
+                                           r"amx, amx-bf16, avx512, avx2\)"):
         amx_preset("amx-f32")
     with pytest.raises(TesseraError, match="amx m_block must be a positive multiple of 32, got 40"):
         AmxConfig(m_block=40)
@@ -241,6 +256,14 @@ def test_loading_what_was_not_saved_is_an_error(tmp_path):
         cpu_amx.load(tmp_path)
 
 
+def test_a_kernel_library_that_does_not_load_is_an_error(tmp_path):
+    emulated(gemm(40, 24, 70, "i8", "i32")).report.save(tmp_path)
+    (tmp_path / "kernels.so").write_bytes(b"not a shared object")
+    with pytest.raises(TesseraError, match="loading the kernels' shared object failed: .*"
+                                           "kernels.so"):
+        cpu_amx.load(tmp_path)
+
+
 def test_asm_tool_reports_a_model_without_amx_work(tmp_path, capsys):
     source = tmp_path / "f32.mlir"
     source.write_text(gemm(16, 16, 16))
@@ -320,15 +343,15 @@ def test_amx_bf16_and_int8_on_the_hardware():
     assert np.array_equal(got, x.astype(np.int32) @ y.astype(np.int32))
 
 
-# --- the AVX-512 engine -----------------------------------------------------------------
+# --- the vector engines (AVX-512, AVX2) ---------------------------------------------------
 
 
-def avx512(text: str, hw: str = "avx512"):
+def vector(text: str, hw: str):
     return tessera.compile(text, target="cpu-amx", hw=hw)
 
 
-def test_avx512_kernels_reach_vdpbf16ps_and_fma():
-    """Machine code (Sapphire Rapids), so no AVX-512 is needed to check it."""
+def test_vector_kernels_reach_their_instructions():
+    """Machine code (Sapphire Rapids), so neither engine is needed to check it."""
     bf16 = _per_function(kernel_assembly(gemm(64, 64, 64, "bf16", "f32"),
                                          AmxConfig(bf16_math="dot"), engine="avx512"))
     widened = _per_function(kernel_assembly(gemm(64, 64, 64, "bf16", "f32"), engine="avx512"))
@@ -339,59 +362,79 @@ def test_avx512_kernels_reach_vdpbf16ps_and_fma():
     assert "vdpbf16ps" not in widened["vector_kernel_0"]
     int8 = _per_function(kernel_assembly(gemm(64, 64, 64, "i8", "i32"), engine="avx512"))
     assert re.search(r"vpdpbusd\s+.*%zmm", int8["vector_kernel_0"])
+    # AVX2 (Haswell's machine code): 256-bit registers.
+    for dtype, acc, instruction in (("f32", "f32", r"vfmadd\d+ps"), ("bf16", "f32", r"vfmadd\d+ps"),
+                                    ("i8", "i32", "vpmaddwd")):
+        kernel = _per_function(kernel_assembly(gemm(64, 64, 64, dtype, acc), "avx2",
+                                               engine="avx2"))["vector_kernel_0"]
+        assert re.search(rf"{instruction}\s+.*%ymm", kernel)
 
 
-@needs_avx512
-def test_without_amx_auto_takes_avx512_and_amx_is_refused(monkeypatch):
-    monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: {"avx512f", "avx512_bf16", "avx512_vnni"})
+def test_bf16_dots_on_avx2_are_an_error():
+    with pytest.raises(TesseraError, match="bf16-math=dot needs vdpbf16ps \\(AVX-512 bf16\\), "
+                                           "which the avx2 engine does not use"):
+        kernel_assembly(gemm(64, 64, 64, "bf16", "f32"), AmxConfig(engine="avx2",
+                                                                   bf16_math="dot"),
+                        engine="avx2")
+
+
+@pytest.mark.parametrize("engine", VECTOR)
+def test_without_amx_auto_takes_a_vector_engine_and_amx_is_refused(monkeypatch, engine):
+    flags = {"avx512": {"avx512f", "avx512_bf16", "avx512_vnni"}, "avx2": {"avx2", "fma"}}
+    monkeypatch.setattr(cpu_amx, "cpu_flags", lambda: flags[engine])
     assert cpu_amx.available() == (True, "")
-    program = avx512(gemm(40, 24, 70, "bf16", "f32"), hw="amx-bf16")
-    assert program.report.engine == "avx512"
-    assert program.report.summary() == "1 AVX-512 vector kernels"
+    program = vector(gemm(40, 24, 70, "bf16", "f32"), hw="amx-bf16")
+    assert program.report.engine == engine
+    assert program.report.summary() == f"1 {cpu_amx.ENGINE_NAMES[engine]} kernels"
     with pytest.raises(TesseraError, match="target cpu-amx with engine amx cannot run here: "
                                            "this CPU has no AMX"):
-        avx512(gemm(40, 24, 70, "bf16", "f32"), hw="amx,engine=amx")
+        vector(gemm(40, 24, 70, "bf16", "f32"), hw="amx,engine=amx")
 
 
-@needs_avx512
-@pytest.mark.parametrize("math", ["fma", "dot"])
+def _bf16_maths(engine):
+    return ["fma", "dot"] if engine == "avx512" else ["fma"]
+
+
+@pytest.mark.parametrize("engine", VECTOR)
 @pytest.mark.parametrize("m,k,n", [(33, 50, 17), (64, 256, 96), (40, 600, 70), (1, 31, 5),
                                    (300, 71, 40)])
-def test_avx512_bf16_gemm_matches_within_the_f32_accumulation_bound(m, k, n, math):
+def test_vector_bf16_gemm_matches_within_the_f32_accumulation_bound(m, k, n, engine):
     """Up to one m-block (256 rows) rhs is packed inside the kernel, above by a pack
-    kernel of its own (300 rows)."""
+    kernel of its own (300 rows); columns past N (17, 5, 70, 40: not whole registers)
+    are zeros."""
     rng = np.random.default_rng(m * k + n)
     a, b = random_bf16(rng, (m, k)), random_bf16(rng, (k, n))
-    program = avx512(gemm(m, n, k, "bf16", "f32"), f"avx512,bf16_math={math}")
-    assert program.report.kernels == ["vector_kernel_0"]
-    check_f32_accumulation(program(a, b), a, b)
+    for math in _bf16_maths(engine):
+        program = vector(gemm(m, n, k, "bf16", "f32"), f"{engine},bf16_math={math}")
+        assert program.report.kernels == ["vector_kernel_0"]
+        check_f32_accumulation(program(a, b), a, b)
 
 
-@needs_avx512
+@pytest.mark.parametrize("engine", VECTOR)
 @pytest.mark.parametrize("m,k,n", [(33, 50, 17), (130, 300, 70), (300, 70, 40)])
-def test_avx512_f32_gemm_matches_within_the_f32_accumulation_bound(m, k, n):
+def test_vector_f32_gemm_matches_within_the_f32_accumulation_bound(m, k, n, engine):
     rng = np.random.default_rng(k)
     a = rng.standard_normal((m, k)).astype(np.float32)
     b = rng.standard_normal((k, n)).astype(np.float32)
     # f32 inputs: products round too, one more rounding per term than the bf16 bound.
-    out = avx512(gemm(m, n, k))(a, b).astype(np.float64)
+    out = vector(gemm(m, n, k), engine)(a, b).astype(np.float64)
     exact = a.astype(np.float64) @ b.astype(np.float64)
     u = 2.0 ** -24
     bound = (k + 1) * u / (1 - (k + 1) * u) * (np.abs(a).astype(np.float64) @ np.abs(b))
     assert (np.abs(out - exact) <= bound).all()
 
 
-@needs_avx512
-def test_avx512_epilogue_and_threads():
+@pytest.mark.parametrize("engine", VECTOR)
+def test_vector_epilogue_and_threads(engine):
     rng = np.random.default_rng(7)
     a, b = random_bf16(rng, (33, 50)), random_bf16(rng, (50, 17))
     bias = rng.standard_normal(17).astype(np.float32)
-    out = avx512(EPILOGUE.format(t="bf16", acc="f32", zero="0.0"))(a, b, bias)
+    out = vector(EPILOGUE.format(t="bf16", acc="f32", zero="0.0"), engine)(a, b, bias)
     assert (out == 0).any() and (out > 0).any()
     check_f32_accumulation(out, a, b, bias, relu=True)
     x, y = random_bf16(rng, (130, 96)), random_bf16(rng, (96, 40))
-    one = avx512(gemm(130, 40, 96, "bf16", "f32"), "avx512,threads=1,m-block=32")
-    many = avx512(gemm(130, 40, 96, "bf16", "f32"), "avx512,threads=3,m-block=32")
+    one = vector(gemm(130, 40, 96, "bf16", "f32"), f"{engine},threads=1,m-block=32")
+    many = vector(gemm(130, 40, 96, "bf16", "f32"), f"{engine},threads=3,m-block=32")
     assert np.array_equal(one(x, y), many(x, y))
 
 
@@ -403,19 +446,19 @@ def int8_product(a, b):
     return a.astype(np.int32) @ b.astype(np.int32)
 
 
-@needs_avx512
+@pytest.mark.parametrize("engine", VECTOR)
 @pytest.mark.parametrize("m,k,n,hw", [(33, 50, 17, ""), (1, 3, 5, ""), (64, 1024, 96, ""),
                                       (40, 1301, 70, ",k-block=128"),
                                       (130, 96, 40, ",threads=3,m-block=32"),
                                       (300, 130, 40, "")])
-def test_avx512_int8_gemm_is_bit_exact(m, k, n, hw):
-    """vpdpbusd takes rhs as unsigned bytes: rhs is packed as rhs + 128 and the kernel
-    takes 128 x each row sum of lhs off; K not a multiple of the 4-byte VNNI quad,
-    several k-blocks and a rest, rows split over threads, rhs packed inside the kernel
-    (up to 256 rows) and by its own kernel (300 rows); the extremes of int8 (all -128,
-    all 127) included."""
+def test_vector_int8_gemm_is_bit_exact(m, k, n, hw, engine):
+    """AVX-512: vpdpbusd takes rhs as unsigned bytes: rhs is packed as rhs + 128 and the
+    kernel takes 128 x each row sum of lhs off; AVX2: pairs widened to i16 for vpmaddwd.
+    K not a multiple of the VNNI group, several k-blocks and a rest, rows split over
+    threads, rhs packed inside the kernel (up to 256 rows) and by its own kernel (300
+    rows); the extremes of int8 (all -128, all 127) included."""
     rng = np.random.default_rng(m + k + n)
-    program = avx512(gemm(m, n, k, "i8", "i32"), "avx512" + hw)
+    program = vector(gemm(m, n, k, "i8", "i32"), engine + hw)
     assert program.report.kernels == ["vector_kernel_0"]
     a, b = random_i8(rng, (m, k)), random_i8(rng, (k, n))
     assert np.array_equal(program(a, b), int8_product(a, b))
@@ -424,12 +467,12 @@ def test_avx512_int8_gemm_is_bit_exact(m, k, n, hw):
         assert np.array_equal(program(a, b), int8_product(a, b))
 
 
-@needs_avx512
-def test_avx512_int8_bias_relu_and_a_given_acc():
+@pytest.mark.parametrize("engine", VECTOR)
+def test_vector_int8_bias_relu_and_a_given_acc(engine):
     rng = np.random.default_rng(11)
     x, y = random_i8(rng, (33, 50)), random_i8(rng, (50, 17))
     bias = rng.integers(-5000, 5000, 17, dtype=np.int32)
-    got = avx512(EPILOGUE.format(t="i8", acc="i32", zero="0"))(x, y, bias)
+    got = vector(EPILOGUE.format(t="i8", acc="i32", zero="0"), engine)(x, y, bias)
     want = np.maximum(int8_product(x, y) + bias, 0)
     assert (want == 0).any() and np.array_equal(got, want)
     text = ACCUMULATE.replace("600", "1000").replace("f32", "i32").replace(
@@ -437,12 +480,13 @@ def test_avx512_int8_bias_relu_and_a_given_acc():
     text = text.replace("tensor<40x1000xi32>", "tensor<40x1000xi8>")
     a, b = random_i8(rng, (40, 1000)), random_i8(rng, (1000, 24))
     c = rng.integers(-10**6, 10**6, (40, 24), dtype=np.int32)
-    assert np.array_equal(avx512(text, "avx512,k-block=256")(a, b, c), c + int8_product(a, b))
+    assert np.array_equal(vector(text, f"{engine},k-block=256")(a, b, c), c + int8_product(a, b))
 
 
-@needs_avx512
-def test_avx512_int8_constant_weights_are_packed_at_compile_time():
-    """A constant rhs: packed (as unsigned bytes) by numpy when compiling."""
+@pytest.mark.parametrize("engine", VECTOR)
+def test_vector_int8_constant_weights_are_packed_at_compile_time(engine):
+    """A constant rhs: packed by numpy when compiling (AVX-512: as unsigned bytes;
+    AVX2: widened to i16)."""
     rng = np.random.default_rng(12)
     w = random_i8(rng, (50, 17))
     values = ", ".join("[" + ", ".join(map(str, row)) + "]" for row in w)
@@ -457,41 +501,41 @@ func.func @main(%a: tensor<33x50xi8>) -> tensor<33x17xi32> {{
 }}"""
     with make_context() as context, ir.Location.unknown():
         module = parse_module(text)
-        pipeline(context, amx_preset("avx512"), engine="avx512").run(module)
+        pipeline(context, amx_preset(engine), engine=engine).run(module)
         assert "amx_pack" not in str(module)
     a = random_i8(rng, (33, 50))
-    assert np.array_equal(avx512(text)(a), int8_product(a, w))
+    assert np.array_equal(vector(text, engine)(a), int8_product(a, w))
 
 
-@needs_avx512
-def test_avx512_program_saves_and_reloads(tmp_path):
+@pytest.mark.parametrize("engine", VECTOR)
+def test_vector_program_saves_and_reloads(tmp_path, engine):
     rng = np.random.default_rng(5)
     a, b = random_bf16(rng, (40, 70)), random_bf16(rng, (70, 24))
-    program = avx512(gemm(40, 24, 70, "bf16", "f32"))
+    program = vector(gemm(40, 24, 70, "bf16", "f32"), engine)
     program.report.save(tmp_path)
     again = cpu_amx.load(tmp_path)
-    assert again.report.engine == "avx512"
+    assert again.report.engine == engine
     assert np.array_equal(again(a, b), program(a, b))
 
 
-@needs_avx512
-def test_bf16_torch_mlp_on_the_avx512_engine():
+@pytest.mark.parametrize("engine", VECTOR)
+def test_bf16_torch_mlp_on_a_vector_engine(engine):
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.ReLU(),
                                 torch.nn.Linear(96, 32)).eval().bfloat16()
     x = torch.randn(20, 64).bfloat16()
-    program = tessera.compile(model, (x,), target="cpu-amx", hw="avx512")
+    program = tessera.compile(model, (x,), target="cpu-amx", hw=engine)
     assert program.report.kernels == ["vector_kernel_0", "vector_kernel_1"]
     check_bf16_mlp(model, x, program(x))
 
 
-@needs_avx512
-def test_f32_torch_linear_on_the_avx512_engine():
+@pytest.mark.parametrize("engine", VECTOR)
+def test_f32_torch_linear_on_a_vector_engine(engine):
     """f32 weights packed at compile time in f32 panels (vnni 1)."""
     torch.manual_seed(2)
     model = torch.nn.Sequential(torch.nn.Linear(70, 50), torch.nn.ReLU()).eval()
     x = torch.randn(33, 70)
-    program = tessera.compile(model, (x,), target="cpu-amx", hw="avx512")
+    program = tessera.compile(model, (x,), target="cpu-amx", hw=engine)
     assert program.report.kernels == ["vector_kernel_0"]
     with torch.no_grad():
         want = model(x).numpy()
@@ -518,14 +562,14 @@ func.func @main(%a: tensor<40x600xf32>, %b: tensor<600x24xf32>, %c: tensor<40x24
 }"""
 
 
-@needs_avx512
+@pytest.mark.parametrize("engine", VECTOR)
 @pytest.mark.parametrize("k_block", [64, 256, 1024])
-def test_avx512_accumulates_into_a_given_acc_over_every_k_block_split(k_block):
+def test_vector_accumulates_into_a_given_acc_over_every_k_block_split(k_block, engine):
     """acc = c + a·b: the kernel starts from c (not zeros) whether K is one k-block, whole
     k-blocks or k-blocks and a rest."""
     rng = np.random.default_rng(k_block)
     a = rng.standard_normal((40, 600)).astype(np.float32)
     b = rng.standard_normal((600, 24)).astype(np.float32)
     c = rng.standard_normal((40, 24)).astype(np.float32)
-    out = avx512(ACCUMULATE, f"avx512,k-block={k_block}")(a, b, c)
+    out = vector(ACCUMULATE, f"{engine},k-block={k_block}")(a, b, c)
     np.testing.assert_allclose(out, c + a @ b, rtol=1e-4, atol=1e-3)

@@ -80,17 +80,20 @@ def test_model_on_emulated_amx(name):
         assert error < BF16_NORM_RTOL
 
 
-_can_run_avx512, _no_avx512 = cpu_amx.available("avx512")
+VECTOR_ENGINES = [pytest.param(engine, marks=pytest.mark.skipif(
+    not cpu_amx.available(engine)[0], reason=cpu_amx.available(engine)[1]))
+    for engine in ("avx512", "avx2")]
 
 
-@pytest.mark.skipif(not _can_run_avx512, reason=_no_avx512)
+@pytest.mark.parametrize("engine", VECTOR_ENGINES)
 @pytest.mark.parametrize("name", models.MODELS)
-def test_model_on_the_avx512_engine(name):
-    # cpu-amx's AVX-512 engine (what a CPU without AMX runs): f32 matmuls stay f32 (FMA
-    # kernels), so the f32 tolerance holds; int8 matmuls run as vpdpbusd kernels, exact.
+def test_model_on_a_vector_engine(name, engine):
+    # cpu-amx's vector engines (what a CPU without AMX runs): f32 matmuls stay f32 (FMA
+    # kernels), so the f32 tolerance holds; int8 matmuls run as vpdpbusd (AVX-512) or
+    # vpmaddwd (AVX2) kernels, exact.
     model, inputs = models.example(name)
-    executable = tessera.compile(model, inputs, target="cpu-amx", hw="avx512")
-    assert executable.report.engine == "avx512"
+    executable = tessera.compile(model, inputs, target="cpu-amx", hw=engine)
+    assert executable.report.engine == engine
     assert executable.report.kernels
     assert_matches(name, executable(*inputs), eager(model, inputs))
 

@@ -1,0 +1,56 @@
+// RUN: tessera-opt %s --split-input-file --tessera-systolic-to-amx="engine=avx2" | FileCheck %s
+
+// engine=avx2 (x86-64 CPUs with AVX2 and FMA, no AVX-512): the avx512 engine's padding,
+// packing and cache blocks on 256-bit registers of 8 f32 lanes, 16 of them: the default
+// blocking is 4 rows x 2 groups (8 accumulators, 2 rhs groups and a broadcast).
+// int8: pairs of reduction steps widened to i16 when packed (rhs in the kernel's panel,
+// lhs in its block), multiplied by vpmaddwd (each lane: the sum of a pair's two
+// products, in i32; an LLVM intrinsic, MLIR's x86 dialect has no op for it) and added
+// to the accumulators. Exact; no unsigned offset or row sums as vpdpbusd needs.
+// CHECK-LABEL: func.func private @llvm.x86.avx2.pmadd.wd(vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// CHECK-LABEL: func.func @int8
+// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x70xi8>, memref<70x20xi8>, memref<?x32xi32>) -> ()
+// CHECK-LABEL: func.func private @vector_kernel_0
+// CHECK-SAME: systolic.blocking = #systolic.blocking<4 : i64, 2 : i64, 1 : i64, 4 : i64>
+// CHECK: %[[PACKED:.+]] = memref.alloca() : memref<64x256x8xi16>
+// CHECK: %[[PANEL:.+]] = memref.alloca() : memref<1x256x32xi16>
+// The lhs block: each pair of a row widened to i16, the 4 rows' pairs side by side.
+// CHECK: %[[PAIR:.+]] = vector.load %{{.+}} : memref<?x70xi8>, vector<2xi8>
+// CHECK: %[[WIDE:.+]] = arith.extsi %[[PAIR]] : vector<2xi8> to vector<2xi16>
+// CHECK: vector.store %[[WIDE]], %[[PACKED]]{{.*}} : memref<64x256x8xi16>, vector<2xi16>
+// Each panel of 16 columns: rows k and k + 1 widened and interleaved.
+// CHECK: scf.for {{.*}} step %c16
+// CHECK: arith.extsi %{{.+}} : vector<8xi8> to vector<8xi16>
+// CHECK: vector.interleave %{{.+}} : vector<8xi16> -> vector<16xi16>
+// CHECK: vector.store %{{.+}}, %[[PANEL]]{{.*}} : memref<1x256x32xi16>, vector<16xi16>
+// CHECK: scf.for {{.*}} step %c4
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>)
+// CHECK: %[[B:.+]] = vector.load %[[PANEL]]{{.*}} : memref<1x256x32xi16>, vector<16xi16>
+// CHECK: vector.broadcast %{{.+}} : i32 to vector<8xi32>
+// CHECK: %[[A:.+]] = vector.bitcast %{{.+}} : vector<8xi32> to vector<16xi16>
+// CHECK: %[[DOT:.+]] = func.call @llvm.x86.avx2.pmadd.wd(%[[B]], %[[A]])
+// CHECK: arith.addi %[[DOT]], %{{.+}} : vector<8xi32>
+func.func @int8(%a: tensor<40x70xi8>, %b: tensor<70x20xi8>) -> tensor<40x20xi32> {
+  %zero = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<40x20xi32>
+  %c = linalg.fill ins(%zero : i32) outs(%e : tensor<40x20xi32>) -> tensor<40x20xi32>
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<40x70xi8>, tensor<70x20xi8>, tensor<40x20xi32>) -> tensor<40x20xi32>
+  return %0 : tensor<40x20xi32>
+}
+
+// -----
+
+// bf16: widened to f32 when packed, then f32 FMAs on 8 lanes.
+// CHECK-LABEL: func.func private @vector_kernel_0
+// CHECK-SAME: (%{{[^:]+}}: memref<?x50xbf16>, %{{[^:]+}}: memref<50x17xbf16>, %{{[^:]+}}: memref<?x32xf32>)
+// CHECK: memref.alloca() : memref<64x256x4xf32>
+// CHECK: memref.alloca() : memref<1x256x16xf32>
+// CHECK: arith.bitcast %{{.+}} : vector<8xi32> to vector<8xf32>
+// CHECK: vector.fma %{{.+}} : vector<8xf32>
+func.func @bf16(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf16>) -> tensor<33x17xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<33x17xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<33x17xf32>) -> tensor<33x17xf32>
+  %0 = "systolic.matmul"(%a, %b, %c) {array = #systolic.array<16 : i64, 16 : i64, "ws">, transpose = [false, false], epilogue = {}, operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<33x50xbf16>, tensor<50x17xbf16>, tensor<33x17xf32>) -> tensor<33x17xf32>
+  return %0 : tensor<33x17xf32>
+}
