@@ -1,18 +1,22 @@
-"""GEMMs on this x86-64 CPU: tessera cpu-amx (AVX-512 and AMX engines) vs torch (oneDNN)
+"""GEMMs on this x86-64 CPU: tessera cpu-amx (vector and AMX engines) vs torch (oneDNN)
 vs IREE 3.13, all in one run.
 
 Contenders, each timed on inputs already in memory (results copied back to the host
 included for all), the median of --rounds rounds; a round times every contender once,
 one after the other, so that the machine's noise falls on all of them alike:
-- `avx512`: `tessera.compile(..., target="cpu-amx", hw="avx512,threads=T")`, the AVX-512
-  vector microkernels (f32 FMA; bf16 widened to f32 when packed, f32 FMA; int8
-  vpdpbusd); `avx-dot`: bf16 with vdpbf16ps dots instead (`bf16_math=dot`);
+- the vector engine (column `avx512` or `avx2`, the first of them this CPU runs):
+  `tessera.compile(..., target="cpu-amx", hw="<engine>,threads=T")`, the vector
+  microkernels (f32 FMA; bf16 widened to f32 when packed, f32 FMA; int8 vpdpbusd on
+  AVX-512, vpmaddwd on AVX2); `avx-dot` (AVX-512 only): bf16 with vdpbf16ps dots
+  instead (`bf16_math=dot`);
 - `amx`: the same with AMX tile kernels (only where the CPU has AMX);
 - `torch`: `torch.matmul` (oneDNN for bf16, with the best ISA of this CPU: AMX where it
   has it; f32 through torch's BLAS), `torch._int_mm` for int8; `torch.set_num_threads(T)`;
-- `torch-avx512`: the same in a worker process whose oneDNN is limited to AVX-512
-  (`ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16`, read by oneDNN at start): the peer of the
-  avx512 engine on a CPU that has AMX, and what torch does on one without;
+  a contender whose warm-up call takes over 2 s (torch's bf16 and int8 on a CPU without
+  AVX-512) is timed once, not every round;
+- `torch-avx512` (only where the CPU has AMX): the same in a worker process whose oneDNN
+  is limited to AVX-512 (`ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16`, read by oneDNN at
+  start): the vector engine's peer there; elsewhere `torch` is;
 - `IREE`: iree-compile for llvm-cpu with `--iree-llvmcpu-target-cpu=host
   --iree-opt-data-tiling --iree-llvmcpu-enable-ukernels=all`, run by the local-task
   runtime on all cores (its thread count is fixed per process: in the T = all rows).
@@ -22,11 +26,12 @@ Shapes: f32 and bf16 squares (--sizes), the MLP layers 128x4096x1024 and 128x102
 1024 -> 4096 -> 1024) from PyTorch end to end; each at 1 thread and at all cores.
 torch's OpenMP threads wait passively (`OMP_WAIT_POLICY=PASSIVE`, set here unless
 given): spinning threads would take the cores from whichever contender runs next.
-Ratios are speedups (their time over ours): `vs torch-avx512` and `vs IREE` for the
-avx512 engine, `amx vs torch` for AMX. `%peak` is the avx512 column's rate over this
-CPU's f32 FMA roofline (what that column runs, bf16 included; int8: the vpdpbusd one),
-measured by a register-only loop of 16 independent accumulators, times the threads;
-the vdpbf16ps roofline (the avx-dot column's) is measured and printed the same way.
+Ratios are speedups (their time over ours): `vs torch` (torch-avx512 where it runs, else
+torch) and `vs IREE` for the vector engine, `amx vs torch` for AMX. `%peak` is the
+vector column's rate over this CPU's f32 FMA roofline (what that column runs, bf16
+included; int8: the vpdpbusd one, AVX2: vpmaddwd + vpaddd), measured by a register-only
+loop of independent accumulators (16 on AVX-512, 12 on AVX2), times the threads; the
+vdpbf16ps roofline (the avx-dot column's) is measured and printed the same way.
 
     .venv/bin/python benchmarks/cpu_gemm.py [--sizes 256 512 1024 2048 4096]
         [--int8-sizes 1024 2048] [--rounds 5] [--threads 1 2] [--no-mlp]
@@ -56,17 +61,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from models import matmul_mlir  # noqa: E402
 
 import tessera  # noqa: E402
-from tessera.passes.systolic_to_vector import VPDPBUSD  # noqa: E402
+from tessera.passes.systolic_to_vector import PMADDWD, VPDPBUSD  # noqa: E402
 from tessera.targets import cpu_amx  # noqa: E402
 
 IREE_FLAGS = ["--iree-llvmcpu-target-cpu=host", "--iree-opt-data-tiling",
               "--iree-llvmcpu-enable-ukernels=all"]
 MLP_LAYERS = [(128, 4096, 1024), (128, 1024, 4096)]  # (M, K, N)
 ACC = {"f32": "f32", "bf16": "f32", "i8": "i32"}
-# tessera's contenders per element type: (column, hw)
-ENGINES = {"f32": [("avx512", "avx512")],
-           "bf16": [("avx512", "avx512"), ("avx512-dot", "avx512,bf16_math=dot"), ("amx", "amx")],
-           "i8": [("avx512", "avx512"), ("amx", "amx")]}
+
+
+def contenders_of(dtype: str, vector_engine: str, amx_ok: bool) -> list[tuple[str, str]]:
+    """tessera's contenders for one element type: (column, hw)."""
+    out = [("vector", vector_engine)]
+    if dtype == "bf16" and vector_engine == "avx512":
+        out.append(("avx512-dot", "avx512,bf16_math=dot"))
+    if dtype != "f32" and amx_ok:
+        out.append(("amx", "amx"))
+    return out
 
 
 # --- inputs and the torch calls (shared with the worker process) --------------------------
@@ -172,16 +183,17 @@ class Worker:
 
 PEAK = """
 DECLARE
-func.func @peak(%x: memref<64xi8>, %y: memref<16xf32>, %out: memref<16x16xACC>, %n: index)
-    attributes {llvm.emit_c_interface} {
+func.func @peak(%x: memref<BYTESxi8>, %y: memref<LANESxf32>, %out: memref<COUNTxLANESxACC>,
+                %n: index) attributes {llvm.emit_c_interface} {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  %q = vector.load %x[%c0] : memref<64xi8>, vector<64xi8>
-  %a = vector.bitcast %q : vector<64xi8> to vector<32xbf16>
-  %f = vector.load %y[%c0] : memref<16xf32>, vector<16xf32>
-  %z = arith.constant dense<0> : vector<16xi32>
-  %zf = arith.constant dense<0.0> : vector<16xf32>
-  %r:16 = scf.for %i = %c0 to %n step %c1 iter_args(ACCS) -> (TYPES) {
+  %q = vector.load %x[%c0] : memref<BYTESxi8>, vector<BYTESxi8>
+  %a = vector.bitcast %q : vector<BYTESxi8> to vector<HALFxbf16>
+  %w = vector.bitcast %q : vector<BYTESxi8> to vector<HALFxi16>
+  %f = vector.load %y[%c0] : memref<LANESxf32>, vector<LANESxf32>
+  %z = arith.constant dense<0> : vector<LANESxi32>
+  %zf = arith.constant dense<0.0> : vector<LANESxf32>
+  %r:COUNT = scf.for %i = %c0 to %n step %c1 iter_args(ACCS) -> (TYPES) {
 BODY
     scf.yield NEXT : TYPES
   }
@@ -189,51 +201,69 @@ STORES
   return
 }
 """
-# Per kind: the op on accumulator {acc}, multiply-adds per op, accumulator type.
+# Per engine and kind: the ops on accumulator {acc} (their result %n{i}), multiply-adds
+# per accumulator step, accumulator type, the intrinsic declared. The AVX2 int8 step is
+# vpmaddwd then vpaddd, its i16 operand the accumulator's bits (a result that does not
+# depend on the loop would be hoisted out of it).
 PEAK_OPS = {
-    "f32": ("vector.fma %f, %f, {acc} : vector<16xf32>", 16, "f32"),
-    "bf16": ("x86.avx512.dot {acc}, %a, %a : vector<32xbf16> -> vector<16xf32>", 32, "f32"),
-    "i8": (f"func.call @\"{VPDPBUSD}\"({{acc}}, %q, %q) : (vector<16xi32>, vector<64xi8>, "
-           "vector<64xi8>) -> vector<16xi32>", 64, "i32")}
+    ("avx512", "f32"): ("%n{i} = vector.fma %f, %f, {acc} : vector<16xf32>", 16, "f32", None),
+    ("avx512", "bf16"): ("%n{i} = x86.avx512.dot {acc}, %a, %a : vector<32xbf16> -> "
+                         "vector<16xf32>", 32, "f32", None),
+    ("avx512", "i8"): (f"%n{{i}} = func.call @\"{VPDPBUSD}\"({{acc}}, %q, %q) : (vector<16xi32>, "
+                       "vector<64xi8>, vector<64xi8>) -> vector<16xi32>", 64, "i32",
+                       f'func.func private @"{VPDPBUSD}"(vector<16xi32>, vector<64xi8>, '
+                       'vector<64xi8>) -> vector<16xi32>'),
+    ("avx2", "f32"): ("%n{i} = vector.fma %f, %f, {acc} : vector<8xf32>", 8, "f32", None),
+    ("avx2", "i8"): ("%b{i} = vector.bitcast {acc} : vector<8xi32> to vector<16xi16>\n"
+                     f"    %p{{i}} = func.call @\"{PMADDWD[8]}\"(%b{{i}}, %w) : (vector<16xi16>, "
+                     "vector<16xi16>) -> vector<8xi32>\n"
+                     "    %n{i} = arith.addi %p{i}, {acc} : vector<8xi32>", 16, "i32",
+                     f'func.func private @"{PMADDWD[8]}"(vector<16xi16>, vector<16xi16>) -> '
+                     'vector<8xi32>'),
+}
+# Independent accumulators of the loop: AVX-512 16 (of 32 registers), AVX2 12 (of 16).
+PEAK_ACCUMULATORS = {"avx512": 16, "avx2": 12}
 
 
-def peak_flops(kind: str) -> float:
-    """Operations/s (a multiply-add is 2) of one core on 16 independent accumulators,
-    registers only: vfmadd (16 multiply-adds) for f32, vdpbf16ps (32) for bf16,
-    vpdpbusd (64) for int8."""
+def peak_flops(engine: str, kind: str) -> float:
+    """Operations/s (a multiply-add is 2) of one core on independent accumulators,
+    registers only: vfmadd (16 or 8 multiply-adds) for f32; AVX-512: vdpbf16ps (32) for
+    bf16, vpdpbusd (64) for int8; AVX2: vpmaddwd + vpaddd (16) for int8."""
     from tessera.context import make_context
     from tessera.host import descriptor
     from tessera.mlir import ir
 
-    op, per_op, acc = PEAK_OPS[kind]
-    names = [f"%acc{i}" for i in range(16)]
-    body = [f"    %n{i} = {op.format(acc=name)}" for i, name in enumerate(names)]
-    vec = f"vector<16x{acc}>"
-    declare = (f'func.func private @"{VPDPBUSD}"(vector<16xi32>, vector<64xi8>, vector<64xi8>)'
-               " -> vector<16xi32>") if kind == "i8" else ""
-    text = (PEAK.replace("DECLARE", declare).replace("ACC>", f"{acc}>")
+    ops, per_op, acc, declare = PEAK_OPS[engine, kind]
+    lanes, count = per_op // {"f32": 1, "bf16": 2, "i8": 4 if engine == "avx512" else 2}[kind], \
+        PEAK_ACCUMULATORS[engine]
+    names = [f"%acc{i}" for i in range(count)]
+    body = [f"    {ops.format(acc=name, i=i)}" for i, name in enumerate(names)]
+    vec = f"vector<{lanes}x{acc}>"
+    text = (PEAK.replace("DECLARE", declare or "").replace("BYTES", str(4 * lanes))
+            .replace("HALF", str(2 * lanes)).replace("LANES", str(lanes))
+            .replace("COUNT", str(count)).replace("ACC>", f"{acc}>")
             .replace("ACCS", ", ".join(f"{a} = {'%z' if acc == 'i32' else '%zf'}"
                                        for a in names))
-            .replace("TYPES", ", ".join([vec] * 16))
+            .replace("TYPES", ", ".join([vec] * count))
             .replace("BODY", "\n".join(body))
-            .replace("NEXT", ", ".join(f"%n{i}" for i in range(16)))
+            .replace("NEXT", ", ".join(f"%n{i}" for i in range(count)))
             .replace("STORES", "\n".join(
                 f"  %s{i} = arith.constant {i} : index\n"
-                f"  vector.store %r#{i}, %out[%s{i}, %c0] : memref<16x16x{acc}>, {vec}"
-                for i in range(16))))
+                f"  vector.store %r#{i}, %out[%s{i}, %c0] : memref<{count}x{lanes}x{acc}>, {vec}"
+                for i in range(count))))
     with make_context(), ir.Location.unknown():
         llvm_ir = cpu_amx.kernel_llvm_ir(ir.Module.parse(text), ["peak"])
-    directory = Path(tempfile.mkdtemp(prefix="tessera-avx512-peak-"))
+    directory = Path(tempfile.mkdtemp(prefix="tessera-peak-"))
     library = ctypes.CDLL(str(cpu_amx.build_shared_object(llvm_ir, directory / "peak.so")))
-    arrays = [np.zeros(64, np.int8), np.zeros(16, np.float32),
-              np.zeros((16, 16), np.int32 if acc == "i32" else np.float32)]
+    arrays = [np.zeros(4 * lanes, np.int8), np.zeros(lanes, np.float32),
+              np.zeros((count, lanes), np.int32 if acc == "i32" else np.float32)]
     descriptors = [descriptor(x) for x in arrays]
     function = library._mlir_ciface_peak
     function.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_longlong]
     iterations = 2_000_000
     seconds = min(once(lambda: function(*[ctypes.addressof(d) for d in descriptors],
                                         iterations)) for _ in range(5))
-    return iterations * 16 * per_op * 2 / seconds
+    return iterations * count * per_op * 2 / seconds
 
 
 # --- the table --------------------------------------------------------------------------
@@ -247,14 +277,19 @@ def iree_call(text: str, a, b):
     return lambda: function(a, b).to_host()
 
 
-def timed(contenders: dict, rounds: int) -> dict:
+def timed(contenders: dict, rounds: int, slow: float = 2.0) -> dict:
     """name -> median seconds over `rounds` rounds (after one warm-up call each); a
-    contender given as ('worker', f) is timed by f itself."""
-    for call in contenders.values():
-        call() if not isinstance(call, tuple) else call[1]()
+    contender given as ('worker', f) is timed by f itself. One whose warm-up took more
+    than `slow` seconds (torch's bf16 and int8 paths on a CPU without AVX-512: seconds
+    per call) is timed in the first round only."""
+    warm = {}
+    for name, call in contenders.items():
+        warm[name] = once(call[1] if isinstance(call, tuple) else call)
     times = {name: [] for name in contenders}
-    for _ in range(rounds):
+    for r in range(rounds):
         for name, call in contenders.items():
+            if r and warm[name] > slow:
+                continue
             times[name].append(call[1]() if isinstance(call, tuple) else once(call))
     return {name: statistics.median(t) for name, t in times.items()}
 
@@ -268,17 +303,20 @@ def speedup(ours, theirs) -> str:
 
 
 def row(label: str, threads: int, t: dict, flops: float, peak: float | None) -> None:
-    pct = f"{100 * flops / t['avx512'] / (peak * threads):6.1f}" \
-        if t.get("avx512") and peak else f"{'n/a':>6}"
-    print(f"{label:22} {threads:3} | {ms(t.get('avx512'))} {ms(t.get('avx512-dot'))} "
+    """One line of the table; the vector engine's peer is torch-avx512 where the CPU has
+    AMX (torch would use it), else torch itself."""
+    pct = f"{100 * flops / t['vector'] / (peak * threads):6.1f}" \
+        if t.get("vector") and peak else f"{'n/a':>6}"
+    peer = t.get("torch-avx512", t.get("torch"))
+    print(f"{label:22} {threads:3} | {ms(t.get('vector'))} {ms(t.get('avx512-dot'))} "
           f"{ms(t.get('amx'))} {ms(t.get('torch'))} {ms(t.get('torch-avx512'))} "
           f"{ms(t.get('IREE'))} | "
-          f"{speedup(t.get('avx512'), t.get('torch-avx512'))} "
-          f"{speedup(t.get('avx512'), t.get('IREE'))} "
+          f"{speedup(t.get('vector'), peer)} "
+          f"{speedup(t.get('vector'), t.get('IREE'))} "
           f"{speedup(t.get('amx'), t.get('torch'))} {pct}", flush=True)
 
 
-def gemm_rows(dtype, m, k, n, thread_counts, amx_ok, worker_, peaks, rounds):
+def gemm_rows(dtype, m, k, n, thread_counts, engines, worker_, peaks, rounds):
     import torch
 
     a, b = inputs(dtype, m, k, n)
@@ -288,9 +326,7 @@ def gemm_rows(dtype, m, k, n, thread_counts, amx_ok, worker_, peaks, rounds):
     iree = iree_call(text, a, b)
     for threads in thread_counts:
         contenders = {}
-        for name, hw in ENGINES[dtype]:
-            if name == "amx" and not amx_ok:
-                continue
+        for name, hw in contenders_of(dtype, *engines):
             program = tessera.compile(text, target="cpu-amx", hw=f"{hw},threads={threads}")
             got = program(a, b)
             tolerance = 1e-3 * np.abs(expected).max()
@@ -300,7 +336,7 @@ def gemm_rows(dtype, m, k, n, thread_counts, amx_ok, worker_, peaks, rounds):
         call = torch_call(dtype, a, b)
         if call is not None:
             contenders["torch"] = call
-        peer = worker_.prepare(f"case {dtype} {m} {k} {n} {threads}")
+        peer = worker_ and worker_.prepare(f"case {dtype} {m} {k} {n} {threads}")
         if peer is not None:
             contenders["torch-avx512"] = ("worker", peer)
         if threads == os.cpu_count():
@@ -309,7 +345,7 @@ def gemm_rows(dtype, m, k, n, thread_counts, amx_ok, worker_, peaks, rounds):
             peaks["i8" if dtype == "i8" else "f32"])
 
 
-def mlp_rows(thread_counts, amx_ok, worker_, peaks, rounds):
+def mlp_rows(thread_counts, engines, worker_, peaks, rounds):
     """The bf16 MLP from PyTorch: the same imported module through each contender."""
     import iree.compiler as ireec
     import iree.runtime as ireert
@@ -328,9 +364,7 @@ def mlp_rows(thread_counts, amx_ok, worker_, peaks, rounds):
     xs = x.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
     for threads in thread_counts:
         contenders = {}
-        for name, hw in ENGINES["bf16"]:
-            if name == "amx" and not amx_ok:
-                continue
+        for name, hw in contenders_of("bf16", *engines):
             program = tessera.compile(model, (x,), target="cpu-amx",
                                       hw=f"{hw},threads={threads}")
             contenders[name] = (lambda p=program: p(x))
@@ -341,7 +375,8 @@ def mlp_rows(thread_counts, amx_ok, worker_, peaks, rounds):
                 model(x)
 
         contenders["torch"] = eager
-        contenders["torch-avx512"] = ("worker", worker_.prepare(f"mlp {threads}"))
+        if worker_:
+            contenders["torch-avx512"] = ("worker", worker_.prepare(f"mlp {threads}"))
         if threads == os.cpu_count():
             contenders["IREE"] = lambda: function(xs).to_host()
         row("bf16 MLP 128:1024>4096", threads, timed(contenders, rounds),
@@ -361,31 +396,38 @@ def main() -> int:
     if args.worker:
         worker()
         return 0
-    ok, why = cpu_amx.available("avx512")
-    if not ok:
-        print(f"the avx512 engine cannot run here: {why}")
+    vector_engine = next((e for e in ("avx512", "avx2") if cpu_amx.available(e)[0]), None)
+    if vector_engine is None:
+        print(f"no vector engine of cpu-amx runs here: {cpu_amx.available('avx2')[1]}")
         return 1
     amx_ok, amx_why = cpu_amx.available("amx")
-    peaks = {kind: peak_flops(kind) for kind in PEAK_OPS}
-    print(f"cores: {os.cpu_count()}; AMX: {'yes' if amx_ok else amx_why}; roofline per core: "
-          f"f32 FMA {peaks['f32'] / 1e9:.0f} GFLOP/s, bf16 vdpbf16ps "
-          f"{peaks['bf16'] / 1e9:.0f} GFLOP/s, int8 vpdpbusd {peaks['i8'] / 1e9:.0f} GOP/s; "
-          f"median of {args.rounds} rounds, ms")
-    header = (f"{'GEMM (MxKxN)':22} {'thr':>3} | {'avx512':>9} {'avx-dot':>9} {'amx':>9} "
+    kinds = [kind for engine, kind in PEAK_OPS if engine == vector_engine]
+    peaks = {kind: peak_flops(vector_engine, kind) for kind in kinds}
+    names = {"f32": "f32 FMA", "bf16": "bf16 vdpbf16ps", "i8": "int8 " + (
+        "vpdpbusd" if vector_engine == "avx512" else "vpmaddwd+vpaddd")}
+    print(f"cores: {os.cpu_count()}; AMX: {'yes' if amx_ok else amx_why}; vector engine: "
+          f"{vector_engine}; roofline per core: "
+          + ", ".join(f"{names[k]} {v / 1e9:.0f} G{'OP' if k == 'i8' else 'FLOP'}/s"
+                      for k, v in peaks.items())
+          + f"; median of {args.rounds} rounds, ms")
+    peaks.setdefault("bf16", None)
+    header = (f"{'GEMM (MxKxN)':22} {'thr':>3} | {vector_engine:>9} {'avx-dot':>9} {'amx':>9} "
               f"{'torch':>9} "
-              f"{'torch-avx':>9} {'IREE':>9} | {'vs t-avx':>9} {'vs IREE':>9} "
+              f"{'torch-avx':>9} {'IREE':>9} | {'vs torch':>9} {'vs IREE':>9} "
               f"{'amx/torch':>9} {'%peak':>6}")
     print(header)
     print("-" * len(header))
-    worker_ = Worker()
+    # torch limited to AVX-512: the vector engine's peer where the CPU has AMX.
+    worker_ = Worker() if amx_ok else None
+    engines = (vector_engine, amx_ok)
     shapes = [(dtype, s, s, s) for dtype in args.dtypes for s in args.sizes]
     if not args.no_mlp:
         shapes += [(dtype, *layer) for dtype in args.dtypes for layer in MLP_LAYERS]
     shapes += [("i8", s, s, s) for s in args.int8_sizes]
     for shape in shapes:
-        gemm_rows(*shape, args.threads, amx_ok, worker_, peaks, args.rounds)
+        gemm_rows(*shape, args.threads, engines, worker_, peaks, args.rounds)
     if not args.no_mlp:
-        mlp_rows(args.threads, amx_ok, worker_, peaks, args.rounds)
+        mlp_rows(args.threads, engines, worker_, peaks, args.rounds)
     return 0
 
 

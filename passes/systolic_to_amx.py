@@ -50,9 +50,9 @@ as i32 accumulation does.
 `engine=avx2` (x86-64 CPUs with AVX2 and FMA but no AVX-512) builds the same kernels on
 16 registers of 8 f32 lanes (`VECTOR_ENGINES`): f32 and bf16 (always widened) as f32
 FMAs; int8 as pairs widened to i16 when packed, multiplied by `vpmaddwd` (each i32
-lane the sum of a pair's two products, exact) and added. A bf16 row that ends inside a
-register is packed lane by lane as i16 bits, not by a masked load: LLVM breaks a masked
-load of bf16 into scalars that, without avx512_bf16, need __truncsfbf2 (not provided).
+lane the sum of a pair's two products, exact) and added. Packs load a row's last
+columns (those that end inside a register) masked, bf16 lane by lane as i16 bits
+(`_source_row`).
 The blocking (#systolic.blocking on the kernel, or set by hand on the matmul) has R
 dividing the 32-row padding and C x lanes dividing the 32-column padding; the default
 (`x86_blocking`) is the one with the fewest instructions per multiply-add that fits the
@@ -686,41 +686,41 @@ def _vnni_group(source, first_row, col, vnni: int, packed_element, lanes: int):
 
 
 def _source_row(source, n: int, k, col, packed_element, lanes: int):
-    """source[k, col:col + lanes] (zeros past column n), as packed (`_as_packed`)."""
+    """source[k, col:col + lanes] (zeros past column n), as packed (`_as_packed`): one
+    load where every column is inside, else a masked load; bf16 lane by lane as i16
+    bits. (AVX2 has no masked load of bytes or halves: LLVM breaks one into a branch per
+    lane, so it is kept to the last columns; and a masked load of bf16 into bf16
+    scalars that, on a CPU without avx512_bf16, go through f32 and back by calls of
+    __truncsfbf2, a function neither the JIT nor libgcc 12 provides.)"""
     element = ir.MemRefType(source.type).element_type
     vec = ir.VectorType.get([lanes], element)
-    if isinstance(element, ir.BF16Type):
-        loaded = _bf16_row(source, n, k, col, lanes)
-    else:
-        mask = vector.create_mask(ir.VectorType.get([lanes], ir.IntegerType.get_signless(1)),
-                                  [arith.subi(index(n), col)])
-        loaded = vector.maskedload(vec, source, [k, col], mask,
-                                   vector.broadcast(vec, zero(element)))
-    return _as_packed(loaded, packed_element)
-
-
-def _bf16_row(source, n: int, k, col, lanes: int):
-    """source[k, col:col + lanes] of bf16, zeros past column n: one load where every
-    column is inside, else lane by lane as i16 bits. (LLVM breaks a masked load of bf16
-    into bf16 scalars, which on a CPU without avx512_bf16 go through f32 and back by
-    calls of __truncsfbf2, a function neither the JIT nor libgcc 12 provides.)"""
+    is_bf16 = isinstance(element, ir.BF16Type)
     i16 = ir.IntegerType.get_signless(16)
-    bits = ir.VectorType.get([lanes], i16)
+    as_loaded = ir.VectorType.get([lanes], i16) if is_bf16 else vec
     whole = arith.cmpi(arith.CmpIPredicate.sle, arith.addi(col, index(lanes)), index(n))
-    branch = scf.IfOp(whole, [bits], has_else=True)
+    branch = scf.IfOp(whole, [as_loaded], has_else=True)
     with ir.InsertionPoint(branch.then_block):
-        row = vector.load(ir.VectorType.get([lanes], ir.BF16Type.get()), source, [k, col])
-        scf.YieldOp([vector.bitcast(bits, row)])
+        row = vector.load(vec, source, [k, col])
+        scf.YieldOp([vector.bitcast(as_loaded, row) if is_bf16 else row])
     with ir.InsertionPoint(branch.else_block):
-        lanes_bits = []
-        for lane in range(lanes):
-            c = arith.addi(col, index(lane))
-            inside = arith.cmpi(arith.CmpIPredicate.slt, c, index(n))
-            value = memref.load(source, [k, arith.select(inside, c, index(0))])
-            lanes_bits.append(arith.select(inside, arith.bitcast(i16, value),
-                                           arith.constant(i16, 0)))
-        scf.YieldOp([vector.from_elements(bits, lanes_bits)])
-    return vector.bitcast(ir.VectorType.get([lanes], ir.BF16Type.get()), branch.results[0])
+        if is_bf16:
+            bits = []
+            for lane in range(lanes):
+                c = arith.addi(col, index(lane))
+                inside = arith.cmpi(arith.CmpIPredicate.slt, c, index(n))
+                value = memref.load(source, [k, arith.select(inside, c, index(0))])
+                bits.append(arith.select(inside, arith.bitcast(i16, value),
+                                         arith.constant(i16, 0)))
+            scf.YieldOp([vector.from_elements(as_loaded, bits)])
+        else:
+            mask = vector.create_mask(ir.VectorType.get([lanes], ir.IntegerType.get_signless(1)),
+                                      [arith.subi(index(n), col)])
+            scf.YieldOp([vector.maskedload(vec, source, [k, col], mask,
+                                           vector.broadcast(vec, zero(element)))])
+    loaded = branch.results[0]
+    if is_bf16:
+        loaded = vector.bitcast(vec, loaded)
+    return _as_packed(loaded, packed_element)
 
 
 def _interleaved(rows: list):
