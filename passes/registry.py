@@ -43,7 +43,8 @@ def passes() -> dict[str, PassInfo]:
 def builtin_passes() -> dict[str, PassInfo]:
     """The registry itself: tessera's passes (plugins add theirs to it)."""
     from tessera.passes import (amx_emulate, conv_to_matmul, conv_trim_input,
-                                linalg_to_systolic, memref_copy_to_linalg, outline_linalg,
+                                externalize_constants, linalg_to_systolic,
+                                memref_copy_to_linalg, outline_linalg,
                                 systolic_fuse_epilogue, systolic_map,
                                 systolic_tile, systolic_to_amx,
                                 systolic_to_iree_gpu, systolic_to_linalg, systolic_to_vector,
@@ -95,6 +96,10 @@ def builtin_passes() -> dict[str, PassInfo]:
         "tessera-outline-linalg": PassInfo(
             outline_linalg.outline_linalg, outline_linalg.OutlineLinalgOptions,
             "Move each linalg op on tensors into a function of its own, called on buffers"),
+        "tessera-externalize-constants": PassInfo(
+            externalize_constants.externalize_constants_pass,
+            externalize_constants.ExternalizeConstantsOptions,
+            "Declare large constant LLVM globals external (their data bound at link time)"),
     }
 
 

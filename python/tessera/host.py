@@ -217,17 +217,26 @@ class HostProgram:
 
     def __init__(self, module: ir.Module, outputs: list[TensorSpec], externals: dict,
                  opt_level: int = 2):
-        """`externals`: name -> (callable(list of arrays), [(shape, dtype) per argument]);
-        `opt_level`: LLVM's optimization level for the JIT."""
+        """`module`: in the LLVM dialect (left as it is; its large constants are linked
+        to arrays, see tessera-externalize-constants); `externals`: name ->
+        (callable(list of arrays), [(shape, dtype) per argument]); `opt_level`: LLVM's
+        optimization level for the JIT."""
         from torch_mlir.execution_engine import ExecutionEngine
+
+        from tessera.passes.externalize_constants import constants_declared
 
         self.outputs = outputs
         self._callbacks = []  # ctypes callbacks must outlive the engine
         self._error = None  # an exception raised inside a callback, re-raised after the call
-        try:
-            self.engine = ExecutionEngine(module, opt_level=opt_level)
-        except Exception as e:  # the engine reports LLVM failures as RuntimeError
-            raise TesseraError(f"JIT compilation of the host code failed: {e}") from None
+        # LLVM would write each element of the weights into the JIT's code (seconds for a
+        # large model): the JIT links their symbols to these arrays, kept as long as it.
+        with constants_declared(module) as self._constants:
+            try:
+                self.engine = ExecutionEngine(module, opt_level=opt_level)
+            except Exception as e:  # the engine reports LLVM failures as RuntimeError
+                raise TesseraError(f"JIT compilation of the host code failed: {e}") from None
+        for name, data in self._constants.items():
+            self.engine.raw_register_runtime(name, ctypes.c_void_p(data.ctypes.data))
         for name, (callback, arguments) in externals.items():
             self._register(name, callback, arguments)
 

@@ -11,8 +11,8 @@ import ctypes
 from pathlib import Path
 
 from torch_mlir import ir, passmanager, rewrite
-from torch_mlir.dialects import (arith, bufferization, builtin, ext, func, irdl, linalg, math,
-                                 memref, scf, tensor, vector)
+from torch_mlir.dialects import (arith, bufferization, builtin, ext, func, irdl, linalg, llvm,
+                                 math, memref, scf, tensor, vector)
 from torch_mlir.dialects import x86  # x86.amx.* tile ops (cpu-amx)
 from torch_mlir.dialects import transform  # the transform dialect (upstream rewrites as scripts)
 from torch_mlir.dialects.transform import interpreter as transform_interpreter
@@ -83,7 +83,7 @@ def torch_importer_hooks():
 
 __all__ = [
     "ir", "passmanager", "rewrite", "ext", "irdl", "arith", "bufferization", "builtin", "func",
-    "linalg", "math", "memref", "scf", "tensor", "vector", "x86", "transform",
+    "linalg", "llvm", "math", "memref", "scf", "tensor", "vector", "x86", "transform",
     "transform_interpreter", "transform_structured", "Operand", "Result", "Region", "Pure",
     "PassManager", "MLIRError", "TORCH_MLIR_OPT", "torch_importer", "torch_importer_hooks",
     "translate_to_llvm_ir",
