@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import io
 
 import numpy as np
 
@@ -94,11 +93,17 @@ def add_entry(module: ir.Module, func_name: str) -> list[TensorSpec]:
 
 
 def copy_module(module: ir.Module) -> ir.Module:
-    """An independent copy of `module` in the same context (through bytecode, which
-    keeps large weight resources cheap to copy)."""
-    data = io.BytesIO()
-    module.operation.write_bytecode(data)
-    return ir.Module.parse(data.getvalue(), module.context)
+    """An independent copy of `module` in the same context: its ops cloned, its attributes
+    shared (they are immutable; a weight's dense resource is not copied: BERT-base's 440
+    MB took 0.8-1.5 s through bytecode)."""
+    copy = ir.Module.create(module.operation.location)
+    attributes = module.operation.attributes
+    for name in attributes:
+        copy.operation.attributes[name] = attributes[name]
+    body = ir.InsertionPoint(copy.body)
+    for op in module.body.operations:
+        op.operation.clone(body)
+    return copy
 
 
 def declare_externals(module: ir.Module, names: set[str]) -> None:

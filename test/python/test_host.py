@@ -10,7 +10,7 @@ import torch
 import tessera
 from tessera.context import make_context
 from tessera.elements import dense_bytes
-from tessera.host import HostProgram, lowered_copy
+from tessera.host import HostProgram, copy_module, lowered_copy
 from tessera.mlir import ir, translate_to_llvm_ir
 from tessera.passes.externalize_constants import externalize_constants
 
@@ -101,3 +101,13 @@ def test_dense_bytes_are_the_elements_in_memory(text, expected):
 def test_what_numpy_cannot_lay_out_is_none(text):
     with make_context():
         assert dense_bytes(ir.Attribute.parse(text)) is None
+
+
+def test_copy_is_independent_and_keeps_the_module_attributes():
+    with make_context():
+        module = ir.Module.parse('module attributes {tessera.note = "kept"} {\n'
+                                 '  func.func @f() { return }\n}')
+        copy = copy_module(module)
+        copy.body.operations[0].operation.erase()
+        assert len(module.body.operations) == 1
+        assert str(copy.operation.attributes["tessera.note"]) == '"kept"'
