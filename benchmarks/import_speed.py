@@ -17,8 +17,8 @@ variant in the same worker (a process importing several models, a sweep).
 Peak memory: the worker's peak resident memory during the import minus what it held
 before the call (torch, the model and its weights), median over the runs, against the
 size of the weights; and tessera's whole process at its peak (torch's libraries, the
-model, its weights and the import). The two modules' printed sizes are not compared: torch-mlir's has
-the weights inline, tessera's as resources.
+model, its weights and the import). The two modules' printed sizes are not compared:
+one has the weights inline, the other as resources.
 
     .venv/bin/python benchmarks/import_speed.py [--models bert gpt2 ...] [--runs 3]
 """
@@ -114,7 +114,8 @@ def main() -> int:
         t = {i: statistics.median(r["seconds"] for r in runs[i]) for i in IMPORTERS}
         mb = {i: statistics.median(r["peak_mb"] for r in runs[i]) for i in IMPORTERS}
         weights = runs["tessera"][0]["weights_mb"]
-        print(f"{name:14} {'warm' if warm else 'cold':4} {weights:10.0f} | {t['tessera']:10.2f} {t['lists']:10.2f} "
+        print(f"{name:14} {'warm' if warm else 'cold':4} {weights:10.0f} | "
+              f"{t['tessera']:10.2f} {t['lists']:10.2f} "
               f"{t['lists'] / t['tessera']:8.2f}x | {mb['tessera']:10.0f} "
               f"{mb['lists']:10.0f} | {mb['tessera'] / weights:7.2f} / "
               f"{mb['lists'] / weights:7.2f} | "

@@ -56,9 +56,9 @@ columns (those that end inside a register) masked, bf16 lane by lane as i16 bits
 The blocking (#systolic.blocking on the kernel, or set by hand on the matmul) has R
 dividing the 32-row padding and C x lanes dividing the 32-column padding; the default
 (`x86_blocking`) is the one with the fewest instructions per multiply-add that fits the
-engine's registers (AVX-512 8 x 2 groups, AVX2 4 x 2). The default k-block is 256 steps (1 KiB of each packed lhs row: 256 f32,
-512 bf16, 1024 int8 elements). `engine=auto` means amx here (the cpu-amx target resolves
-it from the CPU).
+engine's registers (AVX-512 8 x 2 groups, AVX2 4 x 2). The default k-block is 256 steps
+(1 KiB of each packed lhs row on AVX-512: 256 f32, 512 bf16, 1024 int8 elements).
+`engine=auto` means amx here (the cpu-amx target resolves it from the CPU).
 """
 
 from __future__ import annotations
@@ -144,8 +144,7 @@ def x86_blocking(engine: VectorEngine, unroll: int = 4) -> Blocking:
     """The engine's register blocking with the fewest instructions per multiply-add
     (per step: a rhs load per group, a broadcast per row, a multiply-add per row and
     group) whose accumulators, rhs groups and a broadcast fit the registers, with R
-    dividing and C x lanes dividing the 32-row /
-    32-column padding of the kernel."""
+    dividing and C x lanes dividing the 32-row / 32-column padding of the kernel."""
     fits = [(rows, groups) for rows in (1, 2, 4, 8, 16, 32) for groups in (1, 2, 4)
             if BLOCK % (groups * engine.lanes) == 0
             and _registers(rows, groups) <= engine.registers]
