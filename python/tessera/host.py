@@ -12,6 +12,7 @@ caller (this module) owns every array.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 
@@ -217,6 +218,31 @@ def descriptor(array: np.ndarray):
     return d
 
 
+@contextlib.contextmanager
+def code_unoptimized(module: ir.Module):
+    """While in the block, every function `module` (LLVM dialect) defines is marked
+    `optnone` (and `noinline`, which LLVM requires with it); then `module` is as it was.
+    The ExecutionEngine's opt_level chooses its IR passes only: its code generator stays at
+    -O2, whose register allocator took ~1.2 s on BERT-base's unoptimized host code, ~0.5 s
+    at -O0 (what optnone asks of it)."""
+    marked = []
+    for op in module.body.operations:
+        attributes = op.operation.attributes
+        if op.operation.name != "llvm.func" or not len(op.regions[0].blocks) \
+                or "always_inline" in attributes:
+            continue
+        added = [a for a in ("optimize_none", "no_inline") if a not in attributes]
+        for a in added:
+            attributes[a] = ir.UnitAttr.get(module.context)
+        marked.append((attributes, added))
+    try:
+        yield
+    finally:
+        for attributes, added in marked:
+            for a in added:
+                del attributes[a]
+
+
 class HostProgram:
     """A JIT-compiled host module; `run(arrays)` returns the outputs as numpy arrays."""
 
@@ -235,7 +261,8 @@ class HostProgram:
         self._error = None  # an exception raised inside a callback, re-raised after the call
         # LLVM would write each element of the weights into the JIT's code (seconds for a
         # large model): the JIT links their symbols to these arrays, kept as long as it.
-        with constants_declared(module) as self._constants:
+        unoptimized = code_unoptimized(module) if opt_level == 0 else contextlib.nullcontext()
+        with constants_declared(module) as self._constants, unoptimized:
             try:
                 self.engine = ExecutionEngine(module, opt_level=opt_level)
             except Exception as e:  # the engine reports LLVM failures as RuntimeError

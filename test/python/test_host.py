@@ -10,7 +10,7 @@ import torch
 import tessera
 from tessera.context import make_context
 from tessera.elements import dense_bytes
-from tessera.host import HostProgram, copy_module, lowered_copy
+from tessera.host import HostProgram, code_unoptimized, copy_module, lowered_copy
 from tessera.mlir import ir, translate_to_llvm_ir
 from tessera.passes.externalize_constants import externalize_constants
 
@@ -111,3 +111,17 @@ def test_copy_is_independent_and_keeps_the_module_attributes():
         copy.body.operations[0].operation.erase()
         assert len(module.body.operations) == 1
         assert str(copy.operation.attributes["tessera.note"]) == '"kept"'
+
+
+def test_unoptimized_code_is_marked_only_while_the_jit_translates_it():
+    with make_context(), ir.Location.unknown():
+        lowered, _ = lowered_copy(ir.Module.parse(ADD_WEIGHTS), "main")
+        before = str(lowered)
+        with code_unoptimized(lowered):
+            during = str(lowered)
+        assert str(lowered) == before
+    assert "optimize_none" not in before and "no_inline" not in before
+    defined = [line for line in during.splitlines()
+               if line.lstrip().startswith("llvm.func") and line.endswith("{")]
+    assert len(defined) == 3 and all("no_inline, optimize_none" in line for line in defined)
+    assert during.count("optimize_none") == 3  # not the declarations (malloc, free)
