@@ -28,11 +28,16 @@ config.substitutions.append(("%torch-mlir-opt", str(TORCH_MLIR_OPT)))
 if shutil.which("qemu-riscv64") and shutil.which("riscv64-linux-gnu-gcc"):
     config.available_features.add("qemu")
 
-# REQUIRES: amx (the CPU has AMX tiles with bf16 and int8: cpu-amx programs can run).
-from tessera.targets.cpu_amx import has_amx  # noqa: E402
+# REQUIRES: amx (the CPU has AMX tiles with bf16 and int8: cpu-amx programs can run on
+# them); cpu-amx (cpu-amx programs can run here, with AMX or a vector engine);
+# cpu-amx-avx512, cpu-amx-avx2 (that vector engine can run here).
+from tessera.targets.cpu_amx import available as cpu_amx_available, has_amx  # noqa: E402
 
 if has_amx()[0]:
     config.available_features.add("amx")
+for engine in ("auto", "avx512", "avx2"):
+    if cpu_amx_available(engine)[0]:
+        config.available_features.add("cpu-amx" if engine == "auto" else f"cpu-amx-{engine}")
 
 # REQUIRES: gpu-cuda / gpu-rocm / gpu-vulkan (IREE's runtime finds such a device), and
 # gpu when any of them does.
