@@ -17,7 +17,7 @@ def _accumulator_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.int32) if dtype.kind in "iu" else np.dtype(np.float32)
 
 
-_COMPUTE, _MOVE_IN, _MOVE_OUT = range(3)
+_COMPUTE, _MOVE_IN, _MOVE_OUT, _COMPUTE_SAME = range(4)
 
 
 class Runner:
@@ -45,12 +45,23 @@ class Runner:
             return (array[view.index],) if array is not None else (None, view.buffer,
                                                                     view.index)
         self.steps = []
+        scratch: dict = {}  # one product buffer per shape and type, shared by the steps
         for instr in p.instrs:
             kind = type(instr)
             if kind is Compute:
-                acc = _accumulator_dtype(p.buffers[instr.lhs.buffer].dtype)
-                self.steps.append((_COMPUTE, bind(instr.lhs), bind(instr.rhs), bind(instr.out),
-                                   acc, instr.accumulate))
+                lhs, rhs, out = (p.buffers[v.buffer].dtype for v in (instr.lhs, instr.rhs,
+                                                                    instr.out))
+                acc = _accumulator_dtype(lhs)
+                matrices = len(instr.lhs.shape) == len(instr.rhs.shape) == 2
+                shape = (instr.lhs.shape[0], instr.rhs.shape[1]) if matrices else None
+                if matrices and lhs == rhs == out == acc and tuple(instr.out.shape) == shape:
+                    # f32 matrices: no casts, the product into a scratch buffer
+                    product = scratch.setdefault((shape, acc), np.empty(shape, acc))
+                    self.steps.append((_COMPUTE_SAME, bind(instr.lhs), bind(instr.rhs),
+                                       bind(instr.out), product, instr.accumulate))
+                else:
+                    self.steps.append((_COMPUTE, bind(instr.lhs), bind(instr.rhs),
+                                       bind(instr.out), acc, instr.accumulate))
             elif kind is MoveIn:
                 self.steps.append((_MOVE_IN, bind(instr.src), bind(instr.dst)))
             elif kind is MoveOut:
@@ -75,7 +86,17 @@ class Runner:
 
         for step in self.steps:
             kind = step[0]
-            if kind == _COMPUTE:
+            if kind == _COMPUTE_SAME:  # most steps: written out, without calls to `at`
+                _, lhs, rhs, out, product, accumulate = step
+                lhs = lhs[0] if lhs[0] is not None else memory[lhs[1]][lhs[2]]
+                rhs = rhs[0] if rhs[0] is not None else memory[rhs[1]][rhs[2]]
+                out = out[0] if out[0] is not None else memory[out[1]][out[2]]
+                np.matmul(lhs, rhs, out=product)
+                if accumulate:
+                    out += product
+                else:
+                    out[...] = product
+            elif kind == _COMPUTE:
                 _, lhs, rhs, out, acc, accumulate = step
                 lhs, rhs, out = at(lhs), at(rhs), at(out)
                 # astype(copy=False): f32 operands are used as they are, not copied first.
