@@ -6,11 +6,13 @@ time: BERT-base's 440 MB of weights took ~11 s of its first npu-sim call (the JI
 compiles on first use), more than the rest of its host code and simulation together.
 Declared `external constant` instead, a global is an address the JIT resolves to a
 numpy array that holds the same bytes (`HostProgram` binds them); LLVM still knows the
-memory is read-only. `externalize_constants` returns the data by symbol name, each array
-aligned to at least 64 bytes (the alignment the bufferized globals declare);
-`constants_declared` does the same for the duration of a `with` block and then puts the
-module back as it was (the JIT has translated it by then; a caller may keep the module,
-as cpu-amx does to save it).
+memory is read-only. `externalize_constants` returns the data by symbol name: arrays
+that view the attribute's storage or the bytecode it was read from, not copies.
+`constants_declared` does the same for the duration of a `with` block, each declaration
+saying the alignment its data has where that is less than the global's (16 rather than
+the 64 bufferization asks for: copying 440 MB to align it cost ~0.5 s), and then puts
+the module back as it was (the JIT has translated it by then; a caller may keep the
+module, as cpu-amx does to save it).
 
 Only private or internal globals marked `constant`, initialized by a `dense` or
 `dense_resource` attribute of at least `min-bytes` bytes whose elements lie in memory as
@@ -30,11 +32,10 @@ from tessera.elements import dense_bytes, dense_size
 from tessera.knobs import Options, knob
 from tessera.mlir import ir, llvm
 
-ALIGNMENT = 64  # bytes: the data's alignment at least, whatever the global declares
 # What a global may say and still be declared elsewhere (no thread-local, section, comdat).
 _PLAIN = {"sym_name", "global_type", "linkage", "constant", "value", "alignment",
           "addr_space", "dso_local", "unnamed_addr", "visibility_", "tls_mode"}
-_TAKEN = ("value", "linkage", "dso_local")  # what a definition has and a declaration not
+_CHANGED = ("value", "linkage", "dso_local", "alignment")  # what the declaration changes
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,8 @@ class ExternalizeConstantsOptions(Options):
                                 "external", low=1)
 
 
-def _aligned(data: np.ndarray, alignment: int) -> np.ndarray:
-    """A copy of `data` (uint8) starting at a multiple of `alignment` bytes."""
-    raw = np.empty(data.size + alignment, np.uint8)
-    start = -raw.ctypes.data % alignment
-    copy = raw[start:start + data.size]
-    copy[...] = data
-    return copy
-
-
 def _data(op: llvm.GlobalOp, local: set, min_bytes: int) -> np.ndarray | None:
-    """The bytes of a global this pass declares external (aligned), or None."""
+    """The bytes of a global this pass declares external, or None."""
     if not op.constant or op.value is None or op.linkage not in local \
             or any(a not in _PLAIN for a in op.attributes) \
             or (op.tls_mode is not None and ir.IntegerAttr(op.tls_mode).value):
@@ -63,22 +55,20 @@ def _data(op: llvm.GlobalOp, local: set, min_bytes: int) -> np.ndarray | None:
     size = dense_size(op.value)
     if size is None or size < min_bytes:
         return None
-    content = dense_bytes(op.value)
-    if content is None:
-        return None
-    declared = op.alignment.value if op.alignment is not None else 1
-    return _aligned(content, max(ALIGNMENT, declared))
+    return dense_bytes(op.value)
 
 
-def _declare(module_op, min_bytes: int) -> tuple[dict[str, np.ndarray], list]:
+def _declare(module_op, min_bytes: int, data_alignment: bool) -> tuple[dict, list]:
     """Declare the large constants of `module_op` external, in place: (their data by
-    name, [(global, the attributes it gave up)])."""
+    name, [(global, its attributes before)]). `data_alignment`: each declaration says
+    the alignment its data has, where that is less than the global's."""
     module_op = getattr(module_op, "operation", module_op)  # an ir.Module or its op
     context = module_op.context
     local = {ir.Attribute.parse(f"#llvm.linkage<{kind}>", context)
              for kind in ("private", "internal")}
     external = ir.Attribute.parse("#llvm.linkage<external>", context)
-    data, taken = {}, []
+    i64 = ir.IntegerType.get_signless(64, context)
+    data, changed = {}, []
     for op in module_op.regions[0].blocks[0].operations:
         if not isinstance(op, llvm.GlobalOp):
             continue
@@ -87,30 +77,40 @@ def _declare(module_op, min_bytes: int) -> tuple[dict[str, np.ndarray], list]:
             continue
         data[op.sym_name.value] = content
         attributes = op.operation.attributes
-        taken.append((op, {a: attributes[a] for a in _TAKEN if a in attributes}))
-        for a in taken[-1][1]:
-            del attributes[a]
+        changed.append((op, {a: attributes[a] if a in attributes else None for a in _CHANGED}))
+        for a in ("value", "dso_local"):
+            if a in attributes:
+                del attributes[a]
         attributes["linkage"] = external
-    return data, taken
+        address = content.ctypes.data
+        alignment = min(address & -address, 4096) if address else 4096
+        if data_alignment and (op.alignment is None or alignment < op.alignment.value):
+            attributes["alignment"] = ir.IntegerAttr.get(i64, alignment)
+    return data, changed
 
 
 def externalize_constants(module_op, min_bytes: int = 4096) -> dict[str, np.ndarray]:
     """Declare the large constant globals of `module_op` (LLVM dialect) external; return
-    their data (uint8 arrays, aligned) by symbol name."""
-    return _declare(module_op, min_bytes)[0]
+    their data (read-only uint8 arrays, as aligned as they happen to be) by symbol name."""
+    return _declare(module_op, min_bytes, data_alignment=False)[0]
 
 
 @contextlib.contextmanager
 def constants_declared(module, min_bytes: int = 4096):
-    """Within the block, `module`'s large constant globals are declared external and the
-    value of the `with` is their data by name; after it, `module` is as it was."""
-    data, taken = _declare(module, min_bytes)
+    """Within the block, `module`'s large constant globals are declared external, with the
+    alignment their data has, and the value of the `with` is their data by name; after
+    it, `module` is as it was."""
+    data, changed = _declare(module, min_bytes, data_alignment=True)
     try:
         yield data
     finally:
-        for op, attributes in taken:
-            for name, value in attributes.items():
-                op.operation.attributes[name] = value
+        for op, before in changed:
+            attributes = op.operation.attributes
+            for name, value in before.items():
+                if value is not None:
+                    attributes[name] = value
+                elif name in attributes:
+                    del attributes[name]
 
 
 def externalize_constants_pass(op, pass_, options: ExternalizeConstantsOptions) -> None:

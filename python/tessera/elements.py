@@ -6,11 +6,13 @@ arrive, see frontend.py) has no accessor for its blob in the bindings; its bytes
 from MLIR bytecode instead: a module holding only a constant of the attribute carries
 exactly one resource blob, stored raw in the bytecode's resource section (see MLIR's
 BytecodeFormat.md). Anything this reader does not recognize gives None, never data.
+The bytecode is read where the bindings wrote it, chunk by chunk: the blob, handed over
+in one piece, is not copied again.
 """
 
 from __future__ import annotations
 
-import io
+import bisect
 
 import numpy as np
 
@@ -83,13 +85,44 @@ def _only_blob(data) -> memoryview | None:
     return data[at:at + size]
 
 
+class _Chunks:
+    """A file for `write_bytecode` that keeps the chunks it is handed, read back as one
+    buffer (an index or a slice) without joining them: a slice within one chunk is a
+    view of it."""
+
+    def __init__(self):
+        self.chunks: list[bytes] = []
+        self.starts: list[int] = [0]
+
+    def write(self, data) -> None:
+        self.chunks.append(data)
+        self.starts.append(self.starts[-1] + len(data))
+
+    def __len__(self) -> int:
+        return self.starts[-1]
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            i = bisect.bisect_right(self.starts, key) - 1
+            return self.chunks[i][key - self.starts[i]]
+        start, stop = max(key.start or 0, 0), min(key.stop, len(self))
+        if start >= stop:
+            return b""
+        first = bisect.bisect_right(self.starts, start) - 1
+        last = bisect.bisect_left(self.starts, stop) - 1
+        views = [memoryview(self.chunks[i])[max(start - self.starts[i], 0):
+                                            stop - self.starts[i]]
+                 for i in range(first, last + 1)]
+        return views[0] if len(views) == 1 else b"".join(views)
+
+
 def _resource_bytes(attr: ir.DenseResourceElementsAttr) -> memoryview | None:
     module = ir.Module.create(ir.Location.unknown(attr.context))
     with ir.InsertionPoint(module.body), ir.Location.unknown(attr.context):
         arith.ConstantOp(attr.type, attr)
-    buffer = io.BytesIO()
-    module.operation.write_bytecode(buffer)
-    return _only_blob(buffer.getbuffer())
+    written = _Chunks()
+    module.operation.write_bytecode(written)
+    return _only_blob(written)
 
 
 def storage_bytes(element: ir.Type) -> int | None:

@@ -11,8 +11,8 @@ import tessera
 from tessera.context import make_context
 from tessera.elements import dense_bytes
 from tessera.host import HostProgram, code_unoptimized, copy_module, lowered_copy
-from tessera.mlir import ir, translate_to_llvm_ir
-from tessera.passes.externalize_constants import externalize_constants
+from tessera.mlir import ir, llvm, translate_to_llvm_ir
+from tessera.passes.externalize_constants import constants_declared, externalize_constants
 
 ADD_WEIGHTS = """
 func.func @main(%a: tensor<128x64xf32>) -> tensor<128x64xf32> {
@@ -56,7 +56,21 @@ def test_large_constant_is_linked_not_compiled(opt_level):
     assert len(llvm_ir) < weights.nbytes
     assert "[2 x float] [float 1.0" in llvm_ir
     np.testing.assert_array_equal(got.view(np.float32), weights.reshape(-1))
-    assert got.ctypes.data % 64 == 0
+
+
+def test_declared_alignment_is_the_datas():
+    with make_context(), ir.Location.unknown():
+        module = ir.Module.parse(ADD_WEIGHTS)
+        _with_weights(module, np.ones((128, 64), np.float32))
+        lowered, _ = lowered_copy(module, "main")
+        with constants_declared(lowered) as data:
+            (name, got), = data.items()
+            (declared,) = [op for op in lowered.body.operations
+                           if isinstance(op, llvm.GlobalOp) and op.sym_name.value == name]
+            alignment = declared.alignment.value
+            assert declared.value is None
+        assert declared.alignment.value == 64 and declared.value is not None  # restored
+    assert got.ctypes.data % alignment == 0 and alignment <= 64
 
 
 def test_model_reading_a_large_table_on_the_host_matches_pytorch():
