@@ -38,6 +38,13 @@ def test_unknown_option_lists_the_options():
         parse_options("tessera-linalg-to-systolic", "colz=4")
 
 
+def test_an_option_given_twice_is_an_error():
+    """Else the last value would win and an invalid first one pass unchecked."""
+    with pytest.raises(TesseraError, match="option 'n-block' of pass 'tessera-systolic-to-amx' "
+                                           "is given more than once"):
+        parse_options("tessera-systolic-to-amx", "n-block=-28697313914652512256 n-block=4096")
+
+
 def test_option_value_of_the_wrong_type():
     with pytest.raises(TesseraError, match="option 'cols' of pass 'tessera-linalg-to-systolic' expects an integer, got '4.5'"):
         parse_options("tessera-linalg-to-systolic", "cols=4.5")
