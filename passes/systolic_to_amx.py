@@ -63,13 +63,12 @@ engine's registers (AVX-512 8 x 2 groups, AVX2 4 x 2). The default k-block is 25
 
 from __future__ import annotations
 
-import functools
-import re
 import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
+from tessera.elements import dense_bytes
 from tessera.executable import numpy_dtype
 from tessera.hardware import AmxConfig
 from tessera.knobs import knobs_from
@@ -245,21 +244,6 @@ def _to_bf16(value):
     return arith.truncf(ir.RankedTensorType.get(t.shape, ir.BF16Type.get()), value)
 
 
-_RESOURCE_NAME = re.compile(r"^dense_resource<(.+)> : ")
-_RESOURCE_BLOB = re.compile(r'^\s*"?(.+?)"?: "0x([0-9A-Fa-f]*)",?$', re.M)
-
-
-def resource_blobs(module_op) -> dict[str, bytes]:
-    """The module's `dialect_resources` blobs by name (the data behind `dense_resource`
-    weights), read from its printed form: the bindings give no way to read a blob."""
-    text = module_op.get_asm()
-    start = text.rfind("dialect_resources:")
-    if start < 0:
-        return {}
-    # Each blob starts with its 4-byte alignment.
-    return {name: bytes.fromhex(data)[4:] for name, data in _RESOURCE_BLOB.findall(text[start:])}
-
-
 def _weight_dtype(t: ir.RankedTensorType) -> np.dtype | None:
     """The numpy dtype of a weight tensor AMX can take (i8, bf16, f32), else None."""
     e = t.element_type
@@ -269,31 +253,29 @@ def _weight_dtype(t: ir.RankedTensorType) -> np.dtype | None:
     return None
 
 
-def _resource_constant(attr, blobs) -> np.ndarray | None:
-    # The blob's name is only in the printed attribute (the bindings have no accessor).
-    match = _RESOURCE_NAME.match(str(attr))
+def _resource_constant(attr) -> np.ndarray | None:
+    """A dense_resource weight's value (its blob read by `tessera.elements`: the bindings
+    have no accessor for it), or None."""
     t = ir.RankedTensorType(attr.type)
     dtype = _weight_dtype(t)
-    if match is None or dtype is None:
+    data = None if dtype is None else dense_bytes(attr)
+    if data is None:
         return None
-    data = blobs().get(match.group(1))
-    if data is None or len(data) != int(np.prod(t.shape)) * dtype.itemsize:
-        return None
-    return np.frombuffer(data, dtype=dtype).reshape(t.shape).copy()
+    return data.view(dtype).reshape(t.shape).copy()
 
 
-def _dense_constant(value, blobs) -> np.ndarray | None:
+def _dense_constant(value) -> np.ndarray | None:
     """The numpy value of a constant i8, bf16 or f32 weight (dense, not splat, or a
-    dense_resource blob; `blobs()` gives the module's blobs), or None."""
+    dense_resource blob), or None."""
     owner = value.owner
     if isinstance(owner, linalg.TransposeOp) and list(owner.permutation) == [1, 0]:
         # Linear layers arrive as a transposed weight (torch stores it N x K).
-        weight = _dense_constant(owner.input, blobs)
+        weight = _dense_constant(owner.input)
         return None if weight is None else np.ascontiguousarray(weight.T)
     if not isinstance(owner, arith.ConstantOp):
         return None
     if not isinstance(owner.value, ir.DenseElementsAttr):
-        return _resource_constant(owner.value, blobs)
+        return _resource_constant(owner.value)
     attr = ir.DenseElementsAttr(owner.value)
     t = ir.RankedTensorType(attr.type)
     dtype = _weight_dtype(t)
@@ -737,16 +719,13 @@ def _interleaved(rows: list):
 
 
 class AmxOutliner:
-    """Pass state: the module kernels go to and, read once when first needed, its weight
-    blobs."""
+    """Pass state: the module kernels go to and the options with the engine's defaults."""
 
     def __init__(self, module_op, options: SystolicToAmxOptions):
         self.engine = VECTOR_ENGINES.get(options.engine)  # None: AMX tiles
         if not options.m_block:  # the engine's own: vector blocks reuse B over more rows
             options = dataclasses.replace(options, m_block=M_BLOCK[self.engine is not None])
         self.module_op, self.options = module_op, options
-        # Printing the module is costly: only when a dense_resource weight is met.
-        self.blobs = functools.cache(lambda: resource_blobs(module_op))
 
     def rewrite(self, op, rewriter):
         acc_t = op.acc.type
@@ -800,7 +779,7 @@ class AmxOutliner:
             packed_type = ir.MemRefType.get(
                 [kp // dtypes.vnni, np_ * dtypes.vnni] if panel is None
                 else [np_ // panel, kp // dtypes.vnni, panel * dtypes.vnni], packed_element)
-            weight = _dense_constant(rhs_in, self.blobs)
+            weight = _dense_constant(rhs_in)
             if weight is not None:
                 import ml_dtypes
 
