@@ -61,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from models import matmul_mlir  # noqa: E402
 
 import tessera  # noqa: E402
+from tessera.passes.systolic_to_amx import VECTOR_ENGINES  # noqa: E402
 from tessera.passes.systolic_to_vector import PMADDWD, VPDPBUSD  # noqa: E402
 from tessera.targets import cpu_amx  # noqa: E402
 
@@ -234,8 +235,7 @@ def peak_flops(engine: str, kind: str) -> float:
     from tessera.mlir import ir
 
     ops, per_op, acc, declare = PEAK_OPS[engine, kind]
-    lanes, count = per_op // {"f32": 1, "bf16": 2, "i8": 4 if engine == "avx512" else 2}[kind], \
-        PEAK_ACCUMULATORS[engine]
+    lanes, count = VECTOR_ENGINES[engine].lanes, PEAK_ACCUMULATORS[engine]
     names = [f"%acc{i}" for i in range(count)]
     body = [f"    {ops.format(acc=name, i=i)}" for i, name in enumerate(names)]
     vec = f"vector<{lanes}x{acc}>"
@@ -410,7 +410,6 @@ def main() -> int:
           + ", ".join(f"{names[k]} {v / 1e9:.0f} G{'OP' if k == 'i8' else 'FLOP'}/s"
                       for k, v in peaks.items())
           + f"; median of {args.rounds} rounds, ms")
-    peaks.setdefault("bf16", None)
     header = (f"{'GEMM (MxKxN)':22} {'thr':>3} | {vector_engine:>9} {'avx-dot':>9} {'amx':>9} "
               f"{'torch':>9} "
               f"{'torch-avx':>9} {'IREE':>9} | {'vs torch':>9} {'vs IREE':>9} "

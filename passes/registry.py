@@ -140,9 +140,10 @@ def parse_options(pass_name: str, text: str):
             known = ", ".join(fields) or "none"
             raise TesseraError(f"unknown option '{key}' for pass '{pass_name}'"
                                f"{suggest(key, fields)} (options: {known})")
-        if key.replace("-", "_") in values:  # as MLIR's own options: at most once each
+        name = key.replace("-", "_")
+        if name in values:  # as MLIR's own options: at most once each
             raise TesseraError(f"option '{key}' of pass '{pass_name}' is given more than once")
-        values[key.replace("-", "_")] = knobs.parse(
+        values[name] = knobs.parse(
             value, fields[key], f"option '{key}' of pass '{pass_name}'")
     return make_options(pass_name, **values)
 

@@ -112,22 +112,27 @@ WIDENED = Dtypes("bf16", "f32", 1, 1, "f32", "f32")
 @dataclass(frozen=True)
 class VectorEngine:
     """An x86 vector engine of `tessera-systolic-to-amx`: registers of `lanes` f32
-    lanes, how many, the CPU flags it needs and its element combinations."""
+    lanes, how many, the CPU flags it needs (and what they are, in words), its element
+    combinations, and its name in reports."""
 
     name: str
     lanes: int
     registers: int
     flags: tuple
+    needs: str
     combos: dict
+    title: str
 
 
 VECTOR_ENGINES = {
-    "avx512": VectorEngine("avx512", 16, 32, ("avx512f", "avx512_bf16", "avx512_vnni"), {
-        ("bf16", "f32"): Dtypes("bf16", "f32", 2, 2, "bf16-pairs"), ("f32", "f32"): F32,
-        ("i8", "i32"): Dtypes("i8", "i32", 4, 4, "i8-quads")}),
-    "avx2": VectorEngine("avx2", 8, 16, ("avx2", "fma"), {
-        ("bf16", "f32"): WIDENED, ("f32", "f32"): F32,
-        ("i8", "i32"): Dtypes("i8", "i32", 2, 2, "i16-pairs", "i16")}),
+    "avx512": VectorEngine(
+        "avx512", 16, 32, ("avx512f", "avx512_bf16", "avx512_vnni"), "AVX-512 with bf16 and VNNI",
+        {("bf16", "f32"): Dtypes("bf16", "f32", 2, 2, "bf16-pairs"), ("f32", "f32"): F32,
+         ("i8", "i32"): Dtypes("i8", "i32", 4, 4, "i8-quads")}, "AVX-512"),
+    "avx2": VectorEngine(
+        "avx2", 8, 16, ("avx2", "fma"), "AVX2 with FMA",
+        {("bf16", "f32"): WIDENED, ("f32", "f32"): F32,
+         ("i8", "i32"): Dtypes("i8", "i32", 2, 2, "i16-pairs", "i16")}, "AVX2"),
 }
 # The default m-block (rows of lhs packed and of out swept per pass over B), AMX and
 # vector engines: on an AVX-512 machine's kernels 256 rows ran bf16 2048^3 on 2 threads in
@@ -576,21 +581,22 @@ def _build_pack(args, vnni: int, element):
         scf.YieldOp([])
 
 
+def _like(value, element):
+    """The type of `value` (a scalar or a vector) with elements `element`."""
+    t = value.type
+    return ir.VectorType.get(ir.VectorType(t).shape, element) \
+        if isinstance(t, ir.VectorType) else element
+
+
 def widen_bf16(value):
     """bf16 (scalar or vector) -> f32, exactly, as bits: the bf16 is the f32's high half.
     (LLVM lowers `arith.extf` of bf16 to a library call per element on x86.)"""
-    t = value.type
-    shape = ir.VectorType(t).shape if isinstance(t, ir.VectorType) else None
-
-    def typed(element):
-        return element if shape is None else ir.VectorType.get(shape, element)
-
     i16, i32 = ir.IntegerType.get_signless(16), ir.IntegerType.get_signless(32)
-    bits = arith.extui(typed(i32), arith.bitcast(typed(i16), value))
+    bits = arith.extui(_like(value, i32), arith.bitcast(_like(value, i16), value))
     sixteen = arith.constant(i32, 16)
-    if shape is not None:
-        sixteen = vector.broadcast(typed(i32), sixteen)
-    return arith.bitcast(typed(ir.F32Type.get()), arith.shli(bits, sixteen))
+    if isinstance(value.type, ir.VectorType):
+        sixteen = vector.broadcast(_like(value, i32), sixteen)
+    return arith.bitcast(_like(value, ir.F32Type.get()), arith.shli(bits, sixteen))
 
 
 def _build_panel_pack(args, vnni: int, panel: int, packed_element, lanes: int):
@@ -642,8 +648,7 @@ def _as_packed(value, packed_element):
         return value
     if isinstance(element, ir.BF16Type):
         return widen_bf16(value)
-    return arith.extsi(ir.VectorType.get(ir.VectorType(t).shape, packed_element)
-                       if isinstance(t, ir.VectorType) else packed_element, value)
+    return arith.extsi(_like(value, packed_element), value)
 
 
 def _vnni_group(source, first_row, col, vnni: int, packed_element, lanes: int):
@@ -751,7 +756,7 @@ class AmxOutliner:
         if engine is not None and combo == ("bf16", "f32"):
             if self.options.bf16_math == "fma":
                 dtypes = WIDENED
-            elif dtypes is WIDENED:
+            elif dtypes.kind != "bf16-pairs":  # the engine has no bf16 dot
                 raise TesseraError(f"bf16-math=dot needs vdpbf16ps (AVX-512 bf16), which the "
                                    f"{engine.name} engine does not use: it widens bf16 to f32 "
                                    f"(bf16-math=fma)")

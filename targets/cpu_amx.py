@@ -61,7 +61,8 @@ from tessera.dialects.systolic import kernel_functions
 
 AMX_FLAGS = ("amx_tile", "amx_bf16", "amx_int8")
 ENGINES = ("amx", *VECTOR_ENGINES)  # what auto takes: the first the CPU has
-ENGINE_NAMES = {"amx": "AMX tile", "avx512": "AVX-512 vector", "avx2": "AVX2 vector"}
+ENGINE_NAMES = {"amx": "AMX tile",
+                **{name: f"{e.title} vector" for name, e in VECTOR_ENGINES.items()}}
 KERNEL_KINDS = ("amx", "vector")  # AMX tile kernels, vector engines' kernels
 TRIPLE = "x86_64-unknown-linux-gnu"
 AMX_FEATURES = "+amx-tile,+amx-bf16,+amx-int8"
@@ -99,9 +100,9 @@ def has_amx() -> tuple[bool, str]:
 def has_vector_engine(engine: str) -> tuple[bool, str]:
     """Whether this CPU has what vector engine `engine` uses (avx512: f32 FMA, bf16 and
     int8 dots; avx2: AVX2 and FMA), and why not."""
-    what = {"avx512": "AVX-512 with bf16 and VNNI", "avx2": "AVX2 with FMA"}[engine]
     missing = _missing(VECTOR_ENGINES[engine].flags)
-    return not missing, f"this CPU has no {what} ({missing})" if missing else ""
+    return not missing, f"this CPU has no {VECTOR_ENGINES[engine].needs} ({missing})" \
+        if missing else ""
 
 
 def _has(engine: str) -> tuple[bool, str]:
