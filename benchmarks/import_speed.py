@@ -1,13 +1,15 @@
 """Import of the real architectures: tessera's torch import against the same import with
-torch-mlir's own weight handling (what it was when issue 15 was filed), time and peak
-memory, in one run.
+torch-mlir's own weight handling and two traces (what it was when issue 15 was filed), time
+and peak memory, in one run.
 
 For each architecture (examples/architectures.py, full size, random weights) and each
 importer, a fresh worker process builds the model, then imports it to linalg on tensors
 (`tessera.import_torch`):
 - `tessera`: weights from the tensors' memory straight into dense resources;
-- `lists`: the same with torch-mlir's FX importer's default weight handling, a Python
-  list per weight (`_make_vtensor_literal_op`; tessera's weight hooks switched off).
+- `lists`: the import as it was: torch-mlir's FX importer's default weight handling, a
+  Python list per weight (`_make_vtensor_literal_op`; tessera's weight hooks switched
+  off), after torch.export's two traces (export, then run_decompositions; tessera's
+  one-trace export switched off).
   (torch-mlir's `fx.export_and_import` alone is no baseline: it cannot import BERT's or
   GPT-2's non-persistent buffers.)
 Time: the import call, median over --runs workers, each importer run alternately; cold:
@@ -58,6 +60,11 @@ def worker(name: str, importer: str, warm: bool) -> dict:
 
     if importer == "lists":
         frontend._weights_hooks = lambda: None  # torch-mlir's default hooks
+
+        def two_traces(*args):
+            raise NotImplementedError  # the import then exports, then decomposes
+
+        frontend._export_decomposed = two_traces
     if warm:
         tessera.import_torch(*_flat(architectures.example(name, "tiny")))
     model, inputs = architectures.example(name, "full")

@@ -59,6 +59,48 @@ def test_model_torch_export_cannot_capture_is_reported():
         tessera.import_torch(DataDependent(), torch.randn(3))
 
 
+def _ops(program) -> list[str]:
+    # torch's tensor-metadata assertions differ between its two tracers; nothing imports them
+    return [f"{n.op} {n.target}" for n in program.graph.nodes
+            if "assert_tensor_metadata" not in str(n.target)]
+
+
+@pytest.mark.parametrize("name", models.MODELS)
+def test_one_trace_gives_the_program_export_then_decompose_gives(name):
+    from tessera import frontend
+    from tessera.mlir import torch_importer
+
+    table = torch_importer()[2]()
+    model, inputs = models.example(name)
+    one = frontend._export_decomposed(model, inputs, table)
+    two = torch.export.export(model, tuple(inputs), strict=False).run_decompositions(table)
+    assert _ops(one) == _ops(two)
+    assert str(one.graph_signature) == str(two.graph_signature)
+
+
+def test_the_import_traces_once(monkeypatch):
+    def no_second_trace(*args, **kwargs):
+        raise AssertionError("torch.export.export called: the one-trace path was not taken")
+
+    monkeypatch.setattr(torch.export, "export", no_second_trace)
+    model, inputs = models.example("encoder")
+    assert "linalg.matmul" in str(tessera.import_torch(model, *inputs))
+
+
+def test_a_model_only_strict_export_captures_still_imports(monkeypatch):
+    from tessera import frontend
+
+    taken = []
+    export = torch.export.export
+    monkeypatch.setattr(torch.export, "export",
+                        lambda *a, **k: taken.append(k["strict"]) or export(*a, **k))
+    model, inputs = CLASSES["int-of-tensor"]
+    with pytest.raises(Exception):
+        frontend._export_decomposed(model, inputs, {})
+    tessera.import_torch(model, *inputs)
+    assert taken == [False, True]
+
+
 def test_import_then_passes_keep_convs_in_linalg():
     model, inputs = models.example("cnn")
     with make_context():
