@@ -9,6 +9,7 @@ run here so that failures come back as located tessera errors.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import re
 import warnings
@@ -27,13 +28,15 @@ TORCH_TO_LINALG = (
 
 @contextlib.contextmanager
 def _quiet_torch():
-    """torch logs its own tracebacks while export fails; tessera reports the failure as
-    one error instead."""
+    """torch logs its own tracebacks while export fails, and prints the partial graph of a
+    failed export to stderr; tessera reports the failure as one error instead (and a
+    failed first attempt that a later one recovers from, not at all)."""
     logger = logging.getLogger("torch")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:
-        yield
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
     finally:
         logger.setLevel(level)
 

@@ -101,6 +101,17 @@ def test_a_model_only_strict_export_captures_still_imports(monkeypatch):
     assert taken == [False, True]
 
 
+def test_failed_export_attempts_print_nothing(capfd):
+    model, inputs = CLASSES["int-of-tensor"]  # two attempts fail before strict export
+    tessera.import_torch(model, *inputs)
+    out, err = capfd.readouterr()
+    assert "def forward" not in out + err  # torch prints a failed export's partial graph
+    with pytest.raises(tessera.TesseraError, match="could not capture"):
+        tessera.import_torch(DataDependent(), torch.randn(3))
+    out, err = capfd.readouterr()
+    assert "def forward" not in out + err
+
+
 def test_import_then_passes_keep_convs_in_linalg():
     model, inputs = models.example("cnn")
     with make_context():
