@@ -65,6 +65,7 @@ def _ops(program) -> list[str]:
             if "assert_tensor_metadata" not in str(n.target)]
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # torch's own deprecation notices
 @pytest.mark.parametrize("name", models.MODELS)
 def test_one_trace_gives_the_program_export_then_decompose_gives(name):
     from tessera import frontend
