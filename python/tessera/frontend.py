@@ -74,18 +74,15 @@ def _export(model, inputs, table):
     # fails, e.g. on int(tensor), which strict mode captures as a data-dependent scalar.
     try:
         with _quiet_torch():
-            return _decompose(model, torch.export.export(model, tuple(inputs), strict=False),
-                              table)
-    except TesseraError:
-        raise
+            program = torch.export.export(model, tuple(inputs), strict=False)
     except Exception as e:  # torch raises many kinds; all mean "cannot capture this model"
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    try:
-        with _quiet_torch():
-            program = torch.export.export(model, tuple(inputs), strict=True)
-    except Exception:
-        raise TesseraError(f"torch.export could not capture {type(model).__name__}: "
-                           f"{first}") from None
+        try:
+            with _quiet_torch():
+                program = torch.export.export(model, tuple(inputs), strict=True)
+        except Exception:
+            raise TesseraError(f"torch.export could not capture {type(model).__name__}: "
+                               f"{first}") from None
     return _decompose(model, program, table)
 
 
