@@ -100,9 +100,9 @@ def has_amx() -> tuple[bool, str]:
 def has_vector_engine(engine: str) -> tuple[bool, str]:
     """Whether this CPU has what vector engine `engine` uses (avx512: f32 FMA, bf16 and
     int8 dots; avx2: AVX2 and FMA), and why not."""
-    missing = _missing(VECTOR_ENGINES[engine].flags)
-    return not missing, f"this CPU has no {VECTOR_ENGINES[engine].needs} ({missing})" \
-        if missing else ""
+    spec = VECTOR_ENGINES[engine]
+    missing = _missing(spec.flags)
+    return not missing, f"this CPU has no {spec.needs} ({missing})" if missing else ""
 
 
 def _has(engine: str) -> tuple[bool, str]:
