@@ -400,6 +400,7 @@ class FenceOp(Systolic.Operation, name="fence"):
 KERNEL = "systolic.kernel"  # on a func.func: #systolic.kernel<...>
 MEMORY = "systolic.memory"  # on an ISA kernel: #systolic.memory<...>
 PARALLEL = "systolic.parallel"  # on an scf.for of a kernel: #systolic.parallel
+PACK = "systolic.pack"  # on a function packing a vector kernel's rhs: #systolic.pack<...>
 KINDS = ("isa", "vector", "amx")
 ROLES = ("lhs", "rhs", "acc", "bias", "out")
 
@@ -430,6 +431,15 @@ class MemoryAttr(Systolic.Attribute, name="memory"):
 class ParallelAttr(Systolic.Attribute, name="parallel"):
     """On an `scf.for` of a kernel: its iterations write disjoint parts of the result,
     so they may run on different units (tessera-tile-distribute)."""
+
+
+class PackAttr(Systolic.Attribute, name="pack"):
+    """`#systolic.pack<panel>` (i64) on a function that packs a matmul's rhs for a vector
+    kernel: (rhs columns, packed panels) -> (), packed panel p holding rhs columns
+    p x panel .. (p + 1) x panel - 1. Panels are independent, so a runtime may split
+    them between cores, handing each core its columns and its panels."""
+
+    panel: ir.IntegerAttr
 
 
 def _i64(value: int) -> ir.IntegerAttr:
@@ -752,6 +762,27 @@ class Blocking:
     def text(self) -> str:
         return (f"{self.rows} rows x {self.groups} groups of LMUL {self.lmul}, "
                 f"k unrolled {self.unroll}x")
+
+
+def pack_panel(function) -> int | None:
+    """The panel width (rhs columns) of pack function `function`, None when it is none;
+    a malformed `#systolic.pack` is a LocatedError at the function."""
+
+    def parse(attr):
+        attr = typed(attr)
+        if not isinstance(attr, PackAttr):
+            return f"'{PACK}' must be a #systolic.pack<panel> attribute, got {attr}"
+        panel = typed(attr.panel)
+        if not is_i64(panel) or panel.value < 1:
+            return f"pack panel must be a positive i64, got {panel}"
+        return panel.value
+
+    return _parsed_on(function, PACK, parse)
+
+
+def pack_attr(panel: int) -> PackAttr:
+    """`#systolic.pack<panel>` (in the current context)."""
+    return PackAttr.get(_i64(panel))
 
 
 def mark_parallel(loop) -> None:

@@ -11,10 +11,13 @@ kernels, `tessera-systolic-to-amx`), then builds two pieces:
   (`tessera.host`), calling each kernel through a Python callback.
 
 Cores (the `tile` level): the callback splits the kernel's rows into blocks of whole
-32-row register blocks, one per core, and calls the shared object's
-the kernel's `_mlir_ciface_` entry on each block from a thread pool; ctypes releases the GIL
-for the call, so the blocks run in parallel. Threads rather than OpenMP because the
-lowered code then needs no OpenMP runtime.
+32-row register blocks, one per core (or, with more rows, m-blocks that the cores take as
+they become free), and calls the shared object's `_mlir_ciface_` entry of the kernel on
+each block from a thread pool; ctypes releases the GIL for the call, so the blocks run in
+parallel. A rhs known only at run time is packed first, where the kernels need it packed,
+by a `#systolic.pack` function of the shared object, its panels split between the cores
+the same way. Threads rather than OpenMP because the lowered code then needs no OpenMP
+runtime.
 
 The process asks Linux for AMX state once (`arch_prctl(ARCH_REQ_XCOMP_PERM,
 XFEATURE_XTILEDATA)`) before the first AMX instruction. `executable.report.save(dir)`
@@ -57,7 +60,7 @@ from tessera.mlir import func, ir
 from tessera.passes.systolic_to_amx import VECTOR_ENGINES
 from tessera.target import Report, Target
 
-from tessera.dialects.systolic import kernel_functions
+from tessera.dialects.systolic import kernel_functions, pack_panel
 
 AMX_FLAGS = ("amx_tile", "amx_bf16", "amx_int8")
 ENGINES = ("amx", *VECTOR_ENGINES)  # what auto takes: the first the CPU has
@@ -67,6 +70,7 @@ KERNEL_KINDS = ("amx", "vector")  # AMX tile kernels, vector engines' kernels
 TRIPLE = "x86_64-unknown-linux-gnu"
 AMX_FEATURES = "+amx-tile,+amx-bf16,+amx-int8"
 ROW_BLOCK = 32  # rows of one register block: the unit rows are split between cores in
+PACK_RUNS = 4  # runs of panels a thread a pack is split into
 
 _SYS_ARCH_PRCTL = 158
 _ARCH_REQ_XCOMP_PERM = 0x1023
@@ -171,6 +175,18 @@ def kernel_names(module: ir.Module) -> list[str]:
     return [f.sym_name.value for f, _ in _kernels(module)]
 
 
+def _packs(module: ir.Module) -> list:
+    """(func.func, panel) of the `#systolic.pack` functions `tessera-systolic-to-amx`
+    outlined in `module`: the vector engines' packs of a rhs known at run time."""
+    return [(op, pack_panel(op)) for op in module.body.operations
+            if isinstance(op, func.FuncOp) and pack_panel(op) is not None]
+
+
+def library_names(module: ir.Module) -> list[str]:
+    """What the shared object exports: the kernels and the packs."""
+    return kernel_names(module) + [f.sym_name.value for f, _ in _packs(module)]
+
+
 def _callees(function) -> set[str]:
     """Names of the functions `function` calls."""
     names = set()
@@ -199,12 +215,12 @@ def kernel_library(module: ir.Module, names: list[str]) -> set[str]:
 
 
 def kernel_llvm_ir(module: ir.Module, names: list[str] | None = None) -> str:
-    """LLVM IR of `module`'s kernels alone (functions `names`, by default the AMX
-    kernels, and the functions they call), with `names` public so that the shared object
-    exports them."""
+    """LLVM IR of `module`'s kernels alone (functions `names`, by default the kernels and
+    packs of `library_names`, and the functions they call), with `names` public so that
+    the shared object exports them."""
     from tessera.pipeline import Pipeline
 
-    names = kernel_names(module) if names is None else names
+    names = library_names(module) if names is None else names
     kernels, library, public = copy_module(module), kernel_library(module, names), set(names)
     for op in list(kernels.body.operations):
         if not isinstance(op, func.FuncOp):
@@ -247,17 +263,31 @@ def build_shared_object(llvm_ir: str, path: Path, cpu: str = "host", features: s
 # --- running: host JIT + kernels split over cores ----------------------------------------
 
 
+def _arguments(function, rows: int | None) -> list:
+    """[(shape, dtype name)] of `function`'s memref arguments, a dynamic size made `rows`
+    (None: left -1, read from each call's descriptors)."""
+    arguments = []
+    for t in function.type.inputs:
+        t = ir.MemRefType(t)
+        dynamic = ir.ShapedType.get_dynamic_size()
+        shape = [(-1 if rows is None else rows) if d == dynamic else d for d in t.shape]
+        arguments.append([shape, numpy_dtype(t.element_type).name])
+    return arguments
+
+
 def _kernel_arguments(module: ir.Module) -> dict[str, list]:
     """name -> [(shape, dtype name)] of each kernel's memref arguments, rows made static."""
-    table = {}
-    for op, kernel in _kernels(module):
-        arguments = []
-        for t in op.type.inputs:
-            t = ir.MemRefType(t)
-            shape = [kernel.m if d == ir.ShapedType.get_dynamic_size() else d for d in t.shape]
-            arguments.append((shape, numpy_dtype(t.element_type).name))
-        table[op.sym_name.value] = arguments
-    return table
+    return {op.sym_name.value: _arguments(op, kernel.m) for op, kernel in _kernels(module)}
+
+
+def _m_blocks(module: ir.Module) -> dict[str, int]:
+    """name -> the m-block (rows per pass over rhs) of each kernel."""
+    return {op.sym_name.value: kernel.block[0] for op, kernel in _kernels(module)}
+
+
+def _pack_arguments(module: ir.Module) -> dict[str, list]:
+    """name -> [[(shape, dtype name)] of its arguments, panel] of each pack."""
+    return {op.sym_name.value: [_arguments(op, None), panel] for op, panel in _packs(module)}
 
 
 def _dtype(name: str) -> np.dtype:
@@ -269,11 +299,13 @@ def _dtype(name: str) -> np.dtype:
 
 
 class AmxProgram:
-    """Kernels in a shared object, host code in the JIT."""
+    """Kernels and packs in a shared object, host code in the JIT."""
 
     def __init__(self, directory: Path, host_module: ir.Module, outputs: list[TensorSpec],
-                 kernels: dict[str, list], threads: int):
+                 kernels: dict[str, list], threads: int, packs: dict[str, list] | None = None,
+                 m_blocks: dict[str, int] | None = None):
         self.directory, self.outputs, self.kernels = directory, outputs, kernels
+        self.packs, self.m_blocks = packs or {}, m_blocks or {}
         self.threads = threads or os.cpu_count() or 1
         self.host_module = host_module
         try:
@@ -283,33 +315,57 @@ class AmxProgram:
         keep_freed_memory()
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         externals = {}
-        for name, arguments in kernels.items():
+        calls = [(name, arguments, functools.partial(self._call, self.m_blocks.get(name, 0)))
+                 for name, arguments in kernels.items()]
+        calls += [(name, arguments, functools.partial(self._call_pack, panel))
+                  for name, (arguments, panel) in self.packs.items()]
+        for name, arguments, split in calls:
             function = getattr(self.library, f"_mlir_ciface_{name}")
             function.argtypes = [ctypes.c_void_p] * len(arguments)
             function.restype = None
             specs = [(tuple(shape), _dtype(dtype)) for shape, dtype in arguments]
-            externals[name] = (functools.partial(self._call, function), specs)
+            externals[name] = (functools.partial(split, function), specs)
         self.host = HostProgram(host_module, outputs, externals)
 
-    def _call(self, function, arrays):
-        """One kernel call: its rows split into blocks of whole register blocks, one per
-        thread. lhs (0) and out (2) are split by rows; packed rhs and bias are shared."""
+    def _call(self, m_block: int, function, arrays):
+        """One kernel call: its rows split between the threads in whole register blocks;
+        more rows than an m-block a thread go in m-blocks (0: unknown), which the threads
+        take as they become free, so a core slowed by another process does fewer. lhs
+        (0) and out (2) are split by rows; packed rhs and bias are shared."""
         rows = arrays[0].shape[0]
         blocks = -(-rows // ROW_BLOCK)
-        per_thread = -(-blocks // self.threads) * ROW_BLOCK
-        starts = list(range(0, rows, per_thread))
+        size = -(-blocks // self.threads) * ROW_BLOCK
+        if 0 < m_block < size:
+            size = m_block
+        self._parallel(function, [[a[start:start + size] if i in (0, 2) else a
+                                   for i, a in enumerate(arrays)]
+                                  for start in range(0, rows, size)])
 
-        def run(start):
-            parts = [a[start:start + per_thread] if i in (0, 2) else a
-                     for i, a in enumerate(arrays)]
+    def _call_pack(self, panel: int, function, arrays):
+        """One pack call: its panels split into runs, a few per thread (taken as the
+        threads become free), each with the rhs columns it packs (the last run also the
+        panels past rhs's last column: zeros)."""
+        rhs, packed = arrays
+        n, panels = rhs.shape[1], packed.shape[0]
+        filled = max(1, -(-n // panel))  # panels holding columns of rhs
+        size = -(-filled // (PACK_RUNS * self.threads))
+        starts = list(range(0, filled, size))
+        ends = starts[1:] + [panels]
+        self._parallel(function, [[rhs[:, start * panel:min(end * panel, n)], packed[start:end]]
+                                  for start, end in zip(starts, ends)])
+
+    def _parallel(self, function, jobs):
+        """`function` called on each job's arrays, the jobs on the thread pool."""
+
+        def run(parts):
             descriptors = [descriptor(p) for p in parts]
             function(*[ctypes.addressof(d) for d in descriptors])
 
-        if self.pool is None or len(starts) == 1:
-            for start in starts:
-                run(start)
+        if self.pool is None or len(jobs) == 1:
+            for parts in jobs:
+                run(parts)
         else:
-            for future in [self.pool.submit(run, s) for s in starts]:
+            for future in [self.pool.submit(run, parts) for parts in jobs]:
                 future.result()
 
     def run(self, arrays):
@@ -359,7 +415,9 @@ class AmxReport(Report):
                 p.host_module.operation.write_bytecode(f)
             meta = {"signature": [[list(s.shape), s.dtype.name] for s in self.signature],
                     "outputs": [[list(s.shape), s.dtype.name] for s in p.outputs],
-                    "kernels": p.kernels, "threads": p.threads, "emulated": self.emulated,
+                    "kernels": p.kernels, "packs": p.packs, "m_blocks": p.m_blocks,
+                    "threads": p.threads,
+                    "emulated": self.emulated,
                     "engine": self.engine}
             (directory / "program.json").write_text(json.dumps(meta, indent=1))
         except OSError as e:
@@ -385,6 +443,9 @@ def load(directory, threads: int | None = None) -> Executable:
         signature = [TensorSpec(tuple(s), _dtype(d)) for s, d in meta["signature"]]
         outputs = [TensorSpec(tuple(s), _dtype(d)) for s, d in meta["outputs"]]
         kernels, emulated = meta["kernels"], bool(meta["emulated"])
+        packs = {name: [arguments, int(panel)]
+                 for name, (arguments, panel) in meta.get("packs", {}).items()}
+        m_blocks = {name: int(rows) for name, rows in meta.get("m_blocks", {}).items()}
         engine = meta.get("engine", "amx")
         threads = int(meta["threads"] if threads is None else threads)
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -399,7 +460,7 @@ def load(directory, threads: int | None = None) -> Executable:
             raise TesseraError(f"target cpu-amx is not available here: {why}")
     with make_context():
         host = ir.Module.parse((directory / "host.mlirbc").read_bytes())
-    program = AmxProgram(directory, host, outputs, kernels, threads)
+    program = AmxProgram(directory, host, outputs, kernels, threads, packs, m_blocks)
     report = AmxReport("cpu-amx", AmxConfig(threads=threads, engine=engine), program=program,
                        signature=signature, emulated=emulated, engine=engine)
     return Executable("cpu-amx", program.run, signature, report)
@@ -441,15 +502,16 @@ class CpuAmx(Target[AmxConfig]):
     def build(self, module, hw: AmxConfig, func_name, signature):
         keep = tempfile.TemporaryDirectory(prefix="tessera-amx-")
         directory = Path(keep.name)
-        kernels = _kernel_arguments(module)
+        kernels, packs = _kernel_arguments(module), _pack_arguments(module)
         llvm_ir = kernel_llvm_ir(module)
         (directory / "kernels.ll").write_text(llvm_ir)
         build_shared_object(llvm_ir, directory / "kernels.so")
         host = copy_module(module)
-        declare_externals(host, set(kernels))
+        declare_externals(host, set(kernels) | set(packs))
         outputs = add_entry(host, func_name)
         lower_to_llvm(host)
-        program = AmxProgram(directory, host, outputs, kernels, hw.threads)
+        program = AmxProgram(directory, host, outputs, kernels, hw.threads, packs,
+                             _m_blocks(module))
         report = AmxReport(self.name, hw, program=program, signature=signature,
                            emulated=self.emulated, keep=keep, engine=self.engine(hw))
         return program.run, report

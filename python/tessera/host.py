@@ -199,10 +199,19 @@ class _Descriptor(ctypes.Structure):
 
 
 def array_at(address: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """A numpy view of the memref whose descriptor is at `address` (identity layout)."""
+    """A numpy view of the memref whose descriptor is at `address`: `shape` its sizes, an
+    identity layout; or, where `shape` has a -1 (a dynamic size), the sizes and strides
+    the descriptor holds."""
     head = _Descriptor.from_address(address)
-    count = int(np.prod(shape)) if shape else 1
     start = head.aligned + head.offset * dtype.itemsize
+    if any(size < 0 for size in shape):
+        full = _descriptor_type(len(shape)).from_address(address)
+        sizes = tuple(full.shape[i] for i in range(len(shape)))
+        strides = tuple(full.strides[i] for i in range(len(shape)))
+        extent = 1 + sum((n - 1) * s for n, s in zip(sizes, strides)) if all(sizes) else 0
+        raw = (ctypes.c_byte * (extent * dtype.itemsize)).from_address(start)
+        return np.ndarray(sizes, dtype, buffer=raw, strides=[s * dtype.itemsize for s in strides])
+    count = int(np.prod(shape)) if shape else 1
     raw = (ctypes.c_byte * (count * dtype.itemsize)).from_address(start)
     return np.frombuffer(raw, dtype=dtype, count=count).reshape(shape)
 

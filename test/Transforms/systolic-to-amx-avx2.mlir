@@ -23,7 +23,14 @@
 // CHECK: arith.extsi %{{.+}} : vector<8xi8> to vector<8xi16>
 // CHECK: vector.interleave %{{.+}} : vector<8xi16> -> vector<16xi16>
 // CHECK: vector.store %{{.+}}, %[[PANEL]]{{.*}} : memref<1x256x32xi16>, vector<16xi16>
-// CHECK: scf.for {{.*}} step %c4
+// Each row block of 4 rows first prefetches (to write) the next one's accumulators,
+// one cache line a row (rows a whole out row apart: beyond the hardware prefetchers).
+// CHECK: scf.for %[[ROW:.+]] = {{.*}} step %c4
+// CHECK: %[[AHEAD:.+]] = arith.addi %[[ROW]], %c4
+// CHECK: %[[NEXT:.+]] = arith.minsi %[[AHEAD]], %{{.+}} : index
+// CHECK: memref.prefetch %{{.+}}[%[[NEXT]], %{{.+}}], write, locality<3>, data : memref<?x32xi32>
+// CHECK-COUNT-3: memref.prefetch %{{.+}}, write, locality<3>, data : memref<?x32xi32>
+// CHECK-NOT: memref.prefetch
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>, vector<8xi32>)
 // CHECK: %[[B:.+]] = vector.load %[[PANEL]]{{.*}} : memref<1x256x32xi16>, vector<16xi16>
 // CHECK: vector.broadcast %{{.+}} : i32 to vector<8xi32>

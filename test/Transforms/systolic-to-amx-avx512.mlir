@@ -5,7 +5,7 @@
 // lhs block packed as f32; as bits: the bf16 is the high half of the f32), then the same
 // f32 FMA kernel as f32 matmuls.
 // FMA-LABEL: func.func @bf16_edges
-// FMA: call @amx_pack_0({{.*}}) : (memref<50x17xbf16>, memref<1x50x32xf32>) -> ()
+// FMA: call @amx_pack_0({{.*}}) : (memref<50x?xbf16, strided<[17, 1]>>, memref<?x50x32xf32>) -> ()
 // FMA-LABEL: func.func private @amx_pack_0
 // FMA: arith.bitcast %{{.+}} : vector<16xbf16> to vector<16xi16>
 // FMA: arith.shli
@@ -20,28 +20,36 @@
 // engine=avx512 bf16-math=dot: the AMX kernel's padding, VNNI packing and cache blocks,
 // with vector register blocks: 8 rows x 2 groups of 16 f32 lanes (16 zmm accumulators), the blocking
 // on the kernel. The rhs is packed in VNNI pairs in panels of the block's 32 columns
-// (panel, k / 2, 2 x column + k % 2), so a block's steps read consecutive memory. bf16
+// (panel, k / 2, 2 x column + k % 2), so a block's steps read consecutive memory; the
+// pack is a #systolic.pack of any run of panels from their columns of rhs (both sizes
+// dynamic), so that the runtime splits the panels between the cores. bf16
 // steps are VNNI pairs: a 32-lane bf16 load of the panel, the lhs pair broadcast as an
 // i32, and x86.avx512.dot (vdpbf16ps).
 // CHECK-LABEL: func.func @bf16_edges
-// CHECK: call @amx_pack_0({{.*}}) : (memref<50x17xbf16>, memref<1x25x64xbf16>) -> ()
-// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x50xbf16>, memref<1x25x64xbf16>, memref<?x32xf32>) -> ()
+// CHECK: %[[COLUMNS:.+]] = memref.cast %{{.+}} : memref<50x17xbf16> to memref<50x?xbf16, strided<[17, 1]>>
+// CHECK: %[[PANELS:.+]] = memref.cast %[[PACKED:.+]] : memref<1x25x64xbf16> to memref<?x25x64xbf16>
+// CHECK: call @amx_pack_0(%[[COLUMNS]], %[[PANELS]])
+// CHECK: call @vector_kernel_0(%{{.+}}, %[[PACKED]], %{{.+}}) : (memref<?x50xbf16>, memref<1x25x64xbf16>, memref<?x32xf32>) -> ()
 // The pack works 16 columns at a time: rows k and k + 1 loaded (one load where all 16
 // columns are inside, else lane by lane as i16 bits, zeros past column 17: a masked
 // load of bf16 would need __truncsfbf2 on CPUs without avx512_bf16) and interleaved
 // into 32 bf16 of the panel.
 // CHECK-LABEL: func.func private @amx_pack_0
+// CHECK-SAME: systolic.pack = #systolic.pack<32 : i64>
 // CHECK-NOT: linalg.fill
-// CHECK: %[[WHOLE:.+]] = arith.cmpi sle, %{{.+}}, %c17 : index
+// CHECK: %[[N:.+]] = memref.dim %{{.+}}, %c1 : memref<50x?xbf16, strided<[17, 1]>>
+// CHECK: %[[P:.+]] = memref.dim %{{.+}}, %c0{{.*}} : memref<?x25x64xbf16>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[P]]
+// CHECK: %[[WHOLE:.+]] = arith.cmpi sle, %{{.+}}, %[[N]] : index
 // CHECK: scf.if %[[WHOLE]] -> (vector<16xi16>) {
-// CHECK: vector.load %{{.+}} : memref<50x17xbf16>, vector<16xbf16>
+// CHECK: vector.load %{{.+}} : memref<50x?xbf16, strided<[17, 1]>>, vector<16xbf16>
 // CHECK: } else {
-// CHECK: %[[INSIDE:.+]] = arith.cmpi slt, %{{.+}}, %c17{{.*}} : index
+// CHECK: %[[INSIDE:.+]] = arith.cmpi slt, %{{.+}}, %[[N]] : index
 // CHECK: %[[COLUMN:.+]] = arith.select %[[INSIDE]]
-// CHECK: memref.load %{{.+}}[%{{.+}}, %[[COLUMN]]] : memref<50x17xbf16>
+// CHECK: memref.load %{{.+}}[%{{.+}}, %[[COLUMN]]] : memref<50x?xbf16, strided<[17, 1]>>
 // CHECK: vector.from_elements {{.*}} : vector<16xi16>
 // CHECK: vector.interleave %{{.+}} : vector<16xbf16> -> vector<32xbf16>
-// CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<1x25x64xbf16>, vector<32xbf16>
+// CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x25x64xbf16>, vector<32xbf16>
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.blocking = #systolic.blocking<8 : i64, 2 : i64, 1 : i64, 4 : i64>
 // CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 320, 32, 50], [256, 256, 512]>

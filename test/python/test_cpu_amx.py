@@ -555,6 +555,86 @@ def test_panel_packing_places_each_element_where_the_kernels_read_it():
         assert packed.sum() == b.sum()  # the padding is zeros
 
 
+@pytest.mark.parametrize("engine", VECTOR)
+@pytest.mark.parametrize("dtype", ["i8", "bf16"])
+def test_a_run_time_rhs_pack_split_over_threads_gives_the_same_bits(dtype, engine):
+    """More than one m-block of rows: rhs is packed first by a #systolic.pack function in
+    the shared object, its panels split between the threads (each with its columns of
+    rhs; the last thread also writes the panels past rhs's last column, zeros). N = 100
+    is 4 panels of 32 columns (avx512) or 7 of 16 (avx2) plus padding; 7 threads leave
+    some with one panel."""
+    rng = np.random.default_rng(11)
+    m, k, n = 300, 130, 100
+    a, b = ((random_i8(rng, (m, k)), random_i8(rng, (k, n))) if dtype == "i8"
+            else (random_bf16(rng, (m, k)), random_bf16(rng, (k, n))))
+    acc = "i32" if dtype == "i8" else "f32"
+    outs = []
+    for threads in (1, 2, 3, 7):
+        program = vector(gemm(m, n, k, dtype, acc), f"{engine},threads={threads}")
+        (arguments, panel), = program.report.program.packs.values()
+        assert panel == (16 if engine == "avx2" else 32)
+        outs.append(program(a, b))
+    if dtype == "i8":
+        assert np.array_equal(outs[0], int8_product(a, b))
+    else:
+        check_f32_accumulation(outs[0], a, b)
+    for out in outs[1:]:
+        assert np.array_equal(out, outs[0])
+
+
+@pytest.mark.parametrize("engine", VECTOR)
+def test_rows_beyond_an_m_block_a_thread_are_split_in_m_blocks(engine):
+    """200 rows (padded to 224) on 2 threads: one run of whole register blocks each
+    (128 + 96); 600 rows (608): m-blocks of 256 rows, taken by the threads as they become
+    free (256 + 256 + 96),
+    after the pack's panels, one a run here (N = 50: avx2 columns 16 + 16 + 16 + 2,
+    avx512 32 + 18)."""
+    rng = np.random.default_rng(13)
+    packs = [16, 16, 16, 2] if engine == "avx2" else [32, 18]
+    for m, want in ((200, [[128, 96]]), (600, [packs, [256, 256, 96]])):
+        program = vector(gemm(m, 50, 40, "i8", "i32"), f"{engine},threads=2")
+        inner, calls = program.report.program._parallel, []
+
+        def recorded(function, jobs, inner=inner, calls=calls):
+            calls.append(jobs)
+            inner(function, jobs)
+
+        program.report.program._parallel = recorded
+        a, b = random_i8(rng, (m, 40)), random_i8(rng, (40, 50))
+        assert np.array_equal(program(a, b), int8_product(a, b))
+        # a pack's jobs: (rhs columns, panels); a kernel's: (lhs rows, packed rhs, out rows)
+        sizes = [[parts[0].shape[1] if len(parts) == 2 else parts[0].shape[0] for parts in jobs]
+                 for jobs in calls]
+        assert sizes == want
+
+
+@pytest.mark.parametrize("engine", VECTOR)
+def test_a_program_with_a_pack_saves_and_reloads(tmp_path, engine):
+    rng = np.random.default_rng(12)
+    a, b = random_i8(rng, (300, 40)), random_i8(rng, (40, 20))
+    program = vector(gemm(300, 20, 40, "i8", "i32"), f"{engine},threads=2")
+    program.report.save(tmp_path)
+    again = cpu_amx.load(tmp_path)
+    assert again.report.program.packs == program.report.program.packs
+    assert np.array_equal(again(a, b), int8_product(a, b))
+
+
+@pytest.mark.parametrize("attribute,message", [
+    ("5", "'systolic.pack' must be a #systolic.pack<panel> attribute, got 5 : i64"),
+    ("#systolic.pack<0>", "pack panel must be a positive i64, got 0 : i64")])
+def test_a_malformed_pack_attribute_is_a_located_error(attribute, message):
+    from tessera.dialects.systolic import pack_panel
+    from tessera.errors import LocatedError
+    from tessera.mlir import func
+
+    text = f"func.func private @p(%a: memref<4xf32>) attributes {{systolic.pack = {attribute}}}"
+    with make_context(), ir.Location.unknown():
+        function = next(op for op in parse_module(text).body.operations
+                        if isinstance(op, func.FuncOp))
+        with pytest.raises(LocatedError, match=re.escape(message)):
+            pack_panel(function)
+
+
 ACCUMULATE = """
 func.func @main(%a: tensor<40x600xf32>, %b: tensor<600x24xf32>, %c: tensor<40x24xf32>) -> tensor<40x24xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<40x600xf32>, tensor<600x24xf32>) outs(%c : tensor<40x24xf32>) -> tensor<40x24xf32>
