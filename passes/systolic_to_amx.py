@@ -692,10 +692,10 @@ def _vnni_group(source, first_row, col, vnni: int, packed_element, lanes: int, n
 def _source_row(source, n, k, col, packed_element, lanes: int):
     """source[k, col:col + lanes] (zeros past column n, an index value), as packed
     (`_as_packed`): one load where every column is inside, else a masked load; bf16 lane
-    by lane as i16 bits. (AVX2 has no masked load of bytes or halves: LLVM breaks one into a branch per
-    lane, so it is kept to the last columns; and a masked load of bf16 into bf16
-    scalars that, on a CPU without avx512_bf16, go through f32 and back by calls of
-    __truncsfbf2, a function neither the JIT nor libgcc 12 provides.)"""
+    by lane as i16 bits. (AVX2 has no masked load of bytes or halves: LLVM breaks one
+    into a branch per lane, so it is kept to the last columns; and a masked load of bf16
+    into bf16 scalars that, on a CPU without avx512_bf16, go through f32 and back by
+    calls of __truncsfbf2, a function neither the JIT nor libgcc 12 provides.)"""
     element = ir.MemRefType(source.type).element_type
     vec = ir.VectorType.get([lanes], element)
     is_bf16 = isinstance(element, ir.BF16Type)
