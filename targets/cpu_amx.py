@@ -335,7 +335,7 @@ class AmxProgram:
         rows = arrays[0].shape[0]
         blocks = -(-rows // ROW_BLOCK)
         size = -(-blocks // self.threads) * ROW_BLOCK
-        if 0 < m_block < size:
+        if 0 < m_block < size and self.threads > 1:
             size = m_block
         self._parallel(function, [[a[start:start + size] if i in (0, 2) else a
                                    for i, a in enumerate(arrays)]
@@ -348,7 +348,7 @@ class AmxProgram:
         rhs, packed = arrays
         n, panels = rhs.shape[1], packed.shape[0]
         filled = max(1, -(-n // panel))  # panels holding columns of rhs
-        size = -(-filled // (PACK_RUNS * self.threads))
+        size = -(-filled // (PACK_RUNS * self.threads)) if self.threads > 1 else filled
         starts = list(range(0, filled, size))
         ends = starts[1:] + [panels]
         self._parallel(function, [[rhs[:, start * panel:min(end * panel, n)], packed[start:end]]
