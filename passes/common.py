@@ -47,6 +47,34 @@ def parallel_iterator() -> ir.Attribute:
     return ir.Attribute.parse(f"#linalg.iterator_type<{linalg.IteratorType.parallel}>")
 
 
+def dim(position: int) -> ir.AffineExpr:
+    """Loop dimension `position` of an affine map."""
+    return ir.AffineDimExpr.get(position)
+
+
+def affine_map(dims: int, results: list) -> ir.AffineMap:
+    """An affine map over `dims` loops; int results become constants."""
+    exprs = [ir.AffineConstantExpr.get(r) if isinstance(r, int) else r for r in results]
+    return ir.AffineMap.get(dims, 0, exprs)
+
+
+def gather(source, shape: list[int], source_map: ir.AffineMap,
+           out_map: ir.AffineMap | None = None):
+    """out[out_map(i...)] = source[source_map(i...)] over loops i, out of the given shape
+    (out_map, a permutation, sets the loop order; identity by default): one parallel
+    `linalg.generic`."""
+    element = ir.ShapedType(source.type).element_type
+    out = tensor.empty(shape, element)
+    maps = [source_map, out_map or ir.AffineMap.get_identity(len(shape))]
+    generic = linalg.GenericOp([out.type], [source], [out],
+                               ir.ArrayAttr.get([ir.AffineMapAttr.get(m) for m in maps]),
+                               ir.ArrayAttr.get([parallel_iterator()] * len(shape)))
+    block = generic.regions[0].blocks.append(element, element)
+    with ir.InsertionPoint(block):
+        linalg.YieldOp([block.arguments[0]])
+    return generic.result
+
+
 def is_zero_fill(value) -> bool:
     """Whether `value` is a `linalg.fill` of the constant zero (an empty accumulator)."""
     owner = value.owner

@@ -42,7 +42,7 @@ def passes() -> dict[str, PassInfo]:
 @functools.cache
 def builtin_passes() -> dict[str, PassInfo]:
     """The registry itself: tessera's passes (plugins add theirs to it)."""
-    from tessera.passes import (amx_emulate, conv_to_matmul, conv_trim_input,
+    from tessera.passes import (amx_emulate, conv_to_matmul, conv_to_mmt4d, conv_trim_input,
                                 externalize_constants, linalg_to_systolic,
                                 memref_copy_to_linalg, outline_linalg,
                                 systolic_fuse_epilogue, systolic_map,
@@ -87,6 +87,10 @@ def builtin_passes() -> dict[str, PassInfo]:
         "tessera-tile-distribute": PassInfo(
             tile_distribute.tile_distribute, tile_distribute.TileDistributeOptions,
             "Spread each systolic kernel over a tile grid, one parallel loop dealt to the units"),
+        "tessera-conv-to-mmt4d": PassInfo(
+            conv_to_mmt4d.conv_to_mmt4d_pass, conv_to_mmt4d.ConvToMmt4dOptions,
+            "f32 nchw convolutions of batch 1 as an im2col into mmt4d's packed layout + "
+            "linalg.mmt4d (iree-cpu)"),
         "tessera-conv-trim-input": PassInfo(
             conv_trim_input.conv_trim_input, knobs.NoOptions,
             "Slice a convolution's or pooling's input to the rows and columns its windows read"),

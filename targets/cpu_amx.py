@@ -53,7 +53,7 @@ import numpy as np
 from tessera import llvm
 from tessera.errors import DiagnosticError, TesseraError
 from tessera.executable import Executable, TensorSpec, numpy_dtype
-from tessera.hardware import AMX_PRESETS, AmxConfig
+from tessera.hardware import AMX_PRESETS, AmxConfig, cpu_flags
 from tessera.host import (HostProgram, add_entry, copy_module, declare_externals, descriptor,
                           keep_freed_memory, lower_to_llvm)
 from tessera.mlir import func, ir
@@ -75,18 +75,6 @@ PACK_RUNS = 4  # runs of panels a thread a pack is split into
 _SYS_ARCH_PRCTL = 158
 _ARCH_REQ_XCOMP_PERM = 0x1023
 _XFEATURE_XTILEDATA = 18
-
-
-def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
-    """The CPU feature flags Linux reports (first processor)."""
-    try:
-        text = Path(path).read_text()
-    except (OSError, UnicodeDecodeError):
-        return set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return set(line.split(":", 1)[1].split())
-    return set()
 
 
 def _missing(flags) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import ClassVar
 
 from tessera import knobs
@@ -255,6 +256,18 @@ def riscv_preset(spec) -> RiscvConfig:
     return resolve(spec, RiscvConfig, RISCV_PRESETS, "rvv-256", "riscv")
 
 
+def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
+    """The CPU feature flags Linux reports (first processor)."""
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
 @dataclass(frozen=True)
 class IreeCpuConfig:
     """The CPU IREE's llvm-cpu backend compiles for (`host`: this machine), and how: IREE's
@@ -271,6 +284,9 @@ class IreeCpuConfig:
                                    "to 64 KiB)")
     im2col: bool = knob(True, "convolutions as im2col + matmul "
                               "(--iree-global-opt-use-im2col-for-convs)")
+    mmt4d_convs: bool = knob(True, "f32 nchw convolutions of batch 1 as tessera's im2col into "
+                                   "linalg.mmt4d's packed layout + linalg.mmt4d "
+                                   "(tessera-conv-to-mmt4d), before IREE")
     name: str = "custom"
 
     def __post_init__(self):

@@ -166,3 +166,34 @@ def test_convolutions_match_with_and_without_im2col():
     for hw in ("host", "host,im2col=false"):
         got = tessera.compile(model, inputs, target="iree-cpu", hw=hw)(*inputs)
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("cin,cout,kernel,stride,padding,dilation,bias,size", [
+    (3, 12, 7, 2, 3, 1, True, 30),   # a ResNet stem: 12 filters padded to 16
+    (8, 16, 3, 1, 1, 1, False, 17),  # 17 output columns padded to 24
+    (5, 8, 3, 2, 2, 2, True, 11),    # dilation and stride together
+    (4, 8, 2, 1, 0, 1, True, 8)])    # an even kernel, whole tiles
+def test_convolutions_as_packed_im2col_and_mmt4d_match(cin, cout, kernel, stride, padding,
+                                                      dilation, bias, size):
+    """tessera-conv-to-mmt4d (on by default) against torch; the 1x1 convolution after it
+    is left to IREE's own im2col; off, no mmt4d reaches IREE."""
+    from tessera import iree
+
+    torch.manual_seed(cin + cout + kernel)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(cin, cout, kernel, stride=stride, padding=padding, dilation=dilation,
+                        bias=bias),
+        torch.nn.ReLU(), torch.nn.Conv2d(cout, 8, 1)).eval()
+    x = torch.randn(1, cin, size, size)
+    texts = []
+    real = iree.compile_text
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(iree, "compile_text", lambda text, *a: texts.append(text) or real(text, *a))
+        on = tessera.compile(model, (x,), target="iree-cpu")
+        off = tessera.compile(model, (x,), target="iree-cpu", hw="host,mmt4d_convs=false")
+    assert on.report.hw.mmt4d_convs and not off.report.hw.mmt4d_convs
+    assert texts[0].count("linalg.mmt4d") == 1 and texts[0].count("linalg.conv_2d_nchw_fchw") == 1
+    assert "linalg.mmt4d" not in texts[1] and texts[1].count("linalg.conv_2d_nchw_fchw") == 2
+    want = eager(model, (x,))
+    for program in (on, off):
+        np.testing.assert_allclose(program(x), want, rtol=RTOL, atol=ATOL)
