@@ -583,29 +583,25 @@ def test_a_run_time_rhs_pack_split_over_threads_gives_the_same_bits(dtype, engin
 
 
 @pytest.mark.parametrize("engine", VECTOR)
-def test_rows_beyond_an_m_block_a_thread_are_split_in_m_blocks(engine):
-    """200 rows (padded to 224) on 2 threads: one run of whole register blocks each
-    (128 + 96); 600 rows (608): m-blocks of 256 rows, taken by the threads as they become
-    free (256 + 256 + 96),
-    after the pack's panels, one a run here (N = 50: avx2 columns 16 + 16 + 16 + 2,
-    avx512 32 + 18)."""
+def test_kernel_rows_and_pack_panels_are_split_one_run_a_thread(engine):
+    """600 rows (padded to 608, 19 register blocks) on 2 threads: 320 + 288 rows, after
+    the pack's panels holding N = 50 columns (avx2: 4 of 16, avx512: 2 of 32) in two
+    runs of columns, 32 + 18."""
     rng = np.random.default_rng(13)
-    packs = [16, 16, 16, 2] if engine == "avx2" else [32, 18]
-    for m, want in ((200, [[128, 96]]), (600, [packs, [256, 256, 96]])):
-        program = vector(gemm(m, 50, 40, "i8", "i32"), f"{engine},threads=2")
-        inner, calls = program.report.program._parallel, []
+    program = vector(gemm(600, 50, 40, "i8", "i32"), f"{engine},threads=2")
+    inner, calls = program.report.program._parallel, []
 
-        def recorded(function, jobs, inner=inner, calls=calls):
-            calls.append(jobs)
-            inner(function, jobs)
+    def recorded(function, jobs):
+        calls.append(jobs)
+        inner(function, jobs)
 
-        program.report.program._parallel = recorded
-        a, b = random_i8(rng, (m, 40)), random_i8(rng, (40, 50))
-        assert np.array_equal(program(a, b), int8_product(a, b))
-        # a pack's jobs: (rhs columns, panels); a kernel's: (lhs rows, packed rhs, out rows)
-        sizes = [[parts[0].shape[1] if len(parts) == 2 else parts[0].shape[0] for parts in jobs]
-                 for jobs in calls]
-        assert sizes == want
+    program.report.program._parallel = recorded
+    a, b = random_i8(rng, (600, 40)), random_i8(rng, (40, 50))
+    assert np.array_equal(program(a, b), int8_product(a, b))
+    # a pack's jobs: (rhs columns, panels); a kernel's: (lhs rows, packed rhs, out rows)
+    sizes = [[parts[0].shape[1] if len(parts) == 2 else parts[0].shape[0] for parts in jobs]
+             for jobs in calls]
+    assert sizes == [[32, 18], [320, 288]]
 
 
 @pytest.mark.parametrize("engine", VECTOR)
