@@ -2,6 +2,8 @@
 
 from tessera.mlir import arith, bufferization, func, ir, linalg, memref, tensor
 
+from tessera.dialects.common import is_static, shape_of
+
 NO_MATCH = True  # MLIR Python patterns: a truthy return means "did not apply"
 
 
@@ -45,6 +47,23 @@ def parallel_iterator() -> ir.Attribute:
     """`#linalg.iterator_type<parallel>` (built from its spelling, as the bindings' own
     attribute builder for it does)."""
     return ir.Attribute.parse(f"#linalg.iterator_type<{linalg.IteratorType.parallel}>")
+
+
+def round_up(value: int, multiple: int) -> int:
+    """`value` rounded up to a multiple of `multiple`."""
+    return -(-value // multiple) * multiple
+
+
+def result_of(value):
+    """The result of a builder that returns either an op (OpView) or its one value."""
+    return value.results[0] if isinstance(value, ir.OpView) else value
+
+
+def static_and_nonempty(op) -> bool:
+    """Every operand of `op` a statically shaped tensor without a dimension of size 0
+    (whose maps would divide by zero)."""
+    return all(isinstance(v.type, ir.RankedTensorType) and is_static(v.type)
+               and 0 not in shape_of(v.type) for v in (*op.inputs, *op.outputs))
 
 
 def dim(position: int) -> ir.AffineExpr:

@@ -39,9 +39,9 @@ from tessera.mlir import ir, linalg, rewrite, tensor, transform
 from tessera.mlir import transform_interpreter as interpreter
 from tessera.mlir import transform_structured as structured
 
-from tessera.dialects.common import is_static, shape_of
+from tessera.dialects.common import shape_of
 from tessera.passes.common import (NO_MATCH, affine_map, dim, gather, is_zero_fill,
-                                   spatial_pair)
+                                   result_of, spatial_pair, static_and_nonempty)
 
 
 # Layouts whose upstream img2col is one 2-d GEMM once the batch folds into M.
@@ -53,20 +53,13 @@ def _div(expr: ir.AffineExpr, divisor: int) -> ir.AffineExpr:
     return ir.AffineFloorDivExpr.get(expr, ir.AffineConstantExpr.get(divisor))
 
 
-def _static_and_nonempty(op) -> bool:
-    """Static shapes and no dimension of size 0 (whose maps would divide by zero)."""
-    values = (*op.inputs, *op.outputs)
-    return all(isinstance(v.type, ir.RankedTensorType) and is_static(v.type)
-               and 0 not in shape_of(v.type) for v in values)
-
-
 def _acc_matrix(init, rows: int, f: int):
     """An nchw convolution's accumulator as an [N*OH*OW, F] matrix."""
     element = ir.ShapedType(init.type).element_type
     if is_zero_fill(init):
         zero = init.owner.inputs[0]
         filled = linalg.fill(zero, outs=[tensor.empty([rows, f], element)])
-        return filled.results[0] if isinstance(filled, ir.OpView) else filled
+        return result_of(filled)
     n, _, oh, ow = shape_of(init.type)  # [N, F, OH, OW] -> [N, OH, OW, F]
     perm_out = tensor.empty([n, oh, ow, f], element)
     init = linalg.transpose(init, outs=[perm_out], permutation=[0, 2, 3, 1]).results[0]
@@ -78,7 +71,7 @@ def nchw_conv_to_matmul(op: linalg.Conv2DNchwFchwOp, rewriter):
     """One static nchw/fchw convolution -> im2col gather + linalg.matmul (+ reshapes)."""
     image, weights = op.inputs
     init = op.outputs[0]
-    if not _static_and_nonempty(op):
+    if not static_and_nonempty(op):
         return NO_MATCH
     (sh, sw), (dh, dw) = spatial_pair(op, "strides"), spatial_pair(op, "dilations")
     n, c, _, _ = shape_of(image.type)
@@ -107,7 +100,7 @@ def nchw_conv_to_matmul(op: linalg.Conv2DNchwFchwOp, rewriter):
         acc = _acc_matrix(init, rows, f)
         product = linalg.matmul(col, filt, outs=[acc], indexing_maps=maps)
         pixels = ir.RankedTensorType.get([n, oh, ow, f], out_element)
-        product = product.results[0] if isinstance(product, ir.OpView) else product
+        product = result_of(product)
         result = tensor.expand_shape(pixels, product, [[0, 1, 2], [3]], [], [n, oh, ow, f])
         back = tensor.empty([n, f, oh, ow], out_element)
         result = linalg.transpose(result, outs=[back], permutation=[0, 3, 1, 2]).results[0]
@@ -167,7 +160,7 @@ def grouped_conv_to_batch_matmul(op, rewriter):
     """One static grouped or depthwise 2-d convolution -> gathers + linalg.batch_matmul."""
     image, weights = op.inputs
     init = op.outputs[0]
-    if not _static_and_nonempty(op):
+    if not static_and_nonempty(op):
         return NO_MATCH
     (sh, sw), (dh, dw) = spatial_pair(op, "strides"), spatial_pair(op, "dilations")
     out_shape = shape_of(init.type)
@@ -184,11 +177,11 @@ def grouped_conv_to_batch_matmul(op, rewriter):
         if is_zero_fill(init):
             empty = tensor.empty([g, rows, f], out_element)
             filled = linalg.fill(init.owner.inputs[0], outs=[empty])
-            acc = filled.results[0] if isinstance(filled, ir.OpView) else filled
+            acc = result_of(filled)
         else:
             acc = gather(init, [g, rows, f], init_map)
         product = linalg.batch_matmul(col, filt, outs=[acc])
-        product = product.results[0] if isinstance(product, ir.OpView) else product
+        product = result_of(product)
         result = gather(product, out_shape, result_map)
     rewriter.replace_op(op, [result])
 
@@ -213,7 +206,7 @@ def _upstream_convs(root) -> list:
 
     def visit(operation):
         if isinstance(operation.opview, UPSTREAM_IMG2COL) and \
-                _static_and_nonempty(operation.opview):
+                static_and_nonempty(operation.opview):
             found.append(operation)
         return ir.WalkResult.ADVANCE
 

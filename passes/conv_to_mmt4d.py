@@ -29,11 +29,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tessera.dialects.common import is_static, shape_of
+from tessera.dialects.common import shape_of
 from tessera.knobs import Options, knob
 from tessera.mlir import arith, ir, linalg, rewrite, tensor
 from tessera.passes.common import (NO_MATCH, affine_map, dim, gather, is_zero_fill,
-                                   parallel_iterator, spatial_pair)
+                                   parallel_iterator, result_of, round_up, spatial_pair,
+                                   static_and_nonempty)
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,6 @@ class ConvToMmt4dOptions(Options):
 
     tile: int = knob(8, "output channels and pixels of one linalg.mmt4d tile (8: AVX2, 16: "
                         "AVX-512)", low=1, high=64)
-
-
-def _round_up(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
-
-
-def _result(op):
-    return op.results[0] if isinstance(op, ir.OpView) else op
 
 
 def _padded(value, shape: list[int]):
@@ -70,11 +63,8 @@ def conv_to_mmt4d(op: linalg.Conv2DNchwFchwOp, rewriter, tile: int):
     """One static f32 nchw/fchw convolution of batch 1 -> packed gather + linalg.mmt4d."""
     image, weights = op.inputs
     init = op.outputs[0]
-    values = (image, weights, init)
-    if not all(isinstance(v.type, ir.RankedTensorType) and is_static(v.type)
-               and 0 not in shape_of(v.type)
-               and ir.RankedTensorType(v.type).element_type == ir.F32Type.get()
-               for v in values):
+    if not static_and_nonempty(op) or any(ir.RankedTensorType(v.type).element_type
+                                          != ir.F32Type.get() for v in (image, weights, init)):
         return NO_MATCH
     n, c, ih, iw = shape_of(image.type)
     f, _, kh, kw = shape_of(weights.type)
@@ -82,7 +72,7 @@ def conv_to_mmt4d(op: linalg.Conv2DNchwFchwOp, rewriter, tile: int):
     if n != 1 or kh * kw == 1:  # a 1x1 convolution is a matmul IREE packs as it is
         return NO_MATCH
     (sh, sw), (dh, dw) = spatial_pair(op, "strides"), spatial_pair(op, "dilations")
-    ow_p, f_p, depth = _round_up(ow, tile), _round_up(f, tile), c * kh * kw
+    ow_p, f_p, depth = round_up(ow, tile), round_up(f, tile), c * kh * kw
     tiles = oh * ow_p // tile
     f32 = ir.F32Type.get()
     with rewriter.ip, op.location:
@@ -100,9 +90,9 @@ def conv_to_mmt4d(op: linalg.Conv2DNchwFchwOp, rewriter, tile: int):
         lhs = linalg.pack(_padded(matrix, [f_p, depth]),
                           tensor.empty([f_p // tile, depth, tile, 1], f32), [0, 1], [tile, 1])
         zero = arith.constant(f32, 0.0)
-        acc = _result(linalg.fill(zero, outs=[tensor.empty([f_p // tile, tiles, tile, tile],
+        acc = result_of(linalg.fill(zero, outs=[tensor.empty([f_p // tile, tiles, tile, tile],
                                                            f32)]))
-        product = _result(linalg.mmt4d(lhs, rhs, outs=[acc]))
+        product = result_of(linalg.mmt4d(lhs, rhs, outs=[acc]))
         flat = linalg.unpack(product, tensor.empty([f_p, oh * ow_p], f32), [0, 1],
                              [tile, tile])
         grid = tensor.expand_shape(ir.RankedTensorType.get([1, f_p, oh, ow_p], f32), flat,

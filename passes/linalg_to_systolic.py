@@ -19,7 +19,7 @@ from tessera.mlir import arith, ir, linalg, rewrite, tensor
 
 from tessera.dialects.common import element_combo, is_static, shape_of
 from tessera.dialects.systolic import MatmulOp, array_attr
-from tessera.passes.common import NO_MATCH, parallel_iterator
+from tessera.passes.common import NO_MATCH, parallel_iterator, result_of
 
 
 # Casts that make a contraction unsigned; arrays here compute signed integers.
@@ -103,7 +103,7 @@ def _collapsed_acc(acc, matrix_type, reassociation):
     if isinstance(source.owner, linalg.FillOp):
         empty = tensor.empty(matrix_type.shape, matrix_type.element_type)
         filled = linalg.fill(source.owner.inputs[0], outs=[empty])
-        return filled.results[0] if isinstance(filled, ir.OpView) else filled
+        return result_of(filled)
     return tensor.collapse_shape(matrix_type, acc, reassociation)
 
 

@@ -80,7 +80,7 @@ from tessera.dialects.systolic import (BLOCKING, KERNEL, PACK, Blocking, Kernel,
                                        has_scale, pack_attr, transpose_flags)
 from tessera.errors import TesseraError
 from tessera.passes.common import (NO_MATCH, index, is_zero_fill, memref_of, outline,
-                                   rewrite_each, transposed, zero)
+                                   rewrite_each, round_up, transposed, zero)
 from tessera.passes.systolic_to_vector import Microkernel
 
 ROWS = 16  # rows of an AMX tile
@@ -182,10 +182,6 @@ class SystolicToAmxOptions(knobs_from(AmxConfig, "m_block", "n_block", "k_block"
     bf16 (f32 accumulation); with f32 they are left alone, never silently converted.
     engine: amx (auto) or avx512 register blocks; bf16_math: how the avx512 engine
     multiplies bf16 (vdpbf16ps dots, or f32 FMAs on operands widened when packed)."""
-
-
-def round_up(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
 
 
 def padded_shapes(m: int, n: int, k: int, dtypes: Dtypes) -> tuple[int, int, int]:
