@@ -161,8 +161,9 @@ def _weights_hooks():
 
 def _refuse_known_crashes(program, name: str) -> None:
     """Patterns on which torch-mlir 20261001 kills the process instead of reporting an
-    error, refused before it sees them: an integer matrix product over K = 0 (it
-    segfaults in its torch-to-linalg lowering)."""
+    error, refused before it sees them: an integer matrix product over K = 0, and a
+    matrix product whose result is 8-bit (int8 x int8 -> int8: its torch-to-linalg
+    lowering reports "conversion to byte or char type" and then segfaults)."""
     import torch
 
     aten = torch.ops.aten
@@ -180,6 +181,12 @@ def _refuse_known_crashes(program, name: str) -> None:
                 f"{name} multiplies {value.dtype} matrices over an empty dimension (K = 0), "
                 f"on which torch-mlir 20261001's lowering crashes; the product is all zeros: "
                 f"write it as torch.zeros")
+        result = node.meta.get("val")
+        if isinstance(result, torch.Tensor) and result.dtype in (torch.int8, torch.uint8):
+            raise TesseraError(
+                f"{name} multiplies matrices into a {result.dtype} result ({node.target}), "
+                f"on which torch-mlir 20261001's lowering crashes; widen the operands first "
+                f"(e.g. a.to(torch.int32)) and narrow the product after")
 
 
 def _state_for_non_persistent_buffers(program) -> None:

@@ -266,3 +266,15 @@ def test_an_integer_product_over_k_zero_is_refused_before_torch_mlir_crashes():
     x, y = torch.empty(3, 0), torch.empty(0, 3)
     out = tessera.compile(IntegerEmptyProduct(), (x, y), target="iree-cpu")(x, y)
     np.testing.assert_array_equal(out, np.zeros((3, 3), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [torch.int8, torch.uint8])
+def test_a_product_into_bytes_is_refused_before_torch_mlir_crashes(dtype):
+    a, b = torch.ones(4, 3, dtype=dtype), torch.ones(3, 4, dtype=dtype)
+    with pytest.raises(tessera.TesseraError, match=rf"IntegerEmptyProduct multiplies matrices "
+                                                   rf"into a {dtype} result"):
+        tessera.import_torch(IntegerEmptyProduct(), a, b)
+    # over int16 it imports and runs
+    a, b = a.to(torch.int16), b.to(torch.int16)
+    out = tessera.compile(IntegerEmptyProduct(), (a, b), target="iree-cpu")(a, b)
+    np.testing.assert_array_equal(out, np.full((4, 4), 3, np.int16))
