@@ -42,8 +42,12 @@ def host_pipeline(x86: bool = False) -> str:
         "expand-strided-metadata",
         "lower-affine",  # again: expand-strided-metadata makes affine.apply of subview offsets
         "convert-complex-to-standard",
-        # bf16 <-> f32 as integer ops (round to nearest even): without avx512_bf16, LLVM
-        # calls compiler-rt's __truncsfbf2, which neither the JIT nor libgcc 12 provides.
+        # bf16 arithmetic and math (add, exp, atan, ...) computed in f32 between an extf
+        # and a truncf, and bf16 <-> f32 as integer ops (round to nearest even): left to
+        # LLVM, without avx512_bf16 it calls compiler-rt's __truncsfbf2, which neither the
+        # JIT nor libgcc 12 provides.
+        "func.func(math-extend-to-supported-types{target-type=f32})",
+        "func.func(arith-emulate-unsupported-floats{source-types=bf16 target-type=f32})",
         "arith-expand{include-bf16=true}",
         "convert-vector-to-llvm{enable-x86}" if x86 else "convert-vector-to-llvm",
         "finalize-memref-to-llvm",
@@ -294,6 +298,12 @@ class HostProgram:
             self.engine.raw_register_runtime(name, ctypes.c_void_p(data.ctypes.data))
         for name, (callback, arguments) in externals.items():
             self._register(name, callback, arguments)
+        try:  # LLVM links on the first lookup: a symbol missing from this process fails it
+            self.engine.lookup(ENTRY)
+        except RuntimeError:
+            raise TesseraError("JIT linking of the host code failed: a function it calls is in "
+                               "none of this process's libraries (LLVM prints its name "
+                               "above)") from None
 
     def _register(self, name, callback, arguments):
         prototype = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * len(arguments))

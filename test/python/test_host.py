@@ -139,3 +139,38 @@ def test_unoptimized_code_is_marked_only_while_the_jit_translates_it():
                if line.lstrip().startswith("llvm.func") and line.endswith("{")]
     assert len(defined) == 3 and all("no_inline, optimize_none" in line for line in defined)
     assert during.count("optimize_none") == 3  # not the declarations (malloc, free)
+
+
+MISSING_SYMBOL = """
+func.func private @tessera_test_nowhere(f32) -> f32
+func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %e = tensor.empty() : tensor<4xf32>
+  %r = linalg.map ins(%a : tensor<4xf32>) outs(%e : tensor<4xf32>)
+    (%x: f32, %o: f32) { %y = func.call @tessera_test_nowhere(%x) : (f32) -> f32
+                         linalg.yield %y : f32 }
+  return %r : tensor<4xf32>
+}"""
+
+
+def test_a_symbol_missing_from_the_process_is_an_error_when_compiled():
+    with make_context(), ir.Location.unknown():
+        lowered, outputs = lowered_copy(ir.Module.parse(MISSING_SYMBOL), "main")
+        with pytest.raises(tessera.TesseraError, match="JIT linking of the host code failed"):
+            HostProgram(lowered, outputs, {})
+
+
+class _Atan(torch.nn.Module):
+    def forward(self, a):
+        return torch.atan(a) + torch.exp(a)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_math_runs_in_the_host_jit(dtype):
+    # bf16 math went through LLVM's promotion to f32, whose truncation calls compiler-rt's
+    # __truncsfbf2: missing from this process, the JIT could not link (torch-mlir's
+    # ElementwiseAtanTensorBFloat16SpecialValuesModule_basic on npu-sim)
+    a = torch.tensor([[float("-inf"), -2.0, 0.0, 0.5, 3.0, float("inf"), float("nan")]],
+                     dtype=dtype)
+    got = tessera.compile(_Atan(), (a,), target="npu-sim")(a)
+    want = _Atan()(a).float().numpy()
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float32), want, rtol=1e-2, equal_nan=True)
