@@ -1,10 +1,13 @@
 """Full-size architectures (examples/architectures.py) on tessera's targets: compile time
-split into import / passes / backend, run time against PyTorch eager in the same process,
-simulated cycles on npu-sim, peak memory, and the largest difference from PyTorch.
+split into import / passes / backend, run time against PyTorch eager, simulated cycles on
+npu-sim, peak memory, and the largest difference from PyTorch.
 
 Each (model, target) runs in its own process so that peak memory (ru_maxrss of the
 process and of the tools it starts, such as iree-compile) is its own. Run times are the
-median of --repeat calls after one warm-up, eager's measured alternately with tessera's.
+median of --repeat calls after one warm-up, eager's measured alternately with tessera's
+twice: in the same process (its OpenMP threads waiting passively) and alone in a worker
+process with OpenMP's waiting as the environment sets it (spinning a while, by default).
+Compare with the faster of the two.
 
     .venv/bin/python benchmarks/models.py [--models resnet18,bert] \\
         [--targets iree-cpu npu-sim:gemmini-16x16 npu-sim:tpu-128x128 riscv] [--repeat 5]
@@ -29,12 +32,57 @@ from pathlib import Path
 
 # torch's OpenMP threads wait passively between calls: spinning, they fight with the
 # threads of the program timed in turn (eager ResNet-18 beside IREE's runtime in one
-# process measured 931 ms without this, 89 ms with it). The worker processes inherit it.
+# process measured 931 ms without this, 89 ms with it). The worker processes inherit it,
+# except the eager worker (EagerWorker), which gets the user's own setting.
+USER_OMP_WAIT_POLICY = os.environ.get("OMP_WAIT_POLICY")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 
 DEFAULT_TARGETS = ["iree-cpu", "npu-sim:gemmini-16x16", "npu-sim:tpu-128x128", "riscv"]
+
+
+class EagerWorker:
+    """PyTorch eager on the same model in a process of its own, with OpenMP waiting as
+    the user's environment has it (by default its threads spin a while between parallel
+    regions, which eager ResNet-18 alone ran faster with than with passive waiting:
+    34.6 vs 48.0, 35.2 vs 42.9, 41.1 vs 45.5 ms). The parent asks for one call at a time
+    and gets its time back, so calls alternate with the parent's own."""
+
+    def __init__(self, name: str, size: str):
+        env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+        if USER_OMP_WAIT_POLICY is not None:
+            env["OMP_WAIT_POLICY"] = USER_OMP_WAIT_POLICY
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--eager-worker", name, size],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        if self.process.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the eager worker for {name} did not start")
+
+    def call(self) -> float:
+        """Seconds one eager call took in the worker."""
+        self.process.stdin.write("run\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def eager_worker(name: str, size: str) -> None:
+    """The worker's side of EagerWorker: one timed call per line read."""
+    import torch
+
+    import architectures
+
+    model, inputs = architectures.example(name, size)
+    print("ready", flush=True)
+    with torch.no_grad():
+        for _ in sys.stdin:
+            start = time.perf_counter()
+            model(*inputs)
+            print(time.perf_counter() - start, flush=True)
 
 
 def one(name: str, column: str, repeat: int) -> dict:
@@ -66,17 +114,23 @@ def one(name: str, column: str, repeat: int) -> dict:
     if "cycles" in measures:
         row["cycles"] = measures["cycles"]
     if target in ("iree-cpu", "cpu-amx"):
-        mine, eager = [], []
-        for _ in range(repeat + 1):  # the first of each is a warm-up
-            start = time.perf_counter()
-            program(*inputs)
-            mine.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            with torch.no_grad():
-                model(*inputs)
-            eager.append(time.perf_counter() - start)
+        mine, eager, alone = [], [], []
+        worker = EagerWorker(name, size)
+        try:
+            for _ in range(repeat + 1):  # the first of each is a warm-up
+                start = time.perf_counter()
+                program(*inputs)
+                mine.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                with torch.no_grad():
+                    model(*inputs)
+                eager.append(time.perf_counter() - start)
+                alone.append(worker.call())
+        finally:
+            worker.close()
         row["run_ms"] = statistics.median(mine[1:]) * 1e3
         row["eager_ms"] = statistics.median(eager[1:]) * 1e3
+        row["eager_alone_ms"] = statistics.median(alone[1:]) * 1e3
     else:
         row["run_s"] = program.timings.get("run_s", 0.0)
     peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -87,7 +141,8 @@ def one(name: str, column: str, repeat: int) -> dict:
 
 def table(rows: list[dict]) -> str:
     lines = ["| model | target | size | status | compile s (import / passes / backend) | "
-             "run ms (eager ms) | cycles | peak MB (weights MB) | max error |",
+             "run ms (eager ms: in this process / alone) | cycles | peak MB (weights MB) | "
+             "max error |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["status"] == "error":
@@ -96,8 +151,8 @@ def table(rows: list[dict]) -> str:
             continue
         compile_s = (f"{r['compile_s']:.1f} ({r['import_s']:.1f} / {r['passes_s']:.1f} / "
                      f"{r['backend_s']:.1f})")
-        run = (f"{r['run_ms']:.1f} ({r['eager_ms']:.1f})" if "run_ms" in r
-               else f"sim {r['run_s']:.1f} s")
+        run = (f"{r['run_ms']:.1f} ({r['eager_ms']:.1f} / {r.get('eager_alone_ms', 0):.1f})"
+               if "run_ms" in r else f"sim {r['run_s']:.1f} s")
         cycles = f"{r['cycles'] / 1e6:.1f} M" if "cycles" in r else ""
         lines.append(f"| {r['model']} | {r['column']} | {r['size']} | {r['status']} | {compile_s} "
                      f"| {run} | {cycles} | {r['peak_mb']:.0f} ({r['weights_mb']:.1f}) "
@@ -115,7 +170,12 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--one", nargs=2, metavar=("MODEL", "TARGET"), help=argparse.SUPPRESS)
+    parser.add_argument("--eager-worker", nargs=2, metavar=("MODEL", "SIZE"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.eager_worker:
+        eager_worker(*args.eager_worker)
+        return 0
     if args.one:
         print(json.dumps(one(*args.one, args.repeat)))
         return 0

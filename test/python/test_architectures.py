@@ -31,3 +31,26 @@ def test_unknown_architecture_and_size_are_errors():
         architectures.example("vgg")
     with pytest.raises(ValueError, match="size is 'full' or 'tiny'"):
         architectures.example("bert", size="huge")
+
+
+def test_the_benchmarks_eager_worker_times_calls_in_its_own_process(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "models.py"
+    spec = importlib.util.spec_from_file_location("models_benchmark", path)
+    models = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(models)
+    monkeypatch.setattr(models, "USER_OMP_WAIT_POLICY", None)
+    worker = models.EagerWorker("resnet18", "tiny")
+    try:
+        times = [worker.call() for _ in range(2)]
+    finally:
+        worker.close()
+    assert worker.process.returncode == 0
+    assert all(0 < t < 60 for t in times)
+    row = {"model": "resnet18", "column": "iree-cpu", "size": "tiny", "status": "ok",
+           "compile_s": 1, "import_s": 0.5, "passes_s": 0.1, "backend_s": 0.4, "run_ms": 3.0,
+           "eager_ms": 4.0, "eager_alone_ms": 2.5, "peak_mb": 100, "weights_mb": 1,
+           "max_error": 0.0}
+    assert "| 3.0 (4.0 / 2.5) |" in models.table([row])
