@@ -45,9 +45,11 @@ DEFAULT_TARGETS = ["iree-cpu", "npu-sim:gemmini-16x16", "npu-sim:tpu-128x128", "
 class EagerWorker:
     """PyTorch eager on the same model in a process of its own, with OpenMP waiting as
     the user's environment has it (by default its threads spin a while between parallel
-    regions, which eager ResNet-18 alone ran faster with than with passive waiting:
-    34.6 vs 48.0, 35.2 vs 42.9, 41.1 vs 45.5 ms). The parent asks for one call at a time
-    and gets its time back, so calls alternate with the parent's own."""
+    regions; eager ResNet-18 alone, in processes run one after another, was faster so
+    than with passive waiting: 34.6 vs 48.0, 35.2 vs 42.9, 41.1 vs 45.5 ms, though in
+    rounds interleaved with tessera's calls the two came out even, 34.2 vs 34.4 ms). The
+    parent asks for one call at a time and gets its time back, so calls alternate with
+    the parent's own."""
 
     def __init__(self, name: str, size: str):
         env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
