@@ -43,7 +43,7 @@ def passes() -> dict[str, PassInfo]:
 def builtin_passes() -> dict[str, PassInfo]:
     """The registry itself: tessera's passes (plugins add theirs to it)."""
     from tessera.passes import (amx_emulate, conv_to_matmul, conv_to_mmt4d, conv_trim_input,
-                                externalize_constants, linalg_to_systolic,
+                                externalize_constants, integer_division, linalg_to_systolic,
                                 memref_copy_to_linalg, outline_linalg,
                                 systolic_fuse_epilogue, systolic_map,
                                 systolic_tile, systolic_to_amx,
@@ -94,6 +94,10 @@ def builtin_passes() -> dict[str, PassInfo]:
         "tessera-conv-trim-input": PassInfo(
             conv_trim_input.conv_trim_input, knobs.NoOptions,
             "Slice a convolution's or pooling's input to the rows and columns its windows read"),
+        "tessera-integer-division": PassInfo(
+            integer_division.integer_division, knobs.NoOptions,
+            "Integer floor division computed in floats made exact; division and remainder by "
+            "0 (and MIN / -1) given defined results instead of a trap"),
         "tessera-memref-copy-to-linalg": PassInfo(
             memref_copy_to_linalg.memref_copy_to_linalg, knobs.NoOptions,
             "Rewrite memref.copy as linalg.copy (host code then needs no runtime library)"),

@@ -3,7 +3,8 @@
 The model is captured with `torch.export`, decomposed with torch-mlir's table, imported
 by torch-mlir's FX importer into tessera's context (parameters become dense resources,
 not inlined text) and lowered torch -> linalg on tensors with torch-mlir's pipelines,
-run here so that failures come back as located tessera errors.
+run here so that failures come back as located tessera errors; then integer division is
+given PyTorch's exactness without the traps (`tessera-integer-division`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from tessera.errors import DiagnosticError, TesseraError, diags_from_error
 from tessera.mlir import PassManager, func, ir, torch_importer
+from tessera.pipeline import Pipeline
 
 TORCH_TO_LINALG = (
     "builtin.module(func.func(torch-match-quantized-custom-ops),"
@@ -118,6 +120,23 @@ def _export_decomposed(model, inputs, table):
         _trace._export_to_aten_ir = tracer
 
 
+def _threshold_backward(grad, self, threshold):
+    """aten.threshold_backward as eager computes it: in the promoted type of `grad` and
+    `self` (torch's own decomposition keeps grad's: int64 grads with float inputs came
+    back int64, where eager returns float32)."""
+    import torch
+
+    return torch.where(self <= threshold, 0, grad).to(torch.result_type(grad, self))
+
+
+def _decompositions(table) -> dict:
+    """torch-mlir's decomposition table, with tessera's corrections where a decomposition
+    disagrees with eager PyTorch."""
+    import torch
+
+    return {**table, torch.ops.aten.threshold_backward.default: _threshold_backward}
+
+
 def _weights_hooks():
     """Importer hooks that make a weight's dense resource straight from the tensor's
     memory. torch-mlir's own path goes through `tensor.tolist()` (a Python object per
@@ -187,6 +206,28 @@ def _refuse_known_crashes(program, name: str) -> None:
                 f"{name} multiplies matrices into a {result.dtype} result ({node.target}), "
                 f"on which torch-mlir 20261001's lowering crashes; widen the operands first "
                 f"(e.g. a.to(torch.int32)) and narrow the product after")
+
+
+def _refuse_resized_inputs(program, name: str) -> None:
+    """An input the program writes with another shape (an `out=` argument of the wrong
+    shape) is refused: tessera does not write inputs back, and torch.export's meaning of
+    it is not always eager's (`torch.arange(1, 13, out=x)` with `x` 3x4 keeps x's shape in
+    eager PyTorch, and comes back 1-d from torch.export)."""
+    from torch.export.graph_signature import OutputKind
+
+    inputs = {node.name: node for node in program.graph.nodes if node.op == "placeholder"}
+    outputs = next(n for n in program.graph.nodes if n.op == "output").args[0]
+    for spec, value in zip(program.graph_signature.output_specs, outputs):
+        if spec.kind != OutputKind.USER_INPUT_MUTATION:
+            continue
+        before = inputs.get(spec.target)
+        old = getattr(before, "meta", {}).get("val")
+        new = getattr(value, "meta", {}).get("val")
+        if old is not None and new is not None and tuple(old.shape) != tuple(new.shape):
+            raise TesseraError(
+                f"{name} writes input '{spec.target}' ({tuple(old.shape)}) with a result of "
+                f"shape {tuple(new.shape)} (an out= argument of another shape?); tessera does "
+                f"not resize inputs: give out= the result's shape, or return the result")
 
 
 def _state_for_non_persistent_buffers(program) -> None:
@@ -259,8 +300,9 @@ def _import(model, example_inputs, context, func_name) -> ir.Module:
     FxImporter, torch_dialect, decompositions = torch_importer()
     if context is None:
         context = ir.Context.current if ir.Context.current is not None else make_context()
-    program = _export(model, _tensors(example_inputs), decompositions())
+    program = _export(model, _tensors(example_inputs), _decompositions(decompositions()))
     _refuse_known_crashes(program, type(model).__name__)
+    _refuse_resized_inputs(program, type(model).__name__)
     _state_for_non_persistent_buffers(program)
     torch_dialect.register_dialect(context)
     importer = FxImporter(context=context, hooks=_weights_hooks())
@@ -285,6 +327,9 @@ def _import(model, example_inputs, context, func_name) -> ir.Module:
                 diags_from_error(e),
                 f"cannot lower {type(model).__name__} to linalg (an op tessera's torch "
                 f"import does not support; the location is in the model's source):") from None
+        # PyTorch's integer division is exact and never kills the process; torch-mlir's
+        # lowering is neither (float floor division, divisions that trap on 0)
+        Pipeline(context).add("tessera-integer-division").run(module)
         entry = entry_function(module, func_name)
         if len(entry.type.inputs) == len(input_dtypes):
             _declare_dtypes(entry, "arg_attrs", input_dtypes)

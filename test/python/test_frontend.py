@@ -278,3 +278,57 @@ def test_a_product_into_bytes_is_refused_before_torch_mlir_crashes(dtype):
     a, b = a.to(torch.int16), b.to(torch.int16)
     out = tessera.compile(IntegerEmptyProduct(), (a, b), target="iree-cpu")(a, b)
     np.testing.assert_array_equal(out, np.full((4, 4), 3, np.int16))
+
+
+class IntegerDivisions(torch.nn.Module):
+    def forward(self, a, b):
+        return (torch.div(a, b, rounding_mode="floor"), torch.div(a, b, rounding_mode="trunc"),
+                torch.remainder(a, b), torch.fmod(a, b))
+
+
+@pytest.mark.parametrize("target", ["iree-cpu", "npu-sim"])
+def test_integer_division_is_exact_and_a_zero_divisor_does_not_kill_the_process(target):
+    big = 2**62 + 3  # beyond f64's 2^53: torch-mlir's float floor division rounds it
+    a = torch.tensor([big, -big, 7, -7, 9, -2**63])
+    b = torch.tensor([3, 7, -2, 2, 0, -1])
+    program = tessera.compile(IntegerDivisions(), (a, b), target=target)
+    floor, trunc, remainder, fmod = program(a, b)
+    defined = slice(0, 4)  # PyTorch raises on a zero divisor, and MIN / -1 traps in it too
+    for got, want in zip((floor, trunc, remainder, fmod), IntegerDivisions()(a[defined],
+                                                                         b[defined])):
+        np.testing.assert_array_equal(got[defined], want.numpy())
+    # tessera's documented results there (RISC-V's): x / 0 = -1, x % 0 = x, MIN / -1 = MIN
+    np.testing.assert_array_equal(floor[4:], [-1, -2**63])
+    np.testing.assert_array_equal(trunc[4:], [-1, -2**63])
+    np.testing.assert_array_equal(fmod[4:], [9, 0])
+
+
+class ThresholdBackwardMixed(torch.nn.Module):
+    def forward(self, grad, x):
+        return torch.ops.aten.threshold_backward(grad, x, 0.5)
+
+
+@pytest.mark.parametrize("target", ["iree-cpu", "npu-sim"])
+def test_threshold_backward_of_integer_grads_has_eagers_promoted_dtype(target):
+    # torch's decomposition returns grad's int64; eager promotes with the float input
+    grad, x = torch.randint(0, 20, (4, 5)), torch.rand(4, 5)
+    got = tessera.compile(ThresholdBackwardMixed(), (grad, x), target=target)(grad, x)
+    want = ThresholdBackwardMixed()(grad, x).numpy()
+    assert got.dtype == want.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+
+
+class ArangeInto(torch.nn.Module):
+    def forward(self, x):
+        return torch.arange(start=1, end=13, out=x)
+
+
+def test_an_out_argument_of_another_shape_is_refused():
+    # eager keeps x's 3x4 shape here; torch.export's program returns the 1-d arange
+    with pytest.raises(tessera.TesseraError, match=r"ArangeInto writes input 'x' \(\(3, 4\)\) "
+                                                   r"with a result of shape \(12,\)"):
+        tessera.import_torch(ArangeInto(), torch.zeros(3, 4, dtype=torch.int64))
+    # an out= of the result's shape runs
+    x = torch.zeros(12, dtype=torch.int64)
+    got = tessera.compile(ArangeInto(), (x,), target="iree-cpu")(x)
+    np.testing.assert_array_equal(got, np.arange(1, 13))
