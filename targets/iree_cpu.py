@@ -28,6 +28,8 @@ def flags(hw: IreeCpuConfig) -> list[str]:
                 "--iree-llvmcpu-stack-allocation-limit=65536"]
     if hw.im2col:
         out.append("--iree-global-opt-use-im2col-for-convs")
+    if hw.peel:
+        out.append("--iree-llvmcpu-vector-pproc-strategy=peel")
     return out
 
 

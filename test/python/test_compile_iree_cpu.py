@@ -100,8 +100,9 @@ def test_a_result_sized_at_run_time_is_a_clear_error_on_npu_sim():
         tessera.compile(Histogram(), (x,), target="npu-sim")
 
 
-@pytest.mark.parametrize("hw", ["host", "host,data_tiling=false", "host,im2col=false"])
-def test_data_tiling_and_im2col_knobs_reach_iree_and_match(hw, monkeypatch):
+@pytest.mark.parametrize("hw", ["host", "host,data_tiling=false", "host,im2col=false",
+                                "host,peel=false"])
+def test_data_tiling_im2col_and_peel_knobs_reach_iree_and_match(hw, monkeypatch):
     from tessera import iree
 
     passed = []
@@ -116,6 +117,9 @@ def test_data_tiling_and_im2col_knobs_reach_iree_and_match(hw, monkeypatch):
                  "--iree-llvmcpu-stack-allocation-limit=65536"):
         assert (flag in passed) == tiling
     assert ("--iree-global-opt-use-im2col-for-convs" in passed) == im2col
+    peel = hw != "host,peel=false"
+    assert program.report.hw.peel == peel
+    assert ("--iree-llvmcpu-vector-pproc-strategy=peel" in passed) == peel
     np.testing.assert_allclose(program(*inputs), model(*inputs).detach().numpy(),
                                rtol=1e-4, atol=1e-5)
 
