@@ -30,6 +30,8 @@ def flags(hw: IreeCpuConfig) -> list[str]:
         out.append("--iree-global-opt-use-im2col-for-convs")
     if hw.peel:
         out.append("--iree-llvmcpu-vector-pproc-strategy=peel")
+    if hw.reassociate:
+        out.append("--iree-llvmcpu-reassociate-fp-reductions=true")
     return out
 
 

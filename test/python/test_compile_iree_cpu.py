@@ -100,9 +100,17 @@ def test_a_result_sized_at_run_time_is_a_clear_error_on_npu_sim():
         tessera.compile(Histogram(), (x,), target="npu-sim")
 
 
-@pytest.mark.parametrize("hw", ["host", "host,data_tiling=false", "host,im2col=false",
-                                "host,peel=false"])
-def test_data_tiling_im2col_and_peel_knobs_reach_iree_and_match(hw, monkeypatch):
+KNOB_FLAGS = {
+    "data_tiling": ("--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all",
+                    "--iree-llvmcpu-stack-allocation-limit=65536"),
+    "im2col": ("--iree-global-opt-use-im2col-for-convs",),
+    "peel": ("--iree-llvmcpu-vector-pproc-strategy=peel",),
+    "reassociate": ("--iree-llvmcpu-reassociate-fp-reductions=true",),
+}
+
+
+@pytest.mark.parametrize("off", [None, *KNOB_FLAGS])
+def test_each_iree_knob_reaches_iree_and_the_result_matches(off, monkeypatch):
     from tessera import iree
 
     passed = []
@@ -110,16 +118,12 @@ def test_data_tiling_im2col_and_peel_knobs_reach_iree_and_match(hw, monkeypatch)
     monkeypatch.setattr(iree, "compile_text",
                         lambda text, flags, *a: passed.extend(flags) or real(text, flags, *a))
     model, inputs = models.example("mlp")
+    hw = "host" if off is None else f"host,{off}=false"
     program = tessera.compile(model, inputs, target="iree-cpu", hw=hw)
-    tiling, im2col = hw != "host,data_tiling=false", hw != "host,im2col=false"
-    assert (program.report.hw.data_tiling, program.report.hw.im2col) == (tiling, im2col)
-    for flag in ("--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all",
-                 "--iree-llvmcpu-stack-allocation-limit=65536"):
-        assert (flag in passed) == tiling
-    assert ("--iree-global-opt-use-im2col-for-convs" in passed) == im2col
-    peel = hw != "host,peel=false"
-    assert program.report.hw.peel == peel
-    assert ("--iree-llvmcpu-vector-pproc-strategy=peel" in passed) == peel
+    for knob, flags in KNOB_FLAGS.items():
+        assert getattr(program.report.hw, knob) == (knob != off)
+        for flag in flags:
+            assert (flag in passed) == (knob != off)
     np.testing.assert_allclose(program(*inputs), model(*inputs).detach().numpy(),
                                rtol=1e-4, atol=1e-5)
 
