@@ -32,7 +32,31 @@ def flags(hw: IreeCpuConfig) -> list[str]:
         out.append("--iree-llvmcpu-vector-pproc-strategy=peel")
     if hw.reassociate:
         out.append("--iree-llvmcpu-reassociate-fp-reductions=true")
+    if hw.system_link:
+        out.append("--iree-llvmcpu-link-embedded=false")
     return out
+
+
+def compile_linked(text: str, hw: IreeCpuConfig) -> tuple[bytes, IreeCpuConfig]:
+    """IREE's vmfb for `text` with `hw`, and the settings it was built with. IREE links
+    its code into self-contained objects without the C math library, so a function it
+    has no code of its own for (f64 sin, cos, atan2, pow; f32 log10) is an undefined
+    symbol there: the module is then linked again by the system linker into a shared
+    library, which the process's math library completes when IREE loads it."""
+    what = "IREE could not compile the module for llvm-cpu"
+    try:
+        return iree.compile_text(text, flags(hw), what, ["llvm-cpu"]), hw
+    except TesseraError as e:
+        if hw.system_link or "undefined symbol" not in str(e):
+            raise
+        first = e
+    linked = dataclasses.replace(hw, system_link=True)
+    try:
+        return iree.compile_text(text, flags(linked), what, ["llvm-cpu"]), linked
+    except TesseraError as e:
+        reason = (str(e).splitlines()[1:] or [""])[0]
+        raise TesseraError(f"{first}\nlinking it with the system linker instead failed too: "
+                           f"{reason}") from None
 
 
 def fallbacks(hw: IreeCpuConfig) -> list[IreeCpuConfig]:
@@ -62,17 +86,16 @@ class IreeCpu(Target[IreeCpuConfig]):
     def build(self, module, hw: IreeCpuConfig, func_name, signature):
         """IREE compiles with `hw`'s settings; where IREE 3.13 fails on them (its im2col
         breaks NHWC depthwise convolutions of batch > 1, data tiling fails on some
-        fusions) it compiles again without im2col, then without data tiling either; the
-        report's hw is what ran. An error is IREE's on its plainest settings."""
+        fusions) it compiles again without im2col, then without data tiling either, and
+        code calling the C math library is linked by the system linker (`compile_linked`);
+        the report's hw is what ran. An error is IREE's on its plainest settings."""
         text, configs = str(module), fallbacks(hw)
         for config in configs:
             try:
-                vmfb = iree.compile_text(text, flags(config),
-                                         "IREE could not compile the module for llvm-cpu",
-                                         ["llvm-cpu"])
+                vmfb, config = compile_linked(text, config)
                 break
-            except TesseraError:
-                if config is configs[-1]:
+            except TesseraError as e:  # settings do not change what the code calls
+                if config is configs[-1] or "undefined symbol" in str(e):
                     raise
         outputs = result_signature(module, func_name, dynamic=True)  # IREE sizes them
         return iree.Runner(vmfb, func_name, outputs=outputs), Report(self.name, config)

@@ -294,6 +294,10 @@ class IreeCpuConfig:
                              "(--iree-llvmcpu-vector-pproc-strategy=peel)")
     reassociate: bool = knob(True, "f32/f64 reductions vectorized in any order "
                                    "(--iree-llvmcpu-reassociate-fp-reductions)")
+    system_link: bool = knob(False, "code linked by the system linker into a shared library "
+                                    "that may call the C math library "
+                                    "(--iree-llvmcpu-link-embedded=false); chosen by itself "
+                                    "where IREE's self-contained code lacks a function")
     name: str = "custom"
 
     def __post_init__(self):

@@ -3,6 +3,8 @@
 f32 tolerance everywhere: rtol 1e-4, atol 1e-5.
 """
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -100,6 +102,31 @@ def test_a_result_sized_at_run_time_is_a_clear_error_on_npu_sim():
         tessera.compile(Histogram(), (x,), target="npu-sim")
 
 
+class LibmMath(torch.nn.Module):
+    def forward(self, x, y):  # IREE has no code of its own for these
+        return torch.atan2(torch.cos(x), torch.sin(y)), torch.log10(y.float()), x ** y
+
+
+@pytest.mark.skipif(shutil.which("ld") is None, reason="no system linker")
+def test_math_iree_has_no_code_for_is_linked_by_the_system_linker():
+    x = torch.rand(4, 5, dtype=torch.float64) + 0.5
+    y = torch.rand(4, 5, dtype=torch.float64) + 0.5
+    program = tessera.compile(LibmMath(), (x, y), target="iree-cpu")
+    assert program.report.hw.system_link
+    for got, want in zip(program(x, y), LibmMath()(x, y)):
+        assert got.dtype == want.numpy().dtype
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-12 if got.dtype == np.float64 else 1e-6)
+
+
+def test_without_a_system_linker_an_undefined_math_function_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ld
+    x = torch.rand(3, dtype=torch.float64)
+    with pytest.raises(tessera.TesseraError, match=r"(?s)undefined symbol: cos.*linking it with "
+                                                   r"the system linker instead failed too: "
+                                                   r"No Unix linker tool found"):
+        tessera.compile(LibmMath(), (x, x), target="iree-cpu")
+
+
 KNOB_FLAGS = {
     "data_tiling": ("--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all",
                     "--iree-llvmcpu-stack-allocation-limit=65536"),
@@ -124,6 +151,8 @@ def test_each_iree_knob_reaches_iree_and_the_result_matches(off, monkeypatch):
         assert getattr(program.report.hw, knob) == (knob != off)
         for flag in flags:
             assert (flag in passed) == (knob != off)
+    # code IREE links by itself stays self-contained
+    assert not program.report.hw.system_link and "--iree-llvmcpu-link-embedded=false" not in passed
     np.testing.assert_allclose(program(*inputs), model(*inputs).detach().numpy(),
                                rtol=1e-4, atol=1e-5)
 
