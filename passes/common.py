@@ -31,6 +31,14 @@ def rewrite_each(module_op, pass_, root, rewrite_one, pass_name: str) -> None:
         pass_.signal_pass_failure()
 
 
+def defining_op(value, kind=ir.OpView):
+    """The op of kind `kind` that defines `value`, or None (a block argument, another op)."""
+    owner = value.owner
+    if isinstance(owner, ir.Operation):
+        owner = owner.opview
+    return owner if isinstance(owner, kind) else None
+
+
 def index(value: int):
     """An `index` constant."""
     return arith.constant(ir.IndexType.get(), value)

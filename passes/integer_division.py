@@ -17,7 +17,7 @@ Two things torch-mlir's lowering leaves that tessera's targets must not run as t
 
 from tessera.mlir import arith, ir, math, rewrite
 
-from tessera.passes.common import NO_MATCH
+from tessera.passes.common import NO_MATCH, defining_op
 
 SIGNED = (arith.DivSIOp, arith.RemSIOp, arith.FloorDivSIOp, arith.CeilDivSIOp)
 UNSIGNED = (arith.DivUIOp, arith.RemUIOp, arith.CeilDivUIOp)
@@ -28,16 +28,8 @@ def _constant(t: ir.Type, value: int):
     return arith.constant(t, ir.IntegerAttr.get(t, value))
 
 
-def _defining(value, kind=ir.OpView):
-    """The op of kind `kind` that defines `value`, or None (a block argument, another op)."""
-    owner = value.owner
-    if isinstance(owner, ir.Operation):
-        owner = owner.opview
-    return owner if isinstance(owner, kind) else None
-
-
 def _integer_constant(value) -> int | None:
-    owner = _defining(value)
+    owner = defining_op(value)
     if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, ir.IntegerAttr):
         return owner.value.value
     return None
@@ -53,14 +45,14 @@ def _needs_guard(divisor, signed: bool) -> bool:
     known = _integer_constant(divisor)
     if known is not None:
         return known == 0 or (signed and known == -1)
-    owner = _defining(divisor, arith.SelectOp)
+    owner = defining_op(divisor, arith.SelectOp)
     return not (owner is not None and _integer_constant(owner.true_value) == 1
                 and _is_guard_condition(owner.condition, owner.false_value))
 
 
 def _is_guard_condition(condition, divisor) -> bool:
     """`condition` is `divisor == 0`, or `divisor == 0 | divisor == -1`."""
-    owner = _defining(condition)
+    owner = defining_op(condition)
     if isinstance(owner, arith.OrIOp):
         return _is_guard_condition(owner.lhs, divisor) and _is_guard_condition(owner.rhs, divisor)
     return isinstance(owner, arith.CmpIOp) and owner.lhs == divisor \
@@ -100,10 +92,10 @@ def guard_division(op, rewriter):
 def float_floor_division(op: arith.FPToSIOp, rewriter):
     """fptosi(floor(sitofp(a) / sitofp(b))) with a, b of the result's integer type ->
     a guarded `arith.floordivsi a, b`."""
-    floor = _defining(op.in_, math.FloorOp)
-    divide = floor and _defining(floor.operand, arith.DivFOp)
-    lhs = divide and _defining(divide.lhs, arith.SIToFPOp)
-    rhs = divide and _defining(divide.rhs, arith.SIToFPOp)
+    floor = defining_op(op.in_, math.FloorOp)
+    divide = floor and defining_op(floor.operand, arith.DivFOp)
+    lhs = divide and defining_op(divide.lhs, arith.SIToFPOp)
+    rhs = divide and defining_op(divide.rhs, arith.SIToFPOp)
     if not (lhs and rhs) or lhs.in_.type != op.result.type or rhs.in_.type != op.result.type \
             or not _is_scalar_integer(op.result.type):
         return NO_MATCH

@@ -43,8 +43,8 @@ def passes() -> dict[str, PassInfo]:
 def builtin_passes() -> dict[str, PassInfo]:
     """The registry itself: tessera's passes (plugins add theirs to it)."""
     from tessera.passes import (amx_emulate, conv_to_matmul, conv_to_mmt4d, conv_trim_input,
-                                externalize_constants, integer_division, linalg_to_systolic,
-                                memref_copy_to_linalg, outline_linalg,
+                                externalize_constants, fold_float_truncation, integer_division,
+                                linalg_to_systolic, memref_copy_to_linalg, outline_linalg,
                                 systolic_fuse_epilogue, systolic_map,
                                 systolic_tile, systolic_to_amx,
                                 systolic_to_iree_gpu, systolic_to_linalg, systolic_to_vector,
@@ -98,6 +98,10 @@ def builtin_passes() -> dict[str, PassInfo]:
             integer_division.integer_division, knobs.NoOptions,
             "Integer floor division computed in floats made exact; division and remainder by "
             "0 (and MIN / -1) given defined results instead of a trap"),
+        "tessera-fold-float-truncation": PassInfo(
+            fold_float_truncation.fold_float_truncation, knobs.NoOptions,
+            "Fold a float constant truncated to a narrower float type (rounded to nearest "
+            "even), which MLIR folds only where exact"),
         "tessera-memref-copy-to-linalg": PassInfo(
             memref_copy_to_linalg.memref_copy_to_linalg, knobs.NoOptions,
             "Rewrite memref.copy as linalg.copy (host code then needs no runtime library)"),

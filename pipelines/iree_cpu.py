@@ -11,11 +11,14 @@ from tessera.pipeline import Pipeline
 
 
 def pipeline(context: ir.Context, hw: IreeCpuConfig) -> Pipeline:
-    """linalg -> systolic -> linalg, then canonicalize; convolution inputs trimmed to
-    what their windows read (IREE 3.13 rejects some convolutions with unread edges);
+    """Float constants truncated ahead of time (IREE's VM cannot truncate the f64
+    scalars torch-mlir leaves); linalg -> systolic -> linalg, then canonicalize;
+    convolution inputs trimmed to what their windows read (IREE 3.13 rejects some
+    convolutions with unread edges);
     with `hw.mmt4d_convs`, f32 nchw convolutions of batch 1 as tessera's packed im2col
     + linalg.mmt4d on the tile of IREE's ukernel for `hw`'s CPU."""
     pm = Pipeline(context)
+    pm.add("tessera-fold-float-truncation")
     pm.add("tessera-conv-trim-input")
     pm.add("tessera-linalg-to-systolic")
     pm.add("tessera-systolic-to-linalg")

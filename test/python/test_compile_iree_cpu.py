@@ -127,6 +127,18 @@ def test_without_a_system_linker_an_undefined_math_function_is_a_clear_error(tmp
         tessera.compile(LibmMath(), (x, x), target="iree-cpu")
 
 
+class FloatStep(torch.nn.Module):
+    def forward(self, x):  # the step is an f64 scalar truncated to f32
+        return x + torch.arange(-1, 5, 1.3)
+
+
+def test_an_f64_scalar_truncated_to_f32_runs_on_iree_cpu():
+    # IREE's VM failed: "failed to legalize operation 'arith.truncf'" (f64 -> f32)
+    x = torch.rand(5)
+    got = tessera.compile(FloatStep(), (x,), target="iree-cpu")(x)
+    np.testing.assert_allclose(got, FloatStep()(x).numpy(), rtol=RTOL, atol=ATOL)
+
+
 KNOB_FLAGS = {
     "data_tiling": ("--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=all",
                     "--iree-llvmcpu-stack-allocation-limit=65536"),
