@@ -129,12 +129,29 @@ def _threshold_backward(grad, self, threshold):
     return torch.where(self <= threshold, 0, grad).to(torch.result_type(grad, self))
 
 
-def _decompositions(table) -> dict:
-    """torch-mlir's decomposition table, with tessera's corrections where a decomposition
-    disagrees with eager PyTorch."""
+def _kthvalue(self, k, dim=-1, keepdim=False):
+    """aten.kthvalue as a sort: the k-th smallest value and its index. torch-mlir lowers
+    kthvalue to a `tm_tensor.topk` whose comparator IREE 3.13 rejects ("region block
+    must end with a linalg_ext.yield"); sorts compile everywhere (torch-mlir has no
+    stable one). Among equal values, which one's index comes back is not promised, as
+    in eager."""
     import torch
 
-    return {**table, torch.ops.aten.threshold_backward.default: _threshold_backward}
+    values, indices = torch.sort(self, dim=dim)
+    value, index = values.select(dim, k - 1), indices.select(dim, k - 1)
+    if keepdim:
+        value, index = value.unsqueeze(dim), index.unsqueeze(dim)
+    return value, index
+
+
+def _decompositions(table) -> dict:
+    """torch-mlir's decomposition table, with tessera's corrections where a decomposition
+    disagrees with eager PyTorch or makes what IREE cannot compile."""
+    import torch
+
+    aten = torch.ops.aten
+    return {**table, aten.threshold_backward.default: _threshold_backward,
+            aten.kthvalue.default: _kthvalue}
 
 
 def _weights_hooks():
