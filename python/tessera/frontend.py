@@ -144,14 +144,64 @@ def _kthvalue(self, k, dim=-1, keepdim=False):
     return value, index
 
 
+def _isfinite(self):
+    """aten.isfinite, which torch-mlir cannot lower: |x| < inf, false for NaN and +-inf
+    (not `x == x`, which torch-mlir folds to true)."""
+    import torch
+
+    if self.is_complex():
+        return NotImplemented
+    if not self.is_floating_point():
+        return torch.ones_like(self, dtype=torch.bool)
+    return self.abs() < float("inf")
+
+
+def _avg_pool2d(self, kernel_size, stride=(), padding=0, ceil_mode=False,
+                count_include_pad=True, divisor_override=None):
+    """aten.avg_pool2d of an unbatched (C, H, W) input as a batch of one: torch-mlir
+    makes an invalid `linalg.pooling_nchw_sum` of it (its operand rank 3, not 4)."""
+    import torch
+
+    if self.dim() != 3:
+        return NotImplemented
+    return torch.ops.aten.avg_pool2d(self.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
+                                     count_include_pad, divisor_override).squeeze(0)
+
+
+def _integer_pow(self, exponent):
+    """aten.pow of integer tensors, which torch-mlir cannot lower ("non-floating point
+    dtype"), as eager computes it: square and multiply over the exponent's bits, wrapping
+    on overflow; a negative exponent gives 1 for a base of 1, +-1 for -1, else 0."""
+    import torch
+
+    dtypes = (self.dtype, exponent.dtype)
+    if any(t.is_floating_point or t.is_complex or t == torch.bool for t in dtypes):
+        return NotImplemented
+    dtype = torch.result_type(self, exponent)
+    shape = torch.broadcast_shapes(self.shape, exponent.shape)
+    base, bits = self.to(dtype).expand(shape), exponent.to(dtype).expand(shape)
+    result = torch.ones(shape, dtype=dtype)
+    for _ in range(torch.iinfo(dtype).bits):
+        result = torch.where((bits & 1) == 1, result * base, result)
+        base, bits = base * base, bits >> 1
+    if not dtype.is_signed:
+        return result
+    base = self.to(dtype).expand(shape)
+    odd = (exponent.to(dtype).expand(shape) & 1) == 1
+    inverse = torch.where(base == 1, 1, torch.where(base == -1, torch.where(odd, -1, 1), 0))
+    return torch.where(exponent.expand(shape) < 0, inverse.to(dtype), result)
+
+
 def _decompositions(table) -> dict:
     """torch-mlir's decomposition table, with tessera's corrections where a decomposition
-    disagrees with eager PyTorch or makes what IREE cannot compile."""
+    disagrees with eager PyTorch, makes what IREE cannot compile, or is missing for an op
+    torch-mlir cannot lower."""
     import torch
 
     aten = torch.ops.aten
     return {**table, aten.threshold_backward.default: _threshold_backward,
-            aten.kthvalue.default: _kthvalue}
+            aten.kthvalue.default: _kthvalue, aten.isfinite.default: _isfinite,
+            aten.avg_pool2d.default: _avg_pool2d, aten.pow.Tensor_Tensor: _integer_pow}
 
 
 def _weights_hooks():

@@ -333,6 +333,45 @@ def test_kthvalue_runs_as_a_sort(target):
         np.testing.assert_array_equal(g, w.numpy())
 
 
+class IntegerPower(torch.nn.Module):
+    def forward(self, x, y):
+        return torch.pow(x, y)
+
+
+class IsFinite(torch.nn.Module):
+    def forward(self, x):
+        return torch.isfinite(x)
+
+
+class UnbatchedAvgPool(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = torch.nn.AvgPool2d([6, 8], [2, 2])
+
+    def forward(self, x):
+        return self.pool(x)  # (C, H, W): no batch dimension
+
+
+@pytest.mark.parametrize("target", ["iree-cpu", "npu-sim"])
+def test_ops_torch_mlir_cannot_lower_run_through_tessera_decompositions(target):
+    # before: "cannot lower ... to linalg" for each (integer pow: "non-floating point
+    # dtype"; isfinite: not legalized; unbatched avg_pool2d: an invalid pooling_nchw_sum)
+    torch.manual_seed(0)
+    for dtype in (torch.int32, torch.int64, torch.uint8):
+        x = torch.randint(0 if dtype == torch.uint8 else -5, 6, (3, 7), dtype=dtype)
+        y = torch.randint(0 if dtype == torch.uint8 else -3, 40, (3, 7), dtype=dtype)
+        if dtype.is_signed:  # negative powers of 1, -1, 0; overflow wraps as in eager
+            x[0, :4], y[0, :4] = torch.tensor([1, -1, 0, 3]), torch.tensor([-3, -3, -2, 39])
+        got = tessera.compile(IntegerPower(), (x, y), target=target)(x, y)
+        np.testing.assert_array_equal(got, IntegerPower()(x, y).numpy())
+    x = torch.tensor([-torch.inf, torch.inf, torch.nan, -2.3, 0.0, 1.5])
+    np.testing.assert_array_equal(tessera.compile(IsFinite(), (x,), target=target)(x),
+                                  [False, False, False, True, True, True])
+    x = torch.rand(4, 20, 20)
+    np.testing.assert_allclose(tessera.compile(UnbatchedAvgPool(), (x,), target=target)(x),
+                               UnbatchedAvgPool()(x).numpy(), rtol=1e-6)
+
+
 class ArangeInto(torch.nn.Module):
     def forward(self, x):
         return torch.arange(start=1, end=13, out=x)
