@@ -192,6 +192,33 @@ def _integer_pow(self, exponent):
     return torch.where(exponent.expand(shape) < 0, inverse.to(dtype), result)
 
 
+def _adaptive_windows(length: int, size: int):
+    """The windows of adaptive pooling of `length` positions into `size`: output i reads
+    [floor(i L / size), ceil((i + 1) L / size)). A (size, K) tensor of positions, K the
+    widest window, narrower windows padded with their last position (harmless for a
+    maximum: a repeat comes after the first occurrence)."""
+    import torch
+
+    widest = max(-(-(i + 1) * length // size) - i * length // size for i in range(size))
+    i = torch.arange(size)[:, None]
+    start, end = i * length // size, ((i + 1) * length + size - 1) // size
+    return torch.minimum(start + torch.arange(widest)[None, :], end - 1)
+
+
+def _adaptive_max_pool2d(self, output_size):
+    """aten.adaptive_max_pool2d, which torch-mlir cannot lower (and torch's decomposition
+    of it makes a stride-0 pooling torch-mlir rejects), as a gather of every output's
+    window and a max over it: values, and indices into the flattened H x W plane (the
+    first maximum of a window, as eager)."""
+    rows = _adaptive_windows(self.shape[-2], output_size[0])[:, :, None, None]
+    cols = _adaptive_windows(self.shape[-1], output_size[1])[None, None, :, :]
+    windows = self[..., rows, cols].movedim(-3, -2).flatten(-2)  # (..., OH, OW, KH x KW)
+    values, position = windows.max(-1)
+    planar = (rows * self.shape[-1] + cols).movedim(-3, -2).flatten(-2)
+    indices = planar.expand(*values.shape, planar.shape[-1]).gather(-1, position.unsqueeze(-1))
+    return values, indices.squeeze(-1)
+
+
 def _decompositions(table) -> dict:
     """torch-mlir's decomposition table, with tessera's corrections where a decomposition
     disagrees with eager PyTorch, makes what IREE cannot compile, or is missing for an op
@@ -201,7 +228,8 @@ def _decompositions(table) -> dict:
     aten = torch.ops.aten
     return {**table, aten.threshold_backward.default: _threshold_backward,
             aten.kthvalue.default: _kthvalue, aten.isfinite.default: _isfinite,
-            aten.avg_pool2d.default: _avg_pool2d, aten.pow.Tensor_Tensor: _integer_pow}
+            aten.avg_pool2d.default: _avg_pool2d, aten.pow.Tensor_Tensor: _integer_pow,
+            aten.adaptive_max_pool2d.default: _adaptive_max_pool2d}
 
 
 def _weights_hooks():

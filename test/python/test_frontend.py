@@ -372,6 +372,25 @@ def test_ops_torch_mlir_cannot_lower_run_through_tessera_decompositions(target):
                                UnbatchedAvgPool()(x).numpy(), rtol=1e-6)
 
 
+class AdaptiveMaxPools(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool2d = torch.nn.AdaptiveMaxPool2d((7, 13), return_indices=True)
+        self.pool1d = torch.nn.AdaptiveMaxPool1d(7)
+
+    def forward(self, x):
+        return (*self.pool2d(x), self.pool1d(x[0]))  # windows of uneven sizes, overlapping
+
+
+@pytest.mark.parametrize("target", ["iree-cpu", "npu-sim"])
+def test_adaptive_max_pooling_gathers_each_window(target):
+    # torch-mlir cannot lower aten.adaptive_max_pool2d ("cannot lower ... to linalg")
+    x = torch.rand(1, 4, 10, 9)
+    got = tessera.compile(AdaptiveMaxPools(), (x,), target=target)(x)
+    for g, w in zip(got, AdaptiveMaxPools()(x), strict=True):
+        np.testing.assert_array_equal(g, w.numpy())
+
+
 class ArangeInto(torch.nn.Module):
     def forward(self, x):
         return torch.arange(start=1, end=13, out=x)
