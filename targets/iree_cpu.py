@@ -34,29 +34,51 @@ def flags(hw: IreeCpuConfig) -> list[str]:
         out.append("--iree-llvmcpu-reassociate-fp-reductions=true")
     if hw.system_link:
         out.append("--iree-llvmcpu-link-embedded=false")
+    if not hw.inline_constants:
+        out.append("--iree-flow-inline-constants-max-byte-length=0")
     return out
 
 
-def compile_linked(text: str, hw: IreeCpuConfig) -> tuple[bytes, IreeCpuConfig]:
-    """IREE's vmfb for `text` with `hw`, and the settings it was built with. IREE links
-    its code into self-contained objects without the C math library, so a function it
-    has no code of its own for (f64 sin, cos, atan2, pow; f32 log10) is an undefined
-    symbol there: the module is then linked again by the system linker into a shared
-    library, which the process's math library completes when IREE loads it."""
+# What IREE 3.13 says where its own settings fail on a module, the setting that compiles
+# it instead, and that setting in words.
+ADAPTATIONS = (
+    # IREE links its code into self-contained objects without the C math library: a
+    # function it has no code of its own for (f64 sin, cos, atan2, pow; f32 log10) is an
+    # undefined symbol there. A shared library by the system linker is completed by the
+    # process's math library when IREE loads it.
+    ("undefined symbol", {"system_link": True}, "linking it with the system linker"),
+    # IREE's bf16 emulation turns bf16 into i16 but not a bf16 `dense_resource` constant
+    # inlined into a dispatch (bf16 LayerNorm, BatchNorm, Conv2d weights).
+    ("failed to verify that all of {value, result} have same type",
+     {"inline_constants": False}, "compiling it without constants inlined into dispatches"),
+)
+
+
+def _adaptation(error: TesseraError, hw: IreeCpuConfig):
+    """The entry of ADAPTATIONS for `error` whose setting `hw` does not have yet, or None."""
+    return next((entry for entry in ADAPTATIONS if entry[0] in str(error)
+                 and any(getattr(hw, k) != v for k, v in entry[1].items())), None)
+
+
+def compile_adapted(text: str, hw: IreeCpuConfig) -> tuple[bytes, IreeCpuConfig]:
+    """IREE's vmfb for `text` with `hw`, and the settings it was built with: where IREE
+    fails in one of the ways ADAPTATIONS lists, with that setting changed."""
     what = "IREE could not compile the module for llvm-cpu"
-    try:
-        return iree.compile_text(text, flags(hw), what, ["llvm-cpu"]), hw
-    except TesseraError as e:
-        if hw.system_link or "undefined symbol" not in str(e):
-            raise
-        first = e
-    linked = dataclasses.replace(hw, system_link=True)
-    try:
-        return iree.compile_text(text, flags(linked), what, ["llvm-cpu"]), linked
-    except TesseraError as e:
-        reason = (str(e).splitlines()[1:] or [""])[0]
-        raise TesseraError(f"{first}\nlinking it with the system linker instead failed too: "
-                           f"{reason}") from None
+    first, tried = None, []
+    while True:
+        try:
+            return iree.compile_text(text, flags(hw), what, ["llvm-cpu"]), hw
+        except TesseraError as e:
+            entry = _adaptation(e, hw)
+            if entry is None and first is None:
+                raise
+            if entry is None:
+                reason = (str(e).splitlines()[1:] or [""])[0]
+                raise TesseraError(f"{first}\n{' and '.join(tried)} instead failed too: "
+                                   f"{reason}") from None
+            first = first or e
+            tried.append(entry[2])
+            hw = dataclasses.replace(hw, **entry[1])
 
 
 def fallbacks(hw: IreeCpuConfig) -> list[IreeCpuConfig]:
@@ -87,15 +109,16 @@ class IreeCpu(Target[IreeCpuConfig]):
         """IREE compiles with `hw`'s settings; where IREE 3.13 fails on them (its im2col
         breaks NHWC depthwise convolutions of batch > 1, data tiling fails on some
         fusions) it compiles again without im2col, then without data tiling either, and
-        code calling the C math library is linked by the system linker (`compile_linked`);
-        the report's hw is what ran. An error is IREE's on its plainest settings."""
+        where it fails in the ways ADAPTATIONS lists, with the setting that avoids that
+        (`compile_adapted`); the report's hw is what ran. An error is IREE's on its
+        plainest settings."""
         text, configs = str(module), fallbacks(hw)
         for config in configs:
             try:
-                vmfb, config = compile_linked(text, config)
+                vmfb, config = compile_adapted(text, config)
                 break
-            except TesseraError as e:  # settings do not change what the code calls
-                if config is configs[-1] or "undefined symbol" in str(e):
+            except TesseraError as e:  # those failures are not im2col's or data tiling's
+                if config is configs[-1] or any(said in str(e) for said, *_ in ADAPTATIONS):
                     raise
         outputs = result_signature(module, func_name, dynamic=True)  # IREE sizes them
         return iree.Runner(vmfb, func_name, outputs=outputs), Report(self.name, config)

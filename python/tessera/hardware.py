@@ -298,6 +298,10 @@ class IreeCpuConfig:
                                     "that may call the C math library "
                                     "(--iree-llvmcpu-link-embedded=false); chosen by itself "
                                     "where IREE's self-contained code lacks a function")
+    inline_constants: bool = knob(True, "small constants inlined into IREE's dispatches "
+                                        "(--iree-flow-inline-constants-max-byte-length=0 "
+                                        "when off); turned off by itself where IREE's bf16 "
+                                        "emulation fails on an inlined bf16 constant")
     name: str = "custom"
 
     def __post_init__(self):

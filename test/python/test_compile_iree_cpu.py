@@ -127,6 +127,27 @@ def test_without_a_system_linker_an_undefined_math_function_is_a_clear_error(tmp
         tessera.compile(LibmMath(), (x, x), target="iree-cpu")
 
 
+class Bf16Layers(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3)
+        self.norm = torch.nn.LayerNorm(6)
+
+    def forward(self, x):
+        return self.norm(self.conv(x))
+
+
+def test_bf16_constants_compile_without_being_inlined_into_dispatches():
+    # IREE's bf16 emulation failed on the small bf16 weights it inlines into a dispatch:
+    # "'arith.constant' op failed to verify that all of {value, result} have same type"
+    torch.manual_seed(0)
+    model, x = Bf16Layers().to(torch.bfloat16).eval(), torch.randn(1, 3, 8, 8).to(torch.bfloat16)
+    program = tessera.compile(model, (x,), target="iree-cpu")
+    assert not program.report.hw.inline_constants
+    want = model(x).float().detach().numpy()
+    np.testing.assert_allclose(program(x).astype(np.float32), want, rtol=2.0 ** -7, atol=2.0 ** -7)
+
+
 class FloatStep(torch.nn.Module):
     def forward(self, x):  # the step is an f64 scalar truncated to f32
         return x + torch.arange(-1, 5, 1.3)
@@ -163,8 +184,10 @@ def test_each_iree_knob_reaches_iree_and_the_result_matches(off, monkeypatch):
         assert getattr(program.report.hw, knob) == (knob != off)
         for flag in flags:
             assert (flag in passed) == (knob != off)
-    # code IREE links by itself stays self-contained
+    # code IREE links by itself stays self-contained, its constants inlined
     assert not program.report.hw.system_link and "--iree-llvmcpu-link-embedded=false" not in passed
+    assert program.report.hw.inline_constants
+    assert "--iree-flow-inline-constants-max-byte-length=0" not in passed
     np.testing.assert_allclose(program(*inputs), model(*inputs).detach().numpy(),
                                rtol=1e-4, atol=1e-5)
 
