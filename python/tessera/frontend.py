@@ -179,17 +179,16 @@ def _integer_pow(self, exponent):
         return NotImplemented
     dtype = torch.result_type(self, exponent)
     shape = torch.broadcast_shapes(self.shape, exponent.shape)
-    base, bits = self.to(dtype).expand(shape), exponent.to(dtype).expand(shape)
-    result = torch.ones(shape, dtype=dtype)
+    given, power = self.to(dtype).expand(shape), exponent.to(dtype).expand(shape)
+    result, base, bits = torch.ones(shape, dtype=dtype), given, power
     for _ in range(torch.iinfo(dtype).bits):
         result = torch.where((bits & 1) == 1, result * base, result)
         base, bits = base * base, bits >> 1
     if not dtype.is_signed:
         return result
-    base = self.to(dtype).expand(shape)
-    odd = (exponent.to(dtype).expand(shape) & 1) == 1
-    inverse = torch.where(base == 1, 1, torch.where(base == -1, torch.where(odd, -1, 1), 0))
-    return torch.where(exponent.expand(shape) < 0, inverse.to(dtype), result)
+    odd = (power & 1) == 1
+    inverse = torch.where(given == 1, 1, torch.where(given == -1, torch.where(odd, -1, 1), 0))
+    return torch.where(power < 0, inverse.to(dtype), result)
 
 
 def _adaptive_windows(length: int, size: int):
