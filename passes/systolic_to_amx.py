@@ -538,6 +538,9 @@ class _VectorKernel(_Kernel):
                                 True, 3, True)
 
     def build(self):
+        """The kernel's body; batched (rank-3 buffers, the batch dim dynamic: what the
+        runtime splits between cores), a loop over the batch around it, on each batch's
+        matrices as 2-D views."""
         o, b, d = self.options, self.blocking, self.d
         k_steps = o.k_block // d.k_step
         packed = memref.alloca(ir.MemRefType.get([o.m_block // b.rows, k_steps, b.rows * d.vnni],
@@ -546,9 +549,27 @@ class _VectorKernel(_Kernel):
             self.row_sums = memref.alloca(ir.MemRefType.get([o.m_block], self.acc_element),
                                           [], [])
         panel = None
-        if ir.MemRefType(self.args["rhs"].type).rank == 2:  # unpacked: a panel at a time
+        ranks = [ir.MemRefType(self.args[role].type).rank for role in ("lhs", "rhs")]
+        if ranks[0] == ranks[1]:  # rhs unpacked (2-D, or batched): a panel at a time
             panel = memref.alloca(ir.MemRefType.get([1, k_steps, self.panel * d.vnni],
                                                     self.element), [], [])
+        if ranks[0] == 2:
+            self._matrix(packed, panel)
+            return
+        whole = dict(self.args)
+        batch_loop = scf.ForOp(index(0), memref.dim(whole["lhs"], index(0)), index(1))
+        with ir.InsertionPoint(batch_loop.body):
+            # In place: the microkernel reads the same dict.
+            self.args.update({role: _batch_view(whole[role], batch_loop.induction_variable)
+                              for role in ("lhs", "rhs", "out")})
+            self._matrix(packed, panel)
+            self.args.update(whole)
+            scf.YieldOp([])
+
+    def _matrix(self, packed, panel):
+        """out = lhs · rhs (+ bias, relu) for the 2-D buffers of `args`."""
+        o, d = self.options, self.d
+        k_steps = o.k_block // d.k_step
         rows = memref.dim(self.args["out"], index(0))
         k_full = (self.kp // o.k_block) * o.k_block
         k_left = (self.kp - k_full) // d.k_step
@@ -571,6 +592,17 @@ class _VectorKernel(_Kernel):
             if "bias" in self.args or self.relu or self.row_sums is not None:
                 self.epilogue(m0, m_end, index(0), index(self.np_))
             scf.YieldOp([])
+
+
+def _batch_view(buffer, b):
+    """buffer[b] (a rank-3 buffer's matrix at batch index `b`) as a 2-D strided view."""
+    t = ir.MemRefType(buffer.type)
+    shape = list(t.shape[1:])
+    dynamic = ir.ShapedType.get_dynamic_size()
+    view_t = ir.MemRefType.get(shape, t.element_type,
+                               ir.StridedLayoutAttr.get(dynamic, [shape[1], 1]))
+    return memref.SubViewOp(view_t, buffer, [b], [], [], [dynamic, 0, 0], [1, *shape],
+                            [1, 1, 1]).result
 
 
 def _build_pack(args, vnni: int, element):
@@ -763,7 +795,9 @@ class AmxOutliner:
             elif self.options.precision == "bf16":
                 as_bf16 = True
                 combo = ("bf16", "f32")
-        if combo not in combos or has_scale(op.epilogue) or len(shape_of(acc_t)) != 2 \
+        # Batched (rank 3): vector engines only, AMX tiles take rank 2.
+        if combo not in combos or has_scale(op.epilogue) \
+                or len(shape_of(acc_t)) not in ((2,) if engine is None else (2, 3)) \
                 or 0 in shape_of(op.lhs.type) + shape_of(op.rhs.type):
             return NO_MATCH
         dtypes = combos[combo]
@@ -782,9 +816,9 @@ class AmxOutliner:
         if engine is not None:
             blocking = Blocking.of(op) or x86_blocking(engine)
             check_x86_blocking(blocking, engine)
-        m, n = shape_of(acc_t)
+        *batch, m, n = shape_of(acc_t)  # batch: [] or [B]
         t_lhs, t_rhs = transpose_flags(op.transpose)
-        k = shape_of(op.lhs.type)[0 if t_lhs else 1]
+        k = shape_of(op.lhs.type)[-2 if t_lhs else -1]
         mp, np_, kp = padded_shapes(m, n, k, dtypes)
         acc_element = ir.ShapedType(acc_t).element_type
         operand = ir.BF16Type.get(op.context) if as_bf16 else element(lhs_in.type)
@@ -793,12 +827,12 @@ class AmxOutliner:
         with rewriter.ip, op.location:
             lhs = transposed(lhs_in) if t_lhs else lhs_in
             lhs = _to_bf16(lhs) if as_bf16 else lhs
-            lhs = _padded_tensor(lhs, [mp, kp])
+            lhs = _padded_tensor(lhs, [*batch, mp, kp])
             panel = None if blocking is None else blocking.groups * engine.lanes
             packed_type = ir.MemRefType.get(
                 [kp // dtypes.vnni, np_ * dtypes.vnni] if panel is None
                 else [np_ // panel, kp // dtypes.vnni, panel * dtypes.vnni], packed_element)
-            weight = _dense_constant(rhs_in)
+            weight = None if batch else _dense_constant(rhs_in)
             if weight is not None:
                 import ml_dtypes
 
@@ -813,37 +847,45 @@ class AmxOutliner:
             else:
                 rhs = transposed(rhs_in) if t_rhs else rhs_in
                 rhs = _to_bf16(rhs) if as_bf16 else rhs
-                packed = self._runtime_packed(op, rhs, packed_type, kp, n, mp <= options.m_block,
+                # Batched: each batch's rhs packed inside the kernel, a panel at a time.
+                packed = self._runtime_packed(op, rhs, packed_type, kp, n,
+                                              bool(batch) or mp <= options.m_block,
                                               dtypes, operand, panel, packed_element)
-            out_type = ir.MemRefType.get([mp, np_], acc_element)
+            out_type = ir.MemRefType.get([*batch, mp, np_], acc_element)
             out = memref.AllocOp(out_type, [], [], alignment=64).result
             zero_init = is_zero_fill(op.acc)
             if zero_init and blocking is None:
                 linalg.fill(zero(acc_element), outs=[out])
             elif not zero_init:
-                acc = bufferization.ToBufferOp(out_type, _padded_tensor(op.acc, [mp, np_]),
+                acc = bufferization.ToBufferOp(out_type, _padded_tensor(op.acc, [*batch, mp, np_]),
                                                read_only=True).result
                 memref.copy(acc, out)
             dynamic = ir.ShapedType.get_dynamic_size()
             lhs_buffer = bufferization.ToBufferOp(memref_of(lhs.type), lhs, read_only=True).result
-            operands = [memref.cast(ir.MemRefType.get([dynamic, kp], operand), lhs_buffer),
+            # The rows (batched: the batch) dynamic: what the runtime splits between cores.
+            rows = [dynamic, mp] if batch else [dynamic]
+            if batch:
+                packed = memref.cast(ir.MemRefType.get([dynamic, kp, n], operand), packed)
+            operands = [memref.cast(ir.MemRefType.get([*rows, kp], operand), lhs_buffer),
                         packed,
-                        memref.cast(ir.MemRefType.get([dynamic, np_], acc_element), out)]
+                        memref.cast(ir.MemRefType.get([*rows, np_], acc_element), out)]
             roles = ["lhs", "rhs", "out"]
             if op.bias is not None:
                 bias = _padded_tensor(op.bias, [np_])
                 operands.append(bufferization.ToBufferOp(memref_of(bias.type), bias,
                                                          read_only=True).result)
                 roles.append("bias")
-            kernel = self._kernel(op, roles, [v.type for v in operands], mp, np_, kp, dtypes,
-                                  packed_element, acc_element, relu, blocking, zero_init,
-                                  options)
+            kernel = self._kernel(op, roles, [v.type for v in operands], batch[0] if batch else 1,
+                                  mp, np_, kp, dtypes, packed_element, acc_element, relu,
+                                  blocking, zero_init, options)
             func.CallOp(kernel, operands)
-            result = bufferization.ToTensorOp(ir.RankedTensorType.get([mp, np_], acc_element),
+            result = bufferization.ToTensorOp(ir.RankedTensorType.get([*batch, mp, np_],
+                                                                      acc_element),
                                               out, restrict=True, writable=True).result
             if (mp, np_) != (m, n):
-                result = tensor.extract_slice(op.res.type, result, [], [], [], [0, 0], [m, n],
-                                              [1, 1])
+                rank = len(batch) + 2
+                result = tensor.extract_slice(op.res.type, result, [], [], [], [0] * rank,
+                                              [*batch, m, n], [1] * rank)
         rewriter.replace_op(op, [result])
 
     def _runtime_packed(self, op, rhs, packed_type, kp: int, n: int, one_m_block: bool,
@@ -857,7 +899,7 @@ class AmxOutliner:
         engine's is a `#systolic.pack` of any number of panels from their columns of rhs,
         so that the runtime splits its panels between the cores."""
         if panel is not None and one_m_block:
-            rhs = _padded_tensor(rhs, [kp, n])
+            rhs = _padded_tensor(rhs, [*shape_of(rhs.type)[:-2], kp, n])
             return bufferization.ToBufferOp(memref_of(rhs.type), rhs, read_only=True).result
         rhs_buffer = bufferization.ToBufferOp(memref_of(rhs.type), rhs, read_only=True).result
         packed = memref.AllocOp(packed_type, [], [], alignment=64).result
@@ -878,12 +920,15 @@ class AmxOutliner:
         func.CallOp(pack, [memref.cast(columns, rhs_buffer), memref.cast(panels, packed)])
         return packed
 
-    def _kernel(self, op, roles, types, rows, np_, kp, dtypes, element, acc_element, relu,
-                blocking: Blocking | None, zero_init: bool, options: SystolicToAmxOptions):
+    def _kernel(self, op, roles, types, batch, rows, np_, kp, dtypes, element, acc_element,
+                relu, blocking: Blocking | None, zero_init: bool,
+                options: SystolicToAmxOptions):
         o = options
-        # gemm rows: the padded row count a runtime may split between cores.
+        # gemm rows: the padded row count a runtime may split between cores (batched: the
+        # batch it splits).
         kind = "amx" if blocking is None else "vector"
-        kernel = Kernel(kind, tuple(roles), 1, rows, np_, kp, (o.m_block, o.n_block, o.k_block))
+        kernel = Kernel(kind, tuple(roles), batch, rows, np_, kp,
+                        (o.m_block, o.n_block, o.k_block))
         with op.context:
             attributes = {KERNEL: kernel.attr(), "llvm.emit_c_interface": ir.UnitAttr.get()}
             if blocking is not None:

@@ -542,6 +542,80 @@ def test_f32_torch_linear_on_a_vector_engine(engine):
     np.testing.assert_allclose(program(x), want, rtol=1e-5, atol=1e-5)
 
 
+def batched_gemm(b: int, m: int, n: int, k: int, dtype: str = "f32", acc: str = "f32") -> str:
+    """MLIR text of `main(a: BxMxK, b: BxKxN) -> BxMxN`, one linalg.batch_matmul."""
+    zero = "0" if acc.startswith("i") else "0.0"
+    lhs, rhs, out = (f"tensor<{b}x{x}x{y}x{t}>" for x, y, t in
+                     ((m, k, dtype), (k, n, dtype), (m, n, acc)))
+    return f"""
+func.func @main(%a: {lhs}, %b: {rhs}) -> {out} {{
+  %zero = arith.constant {zero} : {acc}
+  %e = tensor.empty() : {out}
+  %c = linalg.fill ins(%zero : {acc}) outs(%e : {out}) -> {out}
+  %0 = linalg.batch_matmul ins(%a, %b : {lhs}, {rhs}) outs(%c : {out}) -> {out}
+  return %0 : {out}
+}}"""
+
+
+@pytest.mark.parametrize("engine", VECTOR)
+@pytest.mark.parametrize("b,m,k,n,hw", [(3, 33, 50, 17, ""), (5, 40, 1301, 70, ",k-block=128"),
+                                        (2, 300, 130, 40, ""), (7, 1, 3, 5, ",threads=3")])
+def test_vector_batched_int8_gemm_is_bit_exact(b, m, k, n, hw, engine):
+    """Batched matmuls (attention's) run on the vector kernels too: one kernel, its batch
+    split between the cores; several k-blocks and a rest, more than one m-block (300
+    rows, each packing its batch's rhs panels again), a batch not dividing the threads."""
+    rng = np.random.default_rng(b + m + k + n)
+    program = vector(batched_gemm(b, m, n, k, "i8", "i32"), engine + hw)
+    assert program.report.kernels == ["vector_kernel_0"]
+    x, y = random_i8(rng, (b, m, k)), random_i8(rng, (b, k, n))
+    assert np.array_equal(program(x, y), np.einsum("bmk,bkn->bmn", x.astype(np.int32),
+                                                   y.astype(np.int32)))
+
+
+@pytest.mark.parametrize("engine", VECTOR)
+def test_vector_batched_f32_and_bf16_gemms_and_their_thread_splits(engine):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 70, 90)).astype(np.float32)
+    b = rng.standard_normal((4, 90, 33)).astype(np.float32)
+    out = vector(batched_gemm(4, 70, 33, 90), engine)(a, b)
+    for i in range(4):  # each batch within the f32 bound of its own exact product
+        exact = a[i].astype(np.float64) @ b[i].astype(np.float64)
+        u = 2.0 ** -24
+        bound = 91 * u / (1 - 91 * u) * (np.abs(a[i]).astype(np.float64) @ np.abs(b[i]))
+        assert (np.abs(out[i] - exact) <= bound).all()
+    x, y = random_bf16(rng, (5, 40, 64)), random_bf16(rng, (5, 64, 24))
+    one = vector(batched_gemm(5, 40, 24, 64, "bf16", "f32"), f"{engine},threads=1")
+    two = vector(batched_gemm(5, 40, 24, 64, "bf16", "f32"), f"{engine},threads=2")
+    got = one(x, y)
+    assert np.array_equal(got, two(x, y))
+    for i in range(5):
+        check_f32_accumulation(got[i], x[i], y[i])
+
+
+@pytest.mark.parametrize("engine", VECTOR)
+def test_attention_products_of_a_torch_model_run_on_the_vector_kernels(engine):
+    """q·kᵀ (rhs transposed) and softmax·v of a 4-head attention: two batched kernels
+    besides the projection's."""
+
+    class Attention(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv = torch.nn.Linear(32, 96)
+
+        def forward(self, x):
+            q, k, v = self.qkv(x).view(1, 20, 3, 4, 8).permute(2, 0, 3, 1, 4)
+            weights = torch.softmax(q @ k.transpose(-1, -2) / 8 ** 0.5, dim=-1)
+            return weights @ v
+
+    torch.manual_seed(4)
+    model, x = Attention().eval(), torch.randn(1, 20, 32)
+    program = tessera.compile(model, (x,), target="cpu-amx", hw=engine)
+    assert len(program.report.kernels) == 3
+    with torch.no_grad():
+        want = model(x).numpy()
+    np.testing.assert_allclose(program(x), want, rtol=1e-5, atol=1e-5)
+
+
 def test_panel_packing_places_each_element_where_the_kernels_read_it():
     from tessera.passes.systolic_to_amx import pack_vnni
 
