@@ -184,9 +184,12 @@ class SystolicToAmxOptions(knobs_from(AmxConfig, "m_block", "n_block", "k_block"
     multiplies bf16 (vdpbf16ps dots, or f32 FMAs on operands widened when packed)."""
 
 
-def padded_shapes(m: int, n: int, k: int, dtypes: Dtypes) -> tuple[int, int, int]:
-    """(Mp, Np, Kp): the sizes the kernel works on."""
-    return round_up(m, BLOCK), round_up(n, BLOCK), round_up(k, dtypes.k_step)
+def padded_shapes(m: int, n: int, k: int, dtypes: Dtypes,
+                  rows: int = BLOCK) -> tuple[int, int, int]:
+    """(Mp, Np, Kp): the sizes the kernel works on; rows a multiple of `rows` (AMX: its
+    32-row blocks; a vector kernel: its register block's rows, so that M = 197 runs 200
+    rows, not 224, and 2 cores take 100 each instead of 128 and 96)."""
+    return round_up(m, rows), round_up(n, BLOCK), round_up(k, dtypes.k_step)
 
 
 def pack_vnni(rhs: np.ndarray, vnni: int, kp: int, np_: int, panel: int | None = None):
@@ -819,7 +822,7 @@ class AmxOutliner:
         *batch, m, n = shape_of(acc_t)  # batch: [] or [B]
         t_lhs, t_rhs = transpose_flags(op.transpose)
         k = shape_of(op.lhs.type)[-2 if t_lhs else -1]
-        mp, np_, kp = padded_shapes(m, n, k, dtypes)
+        mp, np_, kp = padded_shapes(m, n, k, dtypes, BLOCK if blocking is None else blocking.rows)
         acc_element = ir.ShapedType(acc_t).element_type
         operand = ir.BF16Type.get(op.context) if as_bf16 else element(lhs_in.type)
         packed_element = ir.Type.parse(dtypes.packed) if dtypes.packed else operand

@@ -59,7 +59,7 @@ from tessera.mlir import func, ir
 from tessera.passes.systolic_to_amx import VECTOR_ENGINES
 from tessera.target import Report, Target
 
-from tessera.dialects.systolic import kernel_functions, pack_panel
+from tessera.dialects.systolic import Blocking, kernel_functions, pack_panel
 
 AMX_FLAGS = ("amx_tile", "amx_bf16", "amx_int8")
 ENGINES = ("amx", *VECTOR_ENGINES)  # what auto takes: the first the CPU has
@@ -68,7 +68,7 @@ ENGINE_NAMES = {"amx": "AMX tile",
 KERNEL_KINDS = ("amx", "vector")  # AMX tile kernels, vector engines' kernels
 TRIPLE = "x86_64-unknown-linux-gnu"
 AMX_FEATURES = "+amx-tile,+amx-bf16,+amx-int8"
-ROW_BLOCK = 32  # rows of one register block: the unit rows are split between cores in
+ROW_BLOCK = 32  # rows of one AMX register block: the unit its rows are split between cores in
 
 _SYS_ARCH_PRCTL = 158
 _ARCH_REQ_XCOMP_PERM = 0x1023
@@ -268,6 +268,17 @@ def _kernel_arguments(module: ir.Module) -> dict[str, list]:
             for op, kernel in _kernels(module)}
 
 
+def _row_units(module: ir.Module) -> dict[str, int]:
+    """name -> the rows a kernel's row range must be a multiple of, what the runtime
+    splits between cores in: a vector kernel's register block (its `#systolic.blocking`
+    rows), an AMX kernel's 2x2 tiles (32)."""
+    units = {}
+    for op, _ in _kernels(module):
+        blocking = Blocking.of(op)
+        units[op.sym_name.value] = ROW_BLOCK if blocking is None else blocking.rows
+    return units
+
+
 def _batched(function) -> bool:
     """Whether kernel `function` is batched: rank-3 lhs, rhs and out, the batch first."""
     return ir.MemRefType(function.type.inputs[0]).rank == 3
@@ -290,9 +301,11 @@ class AmxProgram:
     """Kernels and packs in a shared object, host code in the JIT."""
 
     def __init__(self, directory: Path, host_module: ir.Module, outputs: list[TensorSpec],
-                 kernels: dict[str, list], threads: int, packs: dict[str, list] | None = None):
+                 kernels: dict[str, list], threads: int, packs: dict[str, list] | None = None,
+                 row_units: dict[str, int] | None = None):
         self.directory, self.outputs, self.kernels = directory, outputs, kernels
         self.packs = packs or {}
+        self.row_units = row_units or {}  # a kernel not named: ROW_BLOCK (files before)
         self.threads = threads or os.cpu_count() or 1
         self.host_module = host_module
         try:
@@ -302,7 +315,9 @@ class AmxProgram:
         keep_freed_memory()
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         externals = {}
-        calls = [(name, arguments, self._call) for name, arguments in kernels.items()]
+        calls = [(name, arguments, functools.partial(self._call, self.row_units.get(name,
+                                                                                 ROW_BLOCK)))
+                 for name, arguments in kernels.items()]
         calls += [(name, arguments, functools.partial(self._call_pack, panel))
                   for name, (arguments, panel) in self.packs.items()]
         for name, arguments, split in calls:
@@ -313,9 +328,9 @@ class AmxProgram:
             externals[name] = (functools.partial(split, function), specs)
         self.host = HostProgram(host_module, outputs, externals)
 
-    def _call(self, function, arrays):
-        """One kernel call: its rows split into blocks of whole register blocks, one per
-        thread. lhs (0) and out (2) are split by rows; packed rhs and bias are shared.
+    def _call(self, unit: int, function, arrays):
+        """One kernel call: its rows split into runs of whole register blocks (`unit`
+        rows), one per thread. lhs (0) and out (2) are split by rows; packed rhs and bias are shared.
         (Rows in m-blocks that the threads take as they become free ran int8 1024^3 in
         17.6 ms against 14.6, 2048^3 108 against 101, AVX2, 2 threads.) A batched kernel's
         batch is split instead: lhs, rhs and out (rank 3) by batch, bias shared."""
@@ -325,8 +340,8 @@ class AmxProgram:
             self._parallel(function, [[a[start:start + size] if a.ndim == 3 else a
                                        for a in arrays] for start in range(0, rows, size)])
             return
-        blocks = -(-rows // ROW_BLOCK)
-        size = -(-blocks // self.threads) * ROW_BLOCK
+        blocks = -(-rows // unit)
+        size = -(-blocks // self.threads) * unit
         self._parallel(function, [[a[start:start + size] if i in (0, 2) else a
                                    for i, a in enumerate(arrays)]
                                   for start in range(0, rows, size)])
@@ -404,7 +419,8 @@ class AmxReport(Report):
                 p.host_module.operation.write_bytecode(f)
             meta = {"signature": [[list(s.shape), s.dtype.name] for s in self.signature],
                     "outputs": [[list(s.shape), s.dtype.name] for s in p.outputs],
-                    "kernels": p.kernels, "packs": p.packs, "threads": p.threads,
+                    "kernels": p.kernels, "packs": p.packs, "row_units": p.row_units,
+                    "threads": p.threads,
                     "emulated": self.emulated,
                     "engine": self.engine}
             (directory / "program.json").write_text(json.dumps(meta, indent=1))
@@ -434,6 +450,7 @@ def load(directory, threads: int | None = None) -> Executable:
         packs = {name: [arguments, int(panel)]
                  for name, (arguments, panel) in meta.get("packs", {}).items()}
         engine = meta.get("engine", "amx")
+        row_units = {name: int(unit) for name, unit in meta.get("row_units", {}).items()}
         threads = int(meta["threads"] if threads is None else threads)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise TesseraError(f"{directory}/program.json is not a cpu-amx program description: "
@@ -447,7 +464,7 @@ def load(directory, threads: int | None = None) -> Executable:
             raise TesseraError(f"target cpu-amx is not available here: {why}")
     with make_context():
         host = ir.Module.parse((directory / "host.mlirbc").read_bytes())
-    program = AmxProgram(directory, host, outputs, kernels, threads, packs)
+    program = AmxProgram(directory, host, outputs, kernels, threads, packs, row_units)
     report = AmxReport("cpu-amx", AmxConfig(threads=threads, engine=engine), program=program,
                        signature=signature, emulated=emulated, engine=engine)
     return Executable("cpu-amx", program.run, signature, report)
@@ -497,7 +514,8 @@ class CpuAmx(Target[AmxConfig]):
         declare_externals(host, set(kernels) | set(packs))
         outputs = add_entry(host, func_name)
         lower_to_llvm(host)
-        program = AmxProgram(directory, host, outputs, kernels, hw.threads, packs)
+        program = AmxProgram(directory, host, outputs, kernels, hw.threads, packs,
+                             _row_units(module))
         report = AmxReport(self.name, hw, program=program, signature=signature,
                            emulated=self.emulated, keep=keep, engine=self.engine(hw))
         return program.run, report

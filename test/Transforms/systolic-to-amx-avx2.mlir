@@ -67,21 +67,22 @@ func.func @bf16(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf16>) -> tensor<33x17x
 // Batched (rank 3, as attention's q·kᵀ): one kernel whose buffers carry the batch first,
 // dynamic (the runtime splits the batch between cores), and a loop over it around the
 // 2-D kernel on each batch's matrices as views; each batch's rhs is packed inside the
-// kernel a panel at a time (no pack kernel). Rows padded to 64, columns to 32 as before.
+// kernel a panel at a time (no pack kernel). Rows are padded to whole register blocks
+// (40 stays 40 on 4-row blocks), columns to 32.
 // CHECK-LABEL: func.func @batched
 // CHECK: linalg.transpose
-// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x64x70xf32>, memref<?x70x20xf32>, memref<?x64x32xf32>) -> ()
-// CHECK: tensor.extract_slice %{{.+}}[0, 0, 0] [3, 40, 20] [1, 1, 1] : tensor<3x64x32xf32> to tensor<3x40x20xf32>
+// CHECK: call @vector_kernel_0({{.*}}) : (memref<?x40x70xf32>, memref<?x70x20xf32>, memref<?x40x32xf32>) -> ()
+// CHECK: tensor.extract_slice %{{.+}}[0, 0, 0] [3, 40, 20] [1, 1, 1] : tensor<3x40x32xf32> to tensor<3x40x20xf32>
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.blocking = #systolic.blocking<4 : i64, 2 : i64, 1 : i64, 4 : i64>
-// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [3, 64, 32, 70], [256, 256, 256]>
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [3, 40, 32, 70], [256, 256, 256]>
 // CHECK: memref.alloca() : memref<64x256x4xf32>
 // CHECK: memref.alloca() : memref<1x256x16xf32>
-// CHECK: %[[B:.+]] = memref.dim %arg0, %{{.+}} : memref<?x64x70xf32>
+// CHECK: %[[B:.+]] = memref.dim %arg0, %{{.+}} : memref<?x40x70xf32>
 // CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[B]] step %{{.+}} {
-// CHECK: memref.subview %arg0[%[[I]], 0, 0] [1, 64, 70] [1, 1, 1] : memref<?x64x70xf32> to memref<64x70xf32, strided<[70, 1], offset: ?>>
+// CHECK: memref.subview %arg0[%[[I]], 0, 0] [1, 40, 70] [1, 1, 1] : memref<?x40x70xf32> to memref<40x70xf32, strided<[70, 1], offset: ?>>
 // CHECK: memref.subview %arg1[%[[I]], 0, 0] [1, 70, 20] [1, 1, 1] : memref<?x70x20xf32> to memref<70x20xf32, strided<[20, 1], offset: ?>>
-// CHECK: memref.subview %arg2[%[[I]], 0, 0] [1, 64, 32] [1, 1, 1] : memref<?x64x32xf32> to memref<64x32xf32, strided<[32, 1], offset: ?>>
+// CHECK: memref.subview %arg2[%[[I]], 0, 0] [1, 40, 32] [1, 1, 1] : memref<?x40x32xf32> to memref<40x32xf32, strided<[32, 1], offset: ?>>
 // CHECK: vector.fma %{{.+}} : vector<8xf32>
 // CHECK-NOT: call @amx_pack
 func.func @batched(%a: tensor<3x40x70xf32>, %b: tensor<3x20x70xf32>) -> tensor<3x40x20xf32> {

@@ -52,7 +52,8 @@
 // CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x25x64xbf16>, vector<32xbf16>
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.blocking = #systolic.blocking<8 : i64, 2 : i64, 1 : i64, 4 : i64>
-// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 320, 32, 50], [256, 256, 512]>
+// Rows are padded to whole register blocks (300 -> 304 on 8-row blocks), columns to 32.
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 304, 32, 50], [256, 256, 512]>
 // The m-block (256 rows on this engine) x k-block of lhs is packed first: 32 row blocks
 // x 256 pair steps (the k-block: 256 steps) x the 8 rows' pairs side by side.
 // CHECK: %[[PACKED:.+]] = memref.alloca() : memref<32x256x16xbf16>
@@ -114,7 +115,7 @@ func.func @f32_hand_blocking(%a: tensor<10x20xf32>, %b: tensor<20x30xf32>, %bias
 // CHECK-LABEL: func.func @int8
 // CHECK: call @vector_kernel_0({{.*}}) : (memref<?x52xi8>, memref<52x16xi8>, memref<?x32xi32>, memref<32xi32>) -> ()
 // CHECK-LABEL: func.func private @vector_kernel_0
-// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out", "bias"], [1, 32, 32, 52], [256, 256, 1024]>
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out", "bias"], [1, 8, 32, 52], [256, 256, 1024]>
 // CHECK: %[[LHS:.+]] = memref.alloca() : memref<32x256x32xi8>
 // CHECK: %[[SUMS:.+]] = memref.alloca() : memref<256xi32>
 // CHECK: %[[PANEL:.+]] = memref.alloca() : memref<1x256x128xi8>
