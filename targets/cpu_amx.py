@@ -359,7 +359,9 @@ class AmxProgram:
                                   for start, end in zip(starts, ends)])
 
     def _parallel(self, function, jobs):
-        """`function` called on each job's arrays, the jobs on the thread pool."""
+        """`function` called on each job's arrays: the first job on the calling thread,
+        the others on the thread pool (the caller would only wait: one hand-over less a
+        call: a 12 x 8x8x8 batched kernel on 2 threads 0.24-0.28 -> 0.19 ms)."""
 
         def run(parts):
             descriptors = [descriptor(p) for p in parts]
@@ -368,8 +370,12 @@ class AmxProgram:
         if self.pool is None or len(jobs) == 1:
             for parts in jobs:
                 run(parts)
-        else:
-            for future in [self.pool.submit(run, parts) for parts in jobs]:
+            return
+        futures = [self.pool.submit(run, parts) for parts in jobs[1:]]
+        try:
+            run(jobs[0])
+        finally:
+            for future in futures:
                 future.result()
 
     def run(self, arrays):
