@@ -22,8 +22,10 @@ one after the other, so that the machine's noise falls on all of them alike:
   runtime on all cores (its thread count is fixed per process: in the T = all rows).
 
 Shapes: f32 and bf16 squares (--sizes), the MLP layers 128x4096x1024 and 128x1024x4096
-(M x K x N), int8 squares (--int8-sizes), and a bf16 MLP (Linear-ReLU-Linear, 128:
-1024 -> 4096 -> 1024) from PyTorch end to end; each at 1 thread and at all cores.
+(M x K x N), int8 squares (--int8-sizes), f32 batched GEMMs (--batched B x M x K x N:
+attention's products of ViT-B and BERT-base by default), and a bf16 MLP
+(Linear-ReLU-Linear, 128: 1024 -> 4096 -> 1024) from PyTorch end to end; each at 1
+thread and at all cores.
 torch's OpenMP threads wait passively (`OMP_WAIT_POLICY=PASSIVE`, set here unless
 given): spinning threads would take the cores from whichever contender runs next.
 Ratios are speedups (their time over ours): `vs torch` (torch-avx512 where it runs, else
@@ -34,7 +36,8 @@ loop of independent accumulators (16 on AVX-512, 12 on AVX2), times the threads;
 vdpbf16ps roofline (the avx-dot column's) is measured and printed the same way.
 
     .venv/bin/python benchmarks/cpu_gemm.py [--sizes 256 512 1024 2048 4096]
-        [--int8-sizes 1024 2048] [--rounds 5] [--threads 1 2] [--no-mlp]
+        [--int8-sizes 1024 2048] [--batched 12x197x64x197 ...] [--rounds 5]
+        [--threads 1 2] [--no-mlp]
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
-from models import matmul_mlir  # noqa: E402
+from models import batch_matmul_mlir, matmul_mlir  # noqa: E402
 
 import tessera  # noqa: E402
 from tessera.passes.systolic_to_amx import VECTOR_ENGINES  # noqa: E402
@@ -68,6 +71,9 @@ from tessera.targets import cpu_amx  # noqa: E402
 IREE_FLAGS = ["--iree-llvmcpu-target-cpu=host", "--iree-opt-data-tiling",
               "--iree-llvmcpu-enable-ukernels=all"]
 MLP_LAYERS = [(128, 4096, 1024), (128, 1024, 4096)]  # (M, K, N)
+# Attention's products (B x M x K x N, B = 12 heads): ViT-B/16's q·kᵀ and weights·v at 197
+# tokens, BERT-base's at 128.
+BATCHED = ["12x197x64x197", "12x197x197x64", "12x128x64x128", "12x128x128x64"]
 ACC = {"f32": "f32", "bf16": "f32", "i8": "i32"}
 
 
@@ -83,13 +89,15 @@ def contenders_of(dtype: str, vector_engine: str, amx_ok: bool) -> list[tuple[st
 
 # --- inputs and the torch calls (shared with the worker process) --------------------------
 
-def inputs(dtype: str, m: int, k: int, n: int):
+def inputs(dtype: str, m: int, k: int, n: int, batch: int = 0):
+    """lhs and rhs of one GEMM (batch > 0: of `batch` GEMMs, the batch first)."""
     rng = np.random.default_rng(0)
+    first = (batch,) if batch else ()
     if dtype == "i8":
-        return (rng.integers(-128, 128, (m, k), dtype=np.int8),
-                rng.integers(-128, 128, (k, n), dtype=np.int8))
-    a = rng.standard_normal((m, k)).astype(np.float32)
-    b = rng.standard_normal((k, n)).astype(np.float32)
+        return (rng.integers(-128, 128, (*first, m, k), dtype=np.int8),
+                rng.integers(-128, 128, (*first, k, n), dtype=np.int8))
+    a = rng.standard_normal((*first, m, k)).astype(np.float32)
+    b = rng.standard_normal((*first, k, n)).astype(np.float32)
     if dtype == "bf16":
         import ml_dtypes
 
@@ -316,11 +324,14 @@ def row(label: str, threads: int, t: dict, flops: float, peak: float | None) -> 
           f"{speedup(t.get('amx'), t.get('torch'))} {pct}", flush=True)
 
 
-def gemm_rows(dtype, m, k, n, thread_counts, engines, worker_, peaks, rounds):
+def gemm_rows(dtype, m, k, n, thread_counts, engines, worker_, peaks, rounds, batch=0):
+    """The rows of one GEMM (batch > 0: a batched GEMM, torch.matmul on 3-D tensors
+    and IREE's linalg.batch_matmul its peers; no torch-avx512 worker)."""
     import torch
 
-    a, b = inputs(dtype, m, k, n)
-    text = matmul_mlir(m, n, k, dtype, ACC[dtype])
+    a, b = inputs(dtype, m, k, n, batch)
+    text = batch_matmul_mlir(batch, m, n, k, dtype, ACC[dtype]) if batch \
+        else matmul_mlir(m, n, k, dtype, ACC[dtype])
     expected = a.astype(np.float32 if dtype != "i8" else np.int32) @ \
         b.astype(np.float32 if dtype != "i8" else np.int32)
     iree = iree_call(text, a, b)
@@ -336,12 +347,13 @@ def gemm_rows(dtype, m, k, n, thread_counts, engines, worker_, peaks, rounds):
         call = torch_call(dtype, a, b)
         if call is not None:
             contenders["torch"] = call
-        peer = worker_ and worker_.prepare(f"case {dtype} {m} {k} {n} {threads}")
+        peer = worker_ and not batch and worker_.prepare(f"case {dtype} {m} {k} {n} {threads}")
         if peer is not None:
             contenders["torch-avx512"] = ("worker", peer)
         if threads == os.cpu_count():
             contenders["IREE"] = iree
-        row(f"{dtype} {m}x{k}x{n}", threads, timed(contenders, rounds), 2.0 * m * n * k,
+        label = f"{dtype} {batch}x{m}x{k}x{n}" if batch else f"{dtype} {m}x{k}x{n}"
+        row(label, threads, timed(contenders, rounds), 2.0 * max(batch, 1) * m * n * k,
             peaks["i8" if dtype == "i8" else "f32"])
 
 
@@ -383,6 +395,16 @@ def mlp_rows(thread_counts, engines, worker_, peaks, rounds):
             2.0 * 128 * 1024 * 4096 * 2, peaks["f32"])
 
 
+def _batched_shape(parser, text: str) -> tuple[int, int, int, int]:
+    try:
+        shape = tuple(int(x) for x in text.split("x"))
+    except ValueError:
+        shape = ()
+    if len(shape) != 4 or min(shape) < 1:
+        parser.error(f"--batched takes BxMxKxN (four positive integers), not '{text}'")
+    return shape
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[256, 512, 1024, 2048, 4096])
@@ -391,11 +413,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, os.cpu_count()])
     parser.add_argument("--no-mlp", action="store_true")
+    parser.add_argument("--batched", nargs="*", default=BATCHED, metavar="BxMxKxN",
+                        help="f32 batched GEMMs (default: attention's of ViT-B and BERT-base)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker()
         return 0
+    batched = [_batched_shape(parser, text) for text in args.batched]
     vector_engine = next((e for e in ("avx512", "avx2") if cpu_amx.available(e)[0]), None)
     if vector_engine is None:
         print(f"no vector engine of cpu-amx runs here: {cpu_amx.available('avx2')[1]}")
@@ -425,6 +450,8 @@ def main() -> int:
     shapes += [("i8", s, s, s) for s in args.int8_sizes]
     for shape in shapes:
         gemm_rows(*shape, args.threads, engines, worker_, peaks, args.rounds)
+    for batch, m, k, n in batched:
+        gemm_rows("f32", m, k, n, args.threads, engines, worker_, peaks, args.rounds, batch)
     if not args.no_mlp:
         mlp_rows(args.threads, engines, worker_, peaks, args.rounds)
     return 0

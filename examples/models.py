@@ -154,6 +154,23 @@ def example(name: str):
     raise KeyError(f"unknown example model '{name}'; known: {', '.join(MODELS)}")
 
 
+def batch_matmul_mlir(b: int, m: int, n: int, k: int, dtype: str = "f32",
+                      acc: str = "f32") -> str:
+    """MLIR text of `main(a: BxMxK, b: BxKxN) -> BxMxN`, one linalg.batch_matmul from zero
+    (attention's products: one matmul per batch index)."""
+    zero = "0" if acc.startswith("i") else "0.0"
+    lhs, rhs, out = (f"tensor<{b}x{x}x{y}x{t}>" for x, y, t in
+                     ((m, k, dtype), (k, n, dtype), (m, n, acc)))
+    return f'''
+func.func @main(%a: {lhs}, %b: {rhs}) -> {out} {{
+  %zero = arith.constant {zero} : {acc}
+  %e = tensor.empty() : {out}
+  %c = linalg.fill ins(%zero : {acc}) outs(%e : {out}) -> {out}
+  %0 = linalg.batch_matmul ins(%a, %b : {lhs}, {rhs}) outs(%c : {out}) -> {out}
+  return %0 : {out}
+}}'''
+
+
 def matmul_mlir(m: int, n: int, k: int, dtype: str = "f32", acc: str = "f32") -> str:
     """MLIR text of `main(a: MxK, b: KxN) -> MxN`, one linalg.matmul from zero (for
     trying targets on a single GEMM: f32/f32, i8/i32, bf16/f32, f16/f32)."""

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 import torch
 
+from models import batch_matmul_mlir as batched_gemm
 from models import matmul_mlir as gemm
 import tessera
 from tessera.context import make_context, parse_module
@@ -542,21 +543,6 @@ def test_f32_torch_linear_on_a_vector_engine(engine):
     np.testing.assert_allclose(program(x), want, rtol=1e-5, atol=1e-5)
 
 
-def batched_gemm(b: int, m: int, n: int, k: int, dtype: str = "f32", acc: str = "f32") -> str:
-    """MLIR text of `main(a: BxMxK, b: BxKxN) -> BxMxN`, one linalg.batch_matmul."""
-    zero = "0" if acc.startswith("i") else "0.0"
-    lhs, rhs, out = (f"tensor<{b}x{x}x{y}x{t}>" for x, y, t in
-                     ((m, k, dtype), (k, n, dtype), (m, n, acc)))
-    return f"""
-func.func @main(%a: {lhs}, %b: {rhs}) -> {out} {{
-  %zero = arith.constant {zero} : {acc}
-  %e = tensor.empty() : {out}
-  %c = linalg.fill ins(%zero : {acc}) outs(%e : {out}) -> {out}
-  %0 = linalg.batch_matmul ins(%a, %b : {lhs}, {rhs}) outs(%c : {out}) -> {out}
-  return %0 : {out}
-}}"""
-
-
 @pytest.mark.parametrize("engine", VECTOR)
 @pytest.mark.parametrize("b,m,k,n,hw", [(3, 33, 50, 17, ""), (5, 40, 1301, 70, ",k-block=128"),
                                         (2, 300, 130, 40, ""), (7, 1, 3, 5, ",threads=3")])
@@ -725,3 +711,17 @@ def test_vector_accumulates_into_a_given_acc_over_every_k_block_split(k_block, e
     c = rng.standard_normal((40, 24)).astype(np.float32)
     out = vector(ACCUMULATE, f"{engine},k-block={k_block}")(a, b, c)
     np.testing.assert_allclose(out, c + a @ b, rtol=1e-4, atol=1e-3)
+
+
+def test_the_gemm_benchmark_refuses_a_malformed_batched_shape():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "cpu_gemm.py"
+    done = subprocess.run([sys.executable, str(script), "--batched", "12x197x64"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "error: --batched takes BxMxKxN (four positive integers), not '12x197x64'" \
+        in done.stderr
+    assert "Traceback" not in done.stderr
