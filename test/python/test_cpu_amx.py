@@ -545,7 +545,7 @@ def test_f32_torch_linear_on_a_vector_engine(engine):
 
 @pytest.mark.parametrize("engine", VECTOR)
 @pytest.mark.parametrize("b,m,k,n,hw", [(3, 33, 50, 17, ""), (5, 40, 1301, 70, ",k-block=128"),
-                                        (2, 300, 130, 40, ""), (7, 1, 3, 5, ",threads=3")])
+                                        (2, 300, 130, 40, ""), (7, 1, 3, 33, ",threads=3")])
 def test_vector_batched_int8_gemm_is_bit_exact(b, m, k, n, hw, engine):
     """Batched matmuls (attention's) run on the vector kernels too: one kernel, its batch
     split between the cores; several k-blocks and a rest, more than one m-block (300
@@ -556,6 +556,20 @@ def test_vector_batched_int8_gemm_is_bit_exact(b, m, k, n, hw, engine):
     x, y = random_i8(rng, (b, m, k)), random_i8(rng, (b, k, n))
     assert np.array_equal(program(x, y), np.einsum("bmk,bkn->bmn", x.astype(np.int32),
                                                    y.astype(np.int32)))
+
+
+@pytest.mark.parametrize("engine", VECTOR)
+def test_a_batched_gemm_narrower_than_a_register_block_stays_in_the_host_code(engine):
+    """B x [M x 9] · [9 x 1] (a depthwise convolution's shape): no vector kernel, whose
+    columns would be nearly all padding; 16 columns (a whole AVX2 block) take one."""
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((6, 50, 9)).astype(np.float32)
+    b = rng.standard_normal((6, 9, 1)).astype(np.float32)
+    narrow = vector(batched_gemm(6, 50, 1, 9), engine)
+    assert narrow.report.kernels == []
+    np.testing.assert_allclose(narrow(a, b), a @ b, rtol=1e-5, atol=1e-5)
+    wide = {"avx2": 16, "avx512": 32}[engine]
+    assert vector(batched_gemm(6, 50, wide, 9), engine).report.kernels == ["vector_kernel_0"]
 
 
 @pytest.mark.parametrize("engine", VECTOR)
@@ -580,21 +594,22 @@ def test_vector_batched_f32_and_bf16_gemms_and_their_thread_splits(engine):
 
 @pytest.mark.parametrize("engine", VECTOR)
 def test_attention_products_of_a_torch_model_run_on_the_vector_kernels(engine):
-    """q·kᵀ (rhs transposed) and softmax·v of a 4-head attention: two batched kernels
-    besides the projection's."""
+    """q·kᵀ (rhs transposed) and softmax·v of a 4-head attention (head size 32: a whole
+    register block of columns on both engines): two batched kernels besides the
+    projection's."""
 
     class Attention(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.qkv = torch.nn.Linear(32, 96)
+            self.qkv = torch.nn.Linear(32, 384)
 
         def forward(self, x):
-            q, k, v = self.qkv(x).view(1, 20, 3, 4, 8).permute(2, 0, 3, 1, 4)
-            weights = torch.softmax(q @ k.transpose(-1, -2) / 8 ** 0.5, dim=-1)
+            q, k, v = self.qkv(x).view(1, 40, 3, 4, 32).permute(2, 0, 3, 1, 4)
+            weights = torch.softmax(q @ k.transpose(-1, -2) / 32 ** 0.5, dim=-1)
             return weights @ v
 
     torch.manual_seed(4)
-    model, x = Attention().eval(), torch.randn(1, 20, 32)
+    model, x = Attention().eval(), torch.randn(1, 40, 32)
     program = tessera.compile(model, (x,), target="cpu-amx", hw=engine)
     assert len(program.report.kernels) == 3
     with torch.no_grad():
