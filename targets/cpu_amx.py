@@ -13,8 +13,8 @@ kernels, `tessera-systolic-to-amx`), then builds two pieces:
 Cores (the `tile` level): the callback splits the kernel's rows into runs of whole
 register blocks (AMX: 32 rows; vector engines: the blocking's rows), one per core (a
 batched kernel: its batch), and calls the shared object's `_mlir_ciface_` entry of the
-kernel on each run, the first on the calling thread, the others from a thread pool; ctypes releases the GIL for the call, so
-the blocks run in parallel. A rhs known only at run time is packed first, where the
+kernel on each run, the first on the calling thread, the others from a thread pool;
+ctypes releases the GIL for the call, so the runs go in parallel. A rhs known only at run time is packed first, where the
 kernels need it packed, by a `#systolic.pack` function of the shared object, its panels
 split between the cores the same way. Threads rather than OpenMP because the lowered code
 then needs no OpenMP runtime.
