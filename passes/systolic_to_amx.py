@@ -187,8 +187,9 @@ class SystolicToAmxOptions(knobs_from(AmxConfig, "m_block", "n_block", "k_block"
 def padded_shapes(m: int, n: int, k: int, dtypes: Dtypes,
                   rows: int = BLOCK) -> tuple[int, int, int]:
     """(Mp, Np, Kp): the sizes the kernel works on; rows a multiple of `rows` (AMX: its
-    32-row blocks; a vector kernel: its register block's rows, so that M = 197 runs 200
-    rows, not 224, and 2 cores take 100 each instead of 128 and 96)."""
+    32-row blocks; a vector kernel: 1, it runs the rows left after its whole register
+    blocks as smaller blocks, so that M = 197 needs no copy of lhs padded to 224 and of
+    the result sliced back, and 2 cores take 100 and 97 rows instead of 128 and 96)."""
     return round_up(m, rows), round_up(n, BLOCK), round_up(k, dtypes.k_step)
 
 
@@ -514,17 +515,43 @@ class _VectorKernel(_Kernel):
         with ir.InsertionPoint(n_loop.body):
             if panel is not None:
                 self._pack_rhs(panel, n_loop.induction_variable, k0, steps)
-            m_loop = scf.ForOp(m0, m_end, index(b.rows))
+            col0 = n_loop.induction_variable
+            init = None if first and self.zero_init else "out"
+            # Whole row blocks, then the rows left (fewer than a block: rows are not
+            # padded) as blocks of 2^i rows, each read at its place in the packed block.
+            whole = arith.subi(m_end, arith.remui(arith.subi(m_end, m0), index(b.rows)))
+            m_loop = scf.ForOp(m0, whole, index(b.rows))
             with ir.InsertionPoint(m_loop.body):
                 m1 = m_loop.induction_variable
                 block = arith.divui(arith.subi(m1, m0), index(b.rows))
-                self._prefetch_out(m1, m_end, n_loop.induction_variable)
-                self.micro.block(m1, b.rows, n_loop.induction_variable, [None] * b.groups,
-                                 step0, steps, min(b.unroll, steps),
-                                 None if first and self.zero_init else "out",
-                                 packed_lhs=(packed, block), packed_rhs=panel)
+                self._prefetch_out(m1, m_end, col0)
+                self.micro.block(m1, b.rows, col0, [None] * b.groups, step0, steps,
+                                 min(b.unroll, steps), init, packed_lhs=(packed, block),
+                                 packed_rhs=panel)
                 scf.YieldOp([])
+            self._tail(arith.subi(m_end, whole), whole, m0, col0, step0, steps, init, packed,
+                       panel)
             scf.YieldOp([])
+
+    def _tail(self, left, row0, m0, col0, step0, steps: int, init, packed, panel):
+        """The `left` rows from row0 (0 to R - 1: an m-block's last rows, not a whole
+        register block): for each count, blocks of its binary digits' rows (3 = 2 + 1),
+        which read the packed block's lanes at their rows' place."""
+        b = self.blocking
+        block = arith.divui(arith.subi(row0, m0), index(b.rows))
+        for count in range(1, b.rows):
+            branch = scf.IfOp(arith.cmpi(arith.CmpIPredicate.eq, left, index(count)))
+            with ir.InsertionPoint(branch.then_block):
+                offset = 0
+                for bit in reversed(range(count.bit_length())):
+                    rows = 1 << bit
+                    if count & rows:
+                        self.micro.block(arith.addi(row0, index(offset)) if offset else row0,
+                                         rows, col0, [None] * b.groups, step0, steps,
+                                         min(b.unroll, steps), init,
+                                         packed_lhs=(packed, block, offset), packed_rhs=panel)
+                        offset += rows
+                scf.YieldOp([])
 
     def _prefetch_out(self, m1, m_end, col0):
         """Prefetch (to write) the next row block's accumulators while this one runs: its
@@ -828,7 +855,7 @@ class AmxOutliner:
             return NO_MATCH
         t_lhs, t_rhs = transpose_flags(op.transpose)
         k = shape_of(op.lhs.type)[-2 if t_lhs else -1]
-        mp, np_, kp = padded_shapes(m, n, k, dtypes, BLOCK if blocking is None else blocking.rows)
+        mp, np_, kp = padded_shapes(m, n, k, dtypes, BLOCK if blocking is None else 1)
         acc_element = ir.ShapedType(acc_t).element_type
         operand = ir.BF16Type.get(op.context) if as_bf16 else element(lhs_in.type)
         packed_element = ir.Type.parse(dtypes.packed) if dtypes.packed else operand

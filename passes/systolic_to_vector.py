@@ -243,9 +243,9 @@ class Microkernel:
             lhs, row = self.args["lhs"], arith.addi(row0, index(r))
             at = self._at(row, arith.muli(kk, index(self.group)) if self.group > 1 else kk)
         else:
-            lhs, block, first = packed
+            lhs, block, offset, first = packed
             at = [block, arith.subi(kk, first) if first is not None else kk,
-                  index(r * self.group)]
+                  index((offset + r) * self.group)]
         if self.group > 1:
             grouped = vector.load(self.lhs_group, lhs, at)
             bits = vector.extract(vector.bitcast(self.group_bits, grouped), [], [0])
@@ -303,12 +303,17 @@ class Microkernel:
         """out[rows row0.., one register group per entry of `masks` from col0] = init
         (the buffer of that role, or zeros) + the steps k0..k0+steps, then + bias and
         relu when asked; a group with a mask (its last) is loaded and stored masked.
-        `packed_lhs` (buffer, row block): the block's lhs values are buffer[row block,
-        step - k0, r x v + lane], the rows of a step side by side, instead of lhs.
+        `packed_lhs` (buffer, row block[, first row]): the block's lhs values are
+        buffer[row block, step - k0, (first row + r) x v + lane], the rows of a step side
+        by side, instead of lhs (first row: where a block of fewer rows, a tail's, starts
+        among the packed block's).
         `packed_rhs` (a buffer): the block's rhs panel is buffer[0, step - k0, ..] instead
         of its panel of rhs."""
         first = None if isinstance(k0, int) and k0 == 0 else k0
-        packed = None if packed_lhs is None else (*packed_lhs, first)
+        packed = None
+        if packed_lhs is not None:
+            buffer, block, *offset = packed_lhs
+            packed = (buffer, block, offset[0] if offset else 0, first)
         self.rhs_block = None if packed_rhs is None else (packed_rhs, first)
         cols = [col0 if g == 0 else arith.addi(col0, index(g * self.lanes))
                 for g in range(len(masks))]

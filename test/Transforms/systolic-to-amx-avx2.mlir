@@ -50,10 +50,21 @@ func.func @int8(%a: tensor<40x70xi8>, %b: tensor<70x20xi8>) -> tensor<40x20xi32>
 // bf16: widened to f32 when packed, then f32 FMAs on 8 lanes.
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: (%{{[^:]+}}: memref<?x50xbf16>, %{{[^:]+}}: memref<50x17xbf16>, %{{[^:]+}}: memref<?x32xf32>)
+// CHECK-SAME: [1, 33, 32, 50]
 // CHECK: memref.alloca() : memref<64x256x4xf32>
 // CHECK: memref.alloca() : memref<1x256x16xf32>
 // CHECK: arith.bitcast %{{.+}} : vector<8xi32> to vector<8xf32>
 // CHECK: vector.fma %{{.+}} : vector<8xf32>
+// Rows are not padded: the whole blocks of 4 rows, then the rows left (33: 1) by their
+// count, each a block of 2^i rows reading its lanes of the packed block: 1 row (2
+// accumulators), 2 rows (4), 3 rows as 2 + 1.
+// CHECK: arith.cmpi eq, %{{.+}}, %c1{{.*}} : index
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>) {
+// CHECK: arith.cmpi eq, %{{.+}}, %c2{{.*}} : index
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK: arith.cmpi eq, %{{.+}}, %c3{{.*}} : index
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>) {
 func.func @bf16(%a: tensor<33x50xbf16>, %b: tensor<50x17xbf16>) -> tensor<33x17xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<33x17xf32>

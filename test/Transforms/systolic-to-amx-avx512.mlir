@@ -52,8 +52,8 @@
 // CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x25x64xbf16>, vector<32xbf16>
 // CHECK-LABEL: func.func private @vector_kernel_0
 // CHECK-SAME: systolic.blocking = #systolic.blocking<8 : i64, 2 : i64, 1 : i64, 4 : i64>
-// Rows are padded to whole register blocks (300 -> 304 on 8-row blocks), columns to 32.
-// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 304, 32, 50], [256, 256, 512]>
+// Rows are not padded (300: 37 whole blocks of 8 rows, then 4 rows), columns to 32.
+// CHECK-SAME: systolic.kernel = #systolic.kernel<"vector", ["lhs", "rhs", "out"], [1, 300, 32, 50], [256, 256, 512]>
 // The m-block (256 rows on this engine) x k-block of lhs is packed first: 32 row blocks
 // x 256 pair steps (the k-block: 256 steps) x the 8 rows' pairs side by side.
 // CHECK: %[[PACKED:.+]] = memref.alloca() : memref<32x256x16xbf16>

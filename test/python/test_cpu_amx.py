@@ -448,7 +448,7 @@ def int8_product(a, b):
 
 
 @pytest.mark.parametrize("engine", VECTOR)
-@pytest.mark.parametrize("m,k,n,hw", [(33, 50, 17, ""), (1, 3, 5, ""), (64, 1024, 96, ""),
+@pytest.mark.parametrize("m,k,n,hw", [(33, 50, 17, ""), (1, 3, 5, ""), (7, 50, 17, ""), (64, 1024, 96, ""),
                                       (40, 1301, 70, ",k-block=128"),
                                       (130, 96, 40, ",threads=3,m-block=32"),
                                       (300, 130, 40, "")])
