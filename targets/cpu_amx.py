@@ -14,9 +14,9 @@ Cores (the `tile` level): the callback splits the kernel's rows into runs of who
 register blocks (AMX: 32 rows; vector engines: the blocking's rows), one per core (a
 batched kernel: its batch), and calls the shared object's `_mlir_ciface_` entry of the
 kernel on each run, the first on the calling thread, the others from a thread pool;
-ctypes releases the GIL for the call, so the runs go in parallel. A rhs known only at run time is packed first, where the
-kernels need it packed, by a `#systolic.pack` function of the shared object, its panels
-split between the cores the same way. Threads rather than OpenMP because the lowered code
+ctypes releases the GIL for the call, so the runs go in parallel. A rhs known only at run
+time is packed first, where the kernels need it packed, by a `#systolic.pack` function of
+the shared object, its panels split between the cores the same way. Threads rather than OpenMP because the lowered code
 then needs no OpenMP runtime.
 
 The process asks Linux for AMX state once (`arch_prctl(ARCH_REQ_XCOMP_PERM,
@@ -270,9 +270,10 @@ def _kernel_arguments(module: ir.Module) -> dict[str, list]:
 
 
 def _row_units(module: ir.Module) -> dict[str, int]:
-    """name -> the rows a kernel's row range must be a multiple of, what the runtime
-    splits between cores in: a vector kernel's register block (its `#systolic.blocking`
-    rows), an AMX kernel's 2x2 tiles (32)."""
+    """name -> the unit of rows the runtime splits a kernel's rows between cores in: a
+    vector kernel's register block (its `#systolic.blocking` rows; it runs any count of
+    rows, the last run may end in fewer), an AMX kernel's 2x2 tiles (32, its rows padded
+    to them)."""
     units = {}
     for op, _ in _kernels(module):
         blocking = Blocking.of(op)
@@ -331,7 +332,8 @@ class AmxProgram:
 
     def _call(self, unit: int, function, arrays):
         """One kernel call: its rows split into runs of whole register blocks (`unit`
-        rows), one per thread. lhs (0) and out (2) are split by rows; packed rhs and bias are shared.
+        rows; a vector kernel's last run may end in fewer), one per thread. lhs (0) and
+        out (2) are split by rows; packed rhs and bias are shared.
         (Rows in m-blocks that the threads take as they become free ran int8 1024^3 in
         17.6 ms against 14.6, 2048^3 108 against 101, AVX2, 2 threads.) A batched kernel's
         batch is split instead: lhs, rhs and out (rank 3) by batch, bias shared."""

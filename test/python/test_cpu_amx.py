@@ -448,7 +448,8 @@ def int8_product(a, b):
 
 
 @pytest.mark.parametrize("engine", VECTOR)
-@pytest.mark.parametrize("m,k,n,hw", [(33, 50, 17, ""), (1, 3, 5, ""), (7, 50, 17, ""), (64, 1024, 96, ""),
+@pytest.mark.parametrize("m,k,n,hw", [(33, 50, 17, ""), (1, 3, 5, ""), (7, 50, 17, ""),
+                                      (64, 1024, 96, ""),
                                       (40, 1301, 70, ",k-block=128"),
                                       (130, 96, 40, ",threads=3,m-block=32"),
                                       (300, 130, 40, "")])
@@ -456,8 +457,9 @@ def test_vector_int8_gemm_is_bit_exact(m, k, n, hw, engine):
     """AVX-512: vpdpbusd takes rhs as unsigned bytes: rhs is packed as rhs + 128 and the
     kernel takes 128 x each row sum of lhs off; AVX2: pairs widened to i16 for vpmaddwd.
     K not a multiple of the VNNI group, several k-blocks and a rest, rows split over
-    threads, rhs packed inside the kernel (up to 256 rows) and by its own kernel (300
-    rows); the extremes of int8 (all -128, all 127) included."""
+    threads, rows not a multiple of the register block's (AVX2's 4: tails of 1, 1, 3, 2
+    rows; AVX-512's 8: 7 = 4 + 2 + 1), rhs packed inside the kernel (up to 256 rows) and
+    by its own kernel (300 rows); the extremes of int8 (all -128, all 127) included."""
     rng = np.random.default_rng(m + k + n)
     program = vector(gemm(m, n, k, "i8", "i32"), engine + hw)
     assert program.report.kernels == ["vector_kernel_0"]
