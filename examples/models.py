@@ -158,28 +158,24 @@ def batch_matmul_mlir(b: int, m: int, n: int, k: int, dtype: str = "f32",
                       acc: str = "f32") -> str:
     """MLIR text of `main(a: BxMxK, b: BxKxN) -> BxMxN`, one linalg.batch_matmul from zero
     (attention's products: one matmul per batch index)."""
+    return _product_mlir("linalg.batch_matmul", f"{b}x", m, n, k, dtype, acc)
+
+
+def matmul_mlir(m: int, n: int, k: int, dtype: str = "f32", acc: str = "f32") -> str:
+    """MLIR text of `main(a: MxK, b: KxN) -> MxN`, one linalg.matmul from zero (for
+    trying targets on a single GEMM: f32/f32, i8/i32, bf16/f32, f16/f32)."""
+    return _product_mlir("linalg.matmul", "", m, n, k, dtype, acc)
+
+
+def _product_mlir(op: str, batch: str, m: int, n: int, k: int, dtype: str, acc: str) -> str:
     zero = "0" if acc.startswith("i") else "0.0"
-    lhs, rhs, out = (f"tensor<{b}x{x}x{y}x{t}>" for x, y, t in
+    lhs, rhs, out = (f"tensor<{batch}{x}x{y}x{t}>" for x, y, t in
                      ((m, k, dtype), (k, n, dtype), (m, n, acc)))
     return f'''
 func.func @main(%a: {lhs}, %b: {rhs}) -> {out} {{
   %zero = arith.constant {zero} : {acc}
   %e = tensor.empty() : {out}
   %c = linalg.fill ins(%zero : {acc}) outs(%e : {out}) -> {out}
-  %0 = linalg.batch_matmul ins(%a, %b : {lhs}, {rhs}) outs(%c : {out}) -> {out}
+  %0 = {op} ins(%a, %b : {lhs}, {rhs}) outs(%c : {out}) -> {out}
   return %0 : {out}
-}}'''
-
-
-def matmul_mlir(m: int, n: int, k: int, dtype: str = "f32", acc: str = "f32") -> str:
-    """MLIR text of `main(a: MxK, b: KxN) -> MxN`, one linalg.matmul from zero (for
-    trying targets on a single GEMM: f32/f32, i8/i32, bf16/f32, f16/f32)."""
-    zero = "0" if acc.startswith("i") else "0.0"
-    return f'''
-func.func @main(%a: tensor<{m}x{k}x{dtype}>, %b: tensor<{k}x{n}x{dtype}>) -> tensor<{m}x{n}x{acc}> {{
-  %zero = arith.constant {zero} : {acc}
-  %e = tensor.empty() : tensor<{m}x{n}x{acc}>
-  %c = linalg.fill ins(%zero : {acc}) outs(%e : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
-  %0 = linalg.matmul ins(%a, %b : tensor<{m}x{k}x{dtype}>, tensor<{k}x{n}x{dtype}>) outs(%c : tensor<{m}x{n}x{acc}>) -> tensor<{m}x{n}x{acc}>
-  return %0 : tensor<{m}x{n}x{acc}>
 }}'''

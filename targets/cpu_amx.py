@@ -273,11 +273,12 @@ def _row_units(module: ir.Module) -> dict[str, int]:
     """name -> the unit of rows the runtime splits a kernel's rows between cores in: a
     vector kernel's register block (its `#systolic.blocking` rows; it runs any count of
     rows, the last run may end in fewer), an AMX kernel's 2x2 tiles (32, its rows padded
-    to them)."""
+    to them); a batched kernel's batch is split instead, one by one."""
     units = {}
     for op, _ in _kernels(module):
         blocking = Blocking.of(op)
-        units[op.sym_name.value] = ROW_BLOCK if blocking is None else blocking.rows
+        units[op.sym_name.value] = (1 if _batched(op) else ROW_BLOCK if blocking is None
+                                    else blocking.rows)
     return units
 
 
@@ -317,8 +318,8 @@ class AmxProgram:
         keep_freed_memory()
         self.pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         externals = {}
-        calls = [(name, arguments, functools.partial(self._call, self.row_units.get(name,
-                                                                                 ROW_BLOCK)))
+        calls = [(name, arguments,
+                  functools.partial(self._call, self.row_units.get(name, ROW_BLOCK)))
                  for name, arguments in kernels.items()]
         calls += [(name, arguments, functools.partial(self._call_pack, panel))
                   for name, (arguments, panel) in self.packs.items()]
@@ -336,17 +337,14 @@ class AmxProgram:
         out (2) are split by rows; packed rhs and bias are shared.
         (Rows in m-blocks that the threads take as they become free ran int8 1024^3 in
         17.6 ms against 14.6, 2048^3 108 against 101, AVX2, 2 threads.) A batched kernel's
-        batch is split instead: lhs, rhs and out (rank 3) by batch, bias shared."""
+        batch is split instead (its unit: 1): lhs, rhs and out (rank 3), bias shared."""
         rows = arrays[0].shape[0]
-        if arrays[0].ndim == 3:
-            size = -(-rows // self.threads)
-            self._parallel(function, [[a[start:start + size] if a.ndim == 3 else a
-                                       for a in arrays] for start in range(0, rows, size)])
-            return
+        batched = arrays[0].ndim == 3
+        split = [a.ndim == 3 if batched else i in (0, 2) for i, a in enumerate(arrays)]
         blocks = -(-rows // unit)
         size = -(-blocks // self.threads) * unit
-        self._parallel(function, [[a[start:start + size] if i in (0, 2) else a
-                                   for i, a in enumerate(arrays)]
+        self._parallel(function, [[a[start:start + size] if cut else a
+                                   for a, cut in zip(arrays, split)]
                                   for start in range(0, rows, size)])
 
     def _call_pack(self, panel: int, function, arrays):

@@ -19,6 +19,9 @@ f32 matmul on the same bf16 values is checked against the same bound.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import ml_dtypes
 import numpy as np
@@ -417,12 +420,17 @@ def test_vector_f32_gemm_matches_within_the_f32_accumulation_bound(m, k, n, engi
     rng = np.random.default_rng(k)
     a = rng.standard_normal((m, k)).astype(np.float32)
     b = rng.standard_normal((k, n)).astype(np.float32)
-    # f32 inputs: products round too, one more rounding per term than the bf16 bound.
-    out = vector(gemm(m, n, k), engine)(a, b).astype(np.float64)
+    check_f32_products(vector(gemm(m, n, k), engine)(a, b), a, b)
+
+
+def check_f32_products(out, a, b):
+    """out within the summation bound of f32 a · b: f32 inputs' products round too, one
+    more rounding per term than the bf16 bound (check_f32_accumulation)."""
+    terms = a.shape[1] + 1
     exact = a.astype(np.float64) @ b.astype(np.float64)
     u = 2.0 ** -24
-    bound = (k + 1) * u / (1 - (k + 1) * u) * (np.abs(a).astype(np.float64) @ np.abs(b))
-    assert (np.abs(out - exact) <= bound).all()
+    bound = terms * u / (1 - terms * u) * (np.abs(a).astype(np.float64) @ np.abs(b))
+    assert (np.abs(out.astype(np.float64) - exact) <= bound).all()
 
 
 @pytest.mark.parametrize("engine", VECTOR)
@@ -581,10 +589,7 @@ def test_vector_batched_f32_and_bf16_gemms_and_their_thread_splits(engine):
     b = rng.standard_normal((4, 90, 33)).astype(np.float32)
     out = vector(batched_gemm(4, 70, 33, 90), engine)(a, b)
     for i in range(4):  # each batch within the f32 bound of its own exact product
-        exact = a[i].astype(np.float64) @ b[i].astype(np.float64)
-        u = 2.0 ** -24
-        bound = 91 * u / (1 - 91 * u) * (np.abs(a[i]).astype(np.float64) @ np.abs(b[i]))
-        assert (np.abs(out[i] - exact) <= bound).all()
+        check_f32_products(out[i], a[i], b[i])
     x, y = random_bf16(rng, (5, 40, 64)), random_bf16(rng, (5, 64, 24))
     one = vector(batched_gemm(5, 40, 24, 64, "bf16", "f32"), f"{engine},threads=1")
     two = vector(batched_gemm(5, 40, 24, 64, "bf16", "f32"), f"{engine},threads=2")
@@ -731,10 +736,6 @@ def test_vector_accumulates_into_a_given_acc_over_every_k_block_split(k_block, e
 
 
 def test_the_gemm_benchmark_refuses_a_malformed_batched_shape():
-    import subprocess
-    import sys
-    from pathlib import Path
-
     script = Path(__file__).resolve().parents[2] / "benchmarks" / "cpu_gemm.py"
     done = subprocess.run([sys.executable, str(script), "--batched", "12x197x64"],
                           capture_output=True, text=True, timeout=120)
